@@ -1,0 +1,44 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError } from '@gradflow/core';
+import { activeRuntime } from './runtime.js';
+
+export interface MatMulOptions {
+  transposeA?: boolean;
+  transposeB?: boolean;
+}
+
+/**
+ * `a @ b` (optionally transposed operands, batched over leading axes), differentiable. On the
+ * wasm backend after `useWasmBackend()` it runs gradflow's packed SIMD GEMM directly on the
+ * tensors' heap memory, for every transpose combination (stock tfjs runs transposed operands at
+ * a fraction of the speed); on any other backend it is `tf.matMul`. Meant for recurrent cells:
+ * `matMul(h, wRec)`, and its gradient `matMul(dy, w, { transposeB: true })`.
+ */
+export function matMul<R extends tf.Rank>(
+  a: tf.Tensor<R>,
+  b: tf.Tensor<R>,
+  options: MatMulOptions = {},
+): tf.Tensor<R> {
+  const transposeA = options.transposeA ?? false;
+  const transposeB = options.transposeB ?? false;
+  if (typeof transposeA !== 'boolean') throw new InvalidArgumentError('transposeA', transposeA, 'a boolean');
+  if (typeof transposeB !== 'boolean') throw new InvalidArgumentError('transposeB', transposeB, 'a boolean');
+  return tf.matMul(a, b, transposeA, transposeB) as tf.Tensor<R>;
+}
+
+/**
+ * Measures the engine's SIMD multiply-add throughput in GFLOP/s (8 independent f32x4 mul+add
+ * chains), the ceiling the GEMM kernels are compared with. Needs the wasm backend active.
+ */
+export function simdPeakGflops(iterations = 20_000_000): number {
+  if (!Number.isInteger(iterations) || iterations <= 0) {
+    throw new InvalidArgumentError('iterations', iterations, 'a positive integer');
+  }
+  const rt = activeRuntime();
+  rt.exports.gf_peak_fma(1000, 1);
+  const t0 = performance.now();
+  rt.exports.gf_peak_fma(iterations, 1);
+  const seconds = (performance.now() - t0) / 1000;
+  const flopsPerIter = rt.variant === 'scalar' ? 2 : 8 * 4 * 2;
+  return (iterations * flopsPerIter) / seconds / 1e9;
+}

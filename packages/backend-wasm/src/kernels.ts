@@ -1,0 +1,359 @@
+import * as tf from '@tensorflow/tfjs';
+import { ShapeError, UnsupportedError } from '@gradflow/core';
+import {
+  ptrOf,
+  release,
+  runtimeFor,
+  scratch,
+  writeGeom,
+  type KernelRuntime,
+  type WasmBackendLike,
+} from './runtime.js';
+
+type Attrs = Record<string, unknown>;
+type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs };
+
+/** im2col / col2im scratch budget per chunk (floats). */
+const COL_FLOATS = 1 << 18;
+
+function input(inputs: tf.NamedTensorInfoMap, name: string, kernel: string): tf.TensorInfo {
+  const t = inputs[name];
+  if (!t) throw new UnsupportedError(`${kernel}: missing input '${name}'`);
+  if (t.dtype !== 'float32') {
+    throw new UnsupportedError(`${kernel}: input '${name}' has dtype ${t.dtype}; only float32 is supported`, {
+      value: t.dtype,
+      accepted: ['float32'],
+    });
+  }
+  return t;
+}
+
+function rank4(t: tf.TensorInfo | number[], what: string): [number, number, number, number] {
+  const shape = Array.isArray(t) ? t : t.shape;
+  if (shape.length !== 4) throw new ShapeError(what, shape, 'rank 4 (NHWC input, HWIO filter)');
+  return shape as [number, number, number, number];
+}
+
+function channelsLast(attrs: Attrs, kernel: string): void {
+  const format = attrs.dataFormat ?? 'NHWC';
+  if (format !== 'NHWC' && format !== 'channelsLast') {
+    throw new UnsupportedError(
+      `${kernel}: dataFormat ${String(format)} is not supported; tfjs-layers always uses NHWC`,
+      {
+        value: format,
+        accepted: ['NHWC'],
+      },
+    );
+  }
+}
+
+function convInfo(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: Attrs,
+  depthwise: boolean,
+): tf.backend_util.Conv2DInfo {
+  const strides = (attrs.strides ?? 1) as number | [number, number];
+  const dilations = (attrs.dilations ?? 1) as number | [number, number];
+  const pad = attrs.pad as 'same' | 'valid' | number | tf.backend_util.ExplicitPadding;
+  const rounding = attrs.dimRoundingMode as 'floor' | 'round' | 'ceil' | undefined;
+  return tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    strides,
+    dilations,
+    pad,
+    rounding,
+    depthwise,
+    'channelsLast',
+  );
+}
+
+function geomValues(info: tf.backend_util.Conv2DInfo): number[] {
+  return [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
+
+function chunkRows(info: tf.backend_util.Conv2DInfo): number {
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  const m = info.batchSize * info.outHeight * info.outWidth;
+  return Math.max(1, Math.min(m, Math.floor(COL_FLOATS / Math.max(1, k))));
+}
+
+function withCol<T>(
+  rt: KernelRuntime,
+  info: tf.backend_util.Conv2DInfo,
+  fn: (col: number, rows: number) => T,
+): T {
+  const rows = chunkRows(info);
+  const col = scratch(rt, rows * info.filterHeight * info.filterWidth * info.inChannels * 4);
+  try {
+    return fn(col, rows);
+  } finally {
+    release(rt, col);
+  }
+}
+
+function conv2DBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo {
+  const name = 'Conv2DBackpropFilter';
+  channelsLast(attrs, name);
+  const x = input(inputs, 'x', name);
+  const dy = input(inputs, 'dy', name);
+  const filterShape = rank4(attrs.filterShape as number[], `${name} filterShape`);
+  const info = convInfo(rank4(x, `${name} x`), filterShape, attrs, false);
+  checkDy(dy, info, name);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([...filterShape], 'float32');
+  const geom = writeGeom(rt, geomValues(info));
+  withCol(rt, info, (col, rows) =>
+    rt.exports.gf_conv2d_backprop_filter(geom, ptrOf(b, x), ptrOf(b, dy), ptrOf(b, out), col, rows, rt.ws),
+  );
+  return out;
+}
+
+function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo {
+  const name = 'Conv2DBackpropInput';
+  channelsLast(attrs, name);
+  const dy = input(inputs, 'dy', name);
+  const filter = input(inputs, 'filter', name);
+  const inputShape = rank4(attrs.inputShape as number[], `${name} inputShape`);
+  const info = convInfo(inputShape, rank4(filter, `${name} filter`), attrs, false);
+  checkDy(dy, info, name);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([...inputShape], 'float32');
+  const geom = writeGeom(rt, geomValues(info));
+  withCol(rt, info, (col, rows) =>
+    rt.exports.gf_conv2d_backprop_input(
+      geom,
+      ptrOf(b, dy),
+      ptrOf(b, filter),
+      ptrOf(b, out),
+      col,
+      rows,
+      rt.ws,
+    ),
+  );
+  return out;
+}
+
+function checkDy(dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, name: string): void {
+  const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+  if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(`${name} dy`, dy.shape, `[${expected.join(', ')}]`);
+  }
+}
+
+function depthwiseBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo {
+  const name = 'DepthwiseConv2dNativeBackpropFilter';
+  const x = input(inputs, 'x', name);
+  const dy = input(inputs, 'dy', name);
+  const filterShape = rank4(attrs.filterShape as number[], `${name} filterShape`);
+  const info = convInfo(rank4(x, `${name} x`), filterShape, attrs, true);
+  checkDy(dy, info, name);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([...filterShape], 'float32');
+  const geom = writeGeom(rt, geomValues(info));
+  rt.exports.gf_depthwise_backprop_filter(geom, filterShape[3], ptrOf(b, x), ptrOf(b, dy), ptrOf(b, out));
+  return out;
+}
+
+function depthwiseBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo {
+  const name = 'DepthwiseConv2dNativeBackpropInput';
+  const dy = input(inputs, 'dy', name);
+  const filter = input(inputs, 'filter', name);
+  const inputShape = rank4(attrs.inputShape as number[], `${name} inputShape`);
+  const filterShape = rank4(filter, `${name} filter`);
+  const info = convInfo(inputShape, filterShape, attrs, true);
+  checkDy(dy, info, name);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([...inputShape], 'float32');
+  const geom = writeGeom(rt, geomValues(info));
+  rt.exports.gf_depthwise_backprop_input(geom, filterShape[3], ptrOf(b, dy), ptrOf(b, filter), ptrOf(b, out));
+  return out;
+}
+
+const stock = new Map<string, tf.KernelConfig>();
+
+function callStock(kernelName: string, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const config = stock.get(kernelName);
+  if (!config) throw new UnsupportedError(`${kernelName}: no stock wasm kernel to fall back to`);
+  return config.kernelFunc(args as Parameters<tf.KernelFunc>[0]);
+}
+
+function batchMatMul(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs = {} } = args;
+  const a = inputs.a;
+  const bIn = inputs.b;
+  if (
+    !a ||
+    !bIn ||
+    a.dtype !== 'float32' ||
+    bIn.dtype !== 'float32' ||
+    a.shape.length < 2 ||
+    bIn.shape.length < 2
+  ) {
+    return callStock('BatchMatMul', args);
+  }
+  const transposeA = attrs.transposeA === true;
+  const transposeB = attrs.transposeB === true;
+  const ra = a.shape.length;
+  const rb = bIn.shape.length;
+  const [a0, a1] = [a.shape[ra - 2] as number, a.shape[ra - 1] as number];
+  const [b0, b1] = [bIn.shape[rb - 2] as number, bIn.shape[rb - 1] as number];
+  const m = transposeA ? a1 : a0;
+  const k = transposeA ? a0 : a1;
+  const kb = transposeB ? b1 : b0;
+  const n = transposeB ? b0 : b1;
+  if (k !== kb) {
+    throw new ShapeError(
+      'BatchMatMul',
+      [a.shape, bIn.shape],
+      `inner dimensions to agree (${k} vs ${kb})`,
+      `transposeA=${transposeA}, transposeB=${transposeB}`,
+    );
+  }
+  const batchShapeA = a.shape.slice(0, -2);
+  const batchShapeB = bIn.shape.slice(0, -2);
+  const batchA = batchShapeA.reduce((p, d) => p * d, 1);
+  const batchB = batchShapeB.reduce((p, d) => p * d, 1);
+  const sameBatch =
+    batchShapeA.length === batchShapeB.length && batchShapeA.every((d, i) => d === batchShapeB[i]);
+  if (!sameBatch && batchA !== 1 && batchB !== 1) return callStock('BatchMatMul', args);
+  const outBatchShape = tf.backend_util.assertAndGetBroadcastShape(batchShapeA, batchShapeB);
+  const batch = Math.max(batchA, batchB);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([...outBatchShape, m, n], 'float32');
+  rt.exports.gf_sgemm_batched(
+    batch,
+    m,
+    n,
+    k,
+    ptrOf(b, a),
+    batchA === 1 ? 0 : m * k,
+    transposeA ? 1 : k,
+    transposeA ? m : 1,
+    ptrOf(b, bIn),
+    batchB === 1 ? 0 : k * n,
+    transposeB ? 1 : n,
+    transposeB ? k : 1,
+    ptrOf(b, out),
+    m * n,
+    n,
+    rt.ws,
+  );
+  return out;
+}
+
+/**
+ * Tile where every repeated axis is preceded only by size-1 axes of the input (the BatchNorm
+ * gradient tiles [1,1,1,C] to [N,H,W,C]): the output is whole copies of the input block.
+ */
+function tile(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs = {} } = args;
+  const x = inputs.x;
+  const reps = attrs.reps as number[] | undefined;
+  if (!x || !reps || (x.dtype !== 'float32' && x.dtype !== 'int32') || reps.length !== x.shape.length) {
+    return callStock('Tile', args);
+  }
+  let last = -1;
+  reps.forEach((r, i) => {
+    if (r !== 1) last = i;
+  });
+  for (let i = 0; i <= last; i++) if (x.shape[i] !== 1) return callStock('Tile', args);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const outShape = x.shape.map((d, i) => d * (reps[i] as number));
+  const out = b.makeOutput(outShape, x.dtype);
+  const block = x.shape.reduce((p, d) => p * d, 1);
+  const copies = reps.reduce((p, r) => p * r, 1);
+  rt.exports.gf_repeat_block(ptrOf(b, x), block, copies, ptrOf(b, out));
+  return out;
+}
+
+/** Kernels this package registers for the 'wasm' backend. */
+export const GRADFLOW_WASM_KERNELS = [
+  { kernelName: 'Conv2DBackpropFilter', replacesStock: false, kernelFunc: conv2DBackpropFilter },
+  { kernelName: 'Conv2DBackpropInput', replacesStock: true, kernelFunc: conv2DBackpropInput },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+    replacesStock: false,
+    kernelFunc: depthwiseBackpropFilter,
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    replacesStock: false,
+    kernelFunc: depthwiseBackpropInput,
+  },
+  { kernelName: 'BatchMatMul', replacesStock: true, kernelFunc: batchMatMul },
+  { kernelName: 'Tile', replacesStock: true, kernelFunc: tile },
+] as const satisfies readonly {
+  kernelName: string;
+  replacesStock: boolean;
+  kernelFunc: (args: KernelArgs) => unknown;
+}[];
+
+export type GradflowKernelName = (typeof GRADFLOW_WASM_KERNELS)[number]['kernelName'];
+
+let registered = false;
+
+/** Registers every kernel of GRADFLOW_WASM_KERNELS for 'wasm' (keeping the stock ones as fallbacks). Idempotent. */
+export function registerGradflowKernels(): GradflowKernelName[] {
+  if (!registered) {
+    for (const k of GRADFLOW_WASM_KERNELS) {
+      const existing = tf.getKernel(k.kernelName, 'wasm');
+      if (existing) {
+        stock.set(k.kernelName, existing);
+        tf.unregisterKernel(k.kernelName, 'wasm');
+      }
+      tf.registerKernel({
+        kernelName: k.kernelName,
+        backendName: 'wasm',
+        kernelFunc: k.kernelFunc as unknown as tf.KernelFunc,
+      });
+    }
+    registered = true;
+  }
+  return GRADFLOW_WASM_KERNELS.map((k) => k.kernelName);
+}
+
+/** Restores the stock kernels (used by benchmarks to compare). */
+export function unregisterGradflowKernels(): void {
+  if (!registered) return;
+  for (const k of GRADFLOW_WASM_KERNELS) {
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    const original = stock.get(k.kernelName);
+    if (original) tf.registerKernel(original);
+  }
+  stock.clear();
+  registered = false;
+}
+
+/** Whether registerGradflowKernels() is in effect. */
+export function gradflowKernelsRegistered(): boolean {
+  return registered;
+}
+
+/** The stock wasm kernel config that `kernelName` replaced, if any (for benchmarks). */
+export function stockKernel(kernelName: string): tf.KernelConfig | undefined {
+  return stock.get(kernelName);
+}

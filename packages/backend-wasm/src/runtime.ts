@@ -1,0 +1,226 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, StateError, UnsupportedError } from '@gradflow/core';
+import { scalarBase64, sharedSimdBase64, simdBase64 } from './wasm-binaries.js';
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` that the kernels use (4.22 layout). */
+export interface WasmBackendLike {
+  wasm: {
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+    HEAPU8: Uint8Array;
+    asm?: { memory?: WebAssembly.Memory };
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+/** Exports of wasm/kernels.c (all pointers are offsets into the tfjs heap). */
+export interface GradflowKernelExports {
+  __stack_pointer: WebAssembly.Global;
+  gf_workspace_bytes(): number;
+  gf_has_simd(): number;
+  gf_sgemm(
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    rsa: number,
+    csa: number,
+    b: number,
+    rsb: number,
+    csb: number,
+    c: number,
+    ldc: number,
+    accumulate: number,
+    ws: number,
+  ): void;
+  gf_sgemm_batched(
+    batch: number,
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    sa: number,
+    rsa: number,
+    csa: number,
+    b: number,
+    sb: number,
+    rsb: number,
+    csb: number,
+    c: number,
+    sc: number,
+    ldc: number,
+    ws: number,
+  ): void;
+  gf_conv2d_backprop_filter(
+    geom: number,
+    x: number,
+    dy: number,
+    dw: number,
+    col: number,
+    chunk: number,
+    ws: number,
+  ): void;
+  gf_conv2d_backprop_input(
+    geom: number,
+    dy: number,
+    w: number,
+    dx: number,
+    col: number,
+    chunk: number,
+    ws: number,
+  ): void;
+  gf_depthwise_backprop_filter(geom: number, mult: number, x: number, dy: number, dw: number): void;
+  gf_depthwise_backprop_input(geom: number, mult: number, dy: number, w: number, dx: number): void;
+  gf_repeat_block(src: number, block: number, reps: number, out: number): void;
+  gf_peak_fma(iters: number, seed: number): number;
+}
+
+export type KernelVariant = 'simd' | 'scalar' | 'shared-simd';
+
+/** One instance of our kernels bound to one tfjs wasm backend's heap. */
+export interface KernelRuntime {
+  backend: WasmBackendLike;
+  memory: WebAssembly.Memory;
+  exports: GradflowKernelExports;
+  variant: KernelVariant;
+  /** GEMM packing workspace (persistent, from the backend's _malloc). */
+  ws: number;
+  /** 16 int32 slots for a convolution geometry block. */
+  geom: number;
+  /** Base of the 64 KiB shadow stack given to the module. */
+  stack: number;
+}
+
+const STACK_BYTES = 64 * 1024;
+
+function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  if (typeof atob === 'function') {
+    const bin = atob(text);
+    const out = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+    return out;
+  }
+  throw new UnsupportedError('no atob() in this JavaScript environment; gradflow kernels need it to load');
+}
+
+const compiled = new Map<KernelVariant, WebAssembly.Module>();
+
+function moduleFor(variant: KernelVariant): WebAssembly.Module {
+  let mod = compiled.get(variant);
+  if (!mod) {
+    const base64 = variant === 'simd' ? simdBase64 : variant === 'scalar' ? scalarBase64 : sharedSimdBase64;
+    mod = new WebAssembly.Module(decodeBase64(base64));
+    compiled.set(variant, mod);
+  }
+  return mod;
+}
+
+/** Whether the engine validates a module using 128-bit SIMD (i32x4.splat). */
+export function engineHasSimd(): boolean {
+  // (module (func (result v128) i32.const 0 i32x4.splat))
+  const bytes = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 8, 1, 6, 0, 65, 0, 253, 17, 11,
+  ]);
+  return WebAssembly.validate(bytes);
+}
+
+/** Whether the engine validates relaxed SIMD (f32x4.relaxed_madd, final opcode 0xfd 0x105). */
+export function engineHasRelaxedSimd(): boolean {
+  // (module (func (result v128) (f32x4.relaxed_madd (i32x4.splat (i32.const 0)) x3)))
+  const bytes = new Uint8Array([
+    0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 19, 1, 17, 0, 65, 0, 253, 17, 65, 0,
+    253, 17, 65, 0, 253, 17, 253, 133, 2, 11,
+  ]);
+  return WebAssembly.validate(bytes);
+}
+
+function heapMemory(backend: WasmBackendLike): WebAssembly.Memory {
+  const memory = backend.wasm.asm?.memory;
+  if (!(memory instanceof WebAssembly.Memory)) {
+    throw new UnsupportedError(
+      'cannot find the tfjs wasm backend heap (module.asm.memory); @gradflow/backend-wasm supports @tensorflow/tfjs-backend-wasm 4.22',
+    );
+  }
+  return memory;
+}
+
+let runtimes = new Map<WasmBackendLike, KernelRuntime>();
+let forcedVariant: 'simd' | 'scalar' | undefined;
+
+/**
+ * Forces the scalar (or SIMD) build of gradflow's kernels, e.g. to test the fallback an engine
+ * without SIMD would run; `undefined` returns to feature detection. Existing runtimes are
+ * released and re-created on next use.
+ */
+export function forceKernelVariant(variant: 'simd' | 'scalar' | undefined): void {
+  if (variant !== undefined && variant !== 'simd' && variant !== 'scalar') {
+    throw new InvalidArgumentError('variant', variant, "'simd', 'scalar' or undefined");
+  }
+  forcedVariant = variant;
+  for (const rt of runtimes.values()) {
+    rt.backend.wasm._free(rt.ws);
+    rt.backend.wasm._free(rt.geom);
+    rt.backend.wasm._free(rt.stack);
+  }
+  runtimes = new Map();
+}
+
+/** The kernel runtime bound to `backend`, instantiated on first use (synchronously). */
+export function runtimeFor(backend: WasmBackendLike): KernelRuntime {
+  const existing = runtimes.get(backend);
+  if (existing) return existing;
+  const memory = heapMemory(backend);
+  const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+  const simd = forcedVariant ? forcedVariant === 'simd' : engineHasSimd();
+  if (shared && !simd)
+    throw new UnsupportedError('a shared (threaded) tfjs heap without SIMD is not supported');
+  const variant: KernelVariant = shared ? 'shared-simd' : simd ? 'simd' : 'scalar';
+  const instance = new WebAssembly.Instance(moduleFor(variant), { env: { memory } });
+  const exports = instance.exports as unknown as GradflowKernelExports;
+  const ws = backend.wasm._malloc(exports.gf_workspace_bytes()) >>> 0;
+  const geom = backend.wasm._malloc(64) >>> 0;
+  const stack = backend.wasm._malloc(STACK_BYTES) >>> 0;
+  if (ws === 0 || geom === 0 || stack === 0) throw new StateError('the wasm heap is out of memory');
+  exports.__stack_pointer.value = (stack + STACK_BYTES) & ~15;
+  const runtime: KernelRuntime = { backend, memory, exports, variant, ws, geom, stack };
+  runtimes.set(backend, runtime);
+  return runtime;
+}
+
+/** The runtime of the active tfjs backend, which must be 'wasm'. */
+export function activeRuntime(): KernelRuntime {
+  if (tf.getBackend() !== 'wasm') {
+    throw new StateError(
+      `the active tfjs backend is '${tf.getBackend()}', expected 'wasm'; call useWasmBackend() first`,
+    );
+  }
+  return runtimeFor(tf.backend() as unknown as WasmBackendLike);
+}
+
+/** Heap offset of a tensor's data. */
+export function ptrOf(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  const data = backend.dataIdMap.get(t.dataId);
+  if (!data)
+    throw new StateError('tensor is not on the wasm backend (disposed, or created on another backend)');
+  return data.memoryOffset >>> 0;
+}
+
+/** Writes a convolution geometry block (16 int32) and returns its heap offset. */
+export function writeGeom(rt: KernelRuntime, values: number[]): number {
+  const view = new Int32Array(rt.memory.buffer, rt.geom, 16);
+  view.fill(0);
+  view.set(values);
+  return rt.geom;
+}
+
+/** Scratch memory from the backend's allocator, freed by `release`. */
+export function scratch(rt: KernelRuntime, bytes: number): number {
+  const ptr = rt.backend.wasm._malloc(Math.max(16, bytes)) >>> 0;
+  if (ptr === 0) throw new StateError(`the wasm heap cannot allocate ${bytes} bytes of scratch`);
+  return ptr;
+}
+
+export function release(rt: KernelRuntime, ptr: number): void {
+  rt.backend.wasm._free(ptr);
+}

@@ -1,0 +1,304 @@
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@gradflow/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { forceKernelVariant, GRADFLOW_WASM_KERNELS, useWasmBackend } from '../src/index.js';
+import {
+  describeCase,
+  dilateFilter,
+  finiteDifference,
+  grid,
+  info,
+  lossF64,
+  randomData,
+  relErr,
+  runKernelOn,
+  undilateFilter,
+  type ConvCase,
+} from './helpers.js';
+
+const TOL = 1e-4;
+
+interface Problem {
+  c: ConvCase;
+  x: Float32Array;
+  w: Float32Array;
+  dy: Float32Array;
+  xShape: number[];
+  wShape: number[];
+  dyShape: number[];
+}
+
+function problem(c: ConvCase, depthwise: boolean, rng: Rng): Problem {
+  const g = info(c, depthwise);
+  const co = depthwise ? c.ci * c.mult : c.co;
+  const xShape = [c.n, c.h, c.w, c.ci];
+  const wShape = [c.k, c.k, c.ci, depthwise ? c.mult : c.co];
+  const dyShape = [c.n, g.outHeight, g.outWidth, co];
+  const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
+  return {
+    c,
+    xShape,
+    wShape,
+    dyShape,
+    x: randomData(rng, size(xShape)),
+    w: randomData(rng, size(wShape)),
+    dy: randomData(rng, size(dyShape)),
+  };
+}
+
+/** The cpu backend's answer; dilation > 1 goes through the zero-inserted filter (cpu ignores dilations here). */
+async function cpuFilterGrad(p: Problem, depthwise: boolean): Promise<Float32Array> {
+  const { c } = p;
+  const name = depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter';
+  const ke = (c.k - 1) * c.dilation + 1;
+  const b = depthwise ? c.mult : c.co;
+  const g = await runKernelOn(
+    'cpu',
+    name,
+    { x: { data: p.x, shape: p.xShape }, dy: { data: p.dy, shape: p.dyShape } },
+    { strides: c.stride, pad: c.pad, dilations: 1, dataFormat: 'NHWC', filterShape: [ke, ke, c.ci, b] },
+  );
+  return c.dilation === 1 ? g : undilateFilter(g, c.k, c.ci, b, c.dilation);
+}
+
+async function cpuInputGrad(p: Problem, depthwise: boolean): Promise<Float32Array> {
+  const { c } = p;
+  const name = depthwise ? 'DepthwiseConv2dNativeBackpropInput' : 'Conv2DBackpropInput';
+  const ke = (c.k - 1) * c.dilation + 1;
+  const b = depthwise ? c.mult : c.co;
+  const w = c.dilation === 1 ? p.w : dilateFilter(p.w, c.k, c.ci, b, c.dilation);
+  return runKernelOn(
+    'cpu',
+    name,
+    { dy: { data: p.dy, shape: p.dyShape }, filter: { data: w, shape: [ke, ke, c.ci, b] } },
+    { strides: c.stride, pad: c.pad, dilations: 1, dataFormat: 'NHWC', inputShape: p.xShape },
+  );
+}
+
+function wasmFilterGrad(p: Problem, depthwise: boolean): Promise<Float32Array> {
+  const { c } = p;
+  return runKernelOn(
+    'wasm',
+    depthwise ? 'DepthwiseConv2dNativeBackpropFilter' : 'Conv2DBackpropFilter',
+    { x: { data: p.x, shape: p.xShape }, dy: { data: p.dy, shape: p.dyShape } },
+    { strides: c.stride, pad: c.pad, dilations: c.dilation, dataFormat: 'NHWC', filterShape: p.wShape },
+  );
+}
+
+function wasmInputGrad(p: Problem, depthwise: boolean): Promise<Float32Array> {
+  const { c } = p;
+  return runKernelOn(
+    'wasm',
+    depthwise ? 'DepthwiseConv2dNativeBackpropInput' : 'Conv2DBackpropInput',
+    { dy: { data: p.dy, shape: p.dyShape }, filter: { data: p.w, shape: p.wShape } },
+    { strides: c.stride, pad: c.pad, dilations: c.dilation, dataFormat: 'NHWC', inputShape: p.xShape },
+  );
+}
+
+/** Finite differences of L = sum(conv(x, w) * dy) in float64 at a few sampled coordinates. */
+function checkFiniteDifferences(
+  p: Problem,
+  depthwise: boolean,
+  dw: Float32Array,
+  dx: Float32Array,
+  rng: Rng,
+): void {
+  const scaleW = Math.max(...Array.from(dw, Math.abs), 1e-12);
+  const scaleX = Math.max(...Array.from(dx, Math.abs), 1e-12);
+  for (let s = 0; s < 3; s++) {
+    const i = rng.int(p.w.length);
+    const fd = finiteDifference((w) => lossF64(p.c, depthwise, p.x, w, p.dy), p.w, i);
+    expect(
+      Math.abs((dw[i] as number) - fd) / scaleW,
+      `dW[${i}] vs finite difference, ${describeCase(p.c)}`,
+    ).toBeLessThanOrEqual(TOL);
+    const j = rng.int(p.x.length);
+    const fdx = finiteDifference((x) => lossF64(p.c, depthwise, x, p.w, p.dy), p.x, j);
+    expect(
+      Math.abs((dx[j] as number) - fdx) / scaleX,
+      `dX[${j}] vs finite difference, ${describeCase(p.c)}`,
+    ).toBeLessThanOrEqual(TOL);
+  }
+}
+
+function fdCost(p: Problem): number {
+  return p.dy.length * p.c.k * p.c.k * p.c.ci;
+}
+
+afterAll(() => forceKernelVariant(undefined));
+
+describe.each([
+  ['conv2d', false],
+  ['depthwise', true],
+] as const)('%s backprop kernels on wasm', (_label, depthwise) => {
+  const cases = grid(depthwise ? 7 : 3);
+
+  it(`match the cpu backend and finite differences over the grid (${cases.length} cases)`, async () => {
+    const rng = new Rng(11);
+    let fdChecked = 0;
+    for (const c of cases) {
+      const p = problem(c, depthwise, rng);
+      const dw = await wasmFilterGrad(p, depthwise);
+      const dx = await wasmInputGrad(p, depthwise);
+      expect(
+        relErr(dw, await cpuFilterGrad(p, depthwise)),
+        `dW vs cpu, ${describeCase(c)}`,
+      ).toBeLessThanOrEqual(TOL);
+      expect(
+        relErr(dx, await cpuInputGrad(p, depthwise)),
+        `dX vs cpu, ${describeCase(c)}`,
+      ).toBeLessThanOrEqual(TOL);
+      if (fdCost(p) <= 400_000) {
+        checkFiniteDifferences(p, depthwise, dw, dx, rng);
+        fdChecked++;
+      }
+    }
+    expect(fdChecked).toBeGreaterThanOrEqual(cases.length / 2);
+  });
+
+  it('the scalar fallback build gives the same results', async () => {
+    const rng = new Rng(5);
+    forceKernelVariant('scalar');
+    try {
+      for (const c of cases.filter((_, i) => i % 4 === 1)) {
+        const p = problem(c, depthwise, rng);
+        expect(
+          relErr(await wasmFilterGrad(p, depthwise), await cpuFilterGrad(p, depthwise)),
+          describeCase(c),
+        ).toBeLessThanOrEqual(TOL);
+        expect(
+          relErr(await wasmInputGrad(p, depthwise), await cpuInputGrad(p, depthwise)),
+          describeCase(c),
+        ).toBeLessThanOrEqual(TOL);
+      }
+    } finally {
+      forceKernelVariant(undefined);
+    }
+  });
+});
+
+describe('BatchMatMul and Tile on wasm', () => {
+  it('match cpu for every transpose combination, broadcast batches and odd sizes', async () => {
+    const rng = new Rng(21);
+    const shapes: [number[], number[], boolean, boolean][] = [
+      [[1, 7], [7, 3], false, false],
+      [[33, 65], [65, 17], false, false],
+      [[65, 33], [65, 17], true, false],
+      [[33, 65], [17, 65], false, true],
+      [[65, 33], [17, 65], true, true],
+      [[4, 9, 300], [4, 300, 11], false, false],
+      [[2, 3, 9, 5], [2, 3, 9, 6], true, false],
+      [[5, 9, 8], [1, 8, 12], false, false],
+      [[1, 9, 8], [5, 12, 8], false, true],
+      [[130, 1030], [1030, 9], false, false],
+    ];
+    for (const [sa, sb, ta, tb] of shapes) {
+      const a = {
+        data: randomData(
+          rng,
+          sa.reduce((p, d) => p * d, 1),
+        ),
+        shape: sa,
+      };
+      const b = {
+        data: randomData(
+          rng,
+          sb.reduce((p, d) => p * d, 1),
+        ),
+        shape: sb,
+      };
+      const attrs = { transposeA: ta, transposeB: tb };
+      const got = await runKernelOn('wasm', 'BatchMatMul', { a, b }, attrs);
+      const want = await runKernelOn('cpu', 'BatchMatMul', { a, b }, attrs);
+      expect(relErr(got, want), `${JSON.stringify([sa, sb, ta, tb])}`).toBeLessThanOrEqual(TOL);
+    }
+  });
+
+  it('Tile: the broadcast fast path and the stock fallback', async () => {
+    const rng = new Rng(22);
+    for (const [shape, reps] of [
+      [
+        [1, 1, 1, 5],
+        [2, 3, 4, 1],
+      ],
+      [
+        [1, 7],
+        [3, 1],
+      ],
+      [
+        [2, 3],
+        [2, 2],
+      ],
+      [
+        [3, 1, 2],
+        [1, 4, 1],
+      ],
+    ] as const) {
+      const x = {
+        data: randomData(
+          rng,
+          shape.reduce((p: number, d: number) => p * d, 1),
+        ),
+        shape: [...shape],
+      };
+      const got = await runKernelOn('wasm', 'Tile', { x }, { reps: [...reps] });
+      const want = await runKernelOn('cpu', 'Tile', { x }, { reps: [...reps] });
+      expect(Array.from(got)).toEqual(Array.from(want));
+    }
+  });
+});
+
+describe('useWasmBackend', () => {
+  it('is idempotent and reports what it enabled', async () => {
+    const a = await useWasmBackend();
+    const b = await useWasmBackend();
+    expect(a).toEqual(b);
+    expect(a.backend).toBe('wasm');
+    expect(a.simd).toBe(true);
+    expect(a.kernelVariant).toBe('simd');
+    expect(a.kernels).toEqual(GRADFLOW_WASM_KERNELS.map((k) => k.kernelName));
+    expect(typeof a.relaxedSimd).toBe('boolean');
+    expect(a.threadCount).toBeGreaterThanOrEqual(1);
+    for (const k of a.kernels) expect(tf.getKernel(k, 'wasm')).toBeDefined();
+  });
+
+  it('rejects bad input with typed errors and leaves no tensors behind', async () => {
+    await useWasmBackend();
+    const before = tf.memory().numTensors;
+    const x = tf.zeros([1, 4, 4, 2]);
+    const dy = tf.zeros([1, 4, 4, 3]);
+    expect(() =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 4] },
+        ),
+    ).toThrow(/dy has shape \[1, 4, 4, 3\], expected \[1, 4, 4, 4\]/);
+    expect(() =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] },
+        ),
+    ).toThrow(/dataFormat NCHW is not supported/);
+    const xi = tf.zeros([1, 4, 4, 2], 'int32');
+    expect(() =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x: xi, dy },
+          { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] },
+        ),
+    ).toThrow(/only float32/);
+    await expect(useWasmBackend({ kernels: 'yes' as unknown as boolean })).rejects.toThrow(
+      /invalid options.kernels/,
+    );
+    tf.dispose([x, dy, xi]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});

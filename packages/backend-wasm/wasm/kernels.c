@@ -1,0 +1,415 @@
+/*
+ * gradflow training kernels for the tfjs WASM backend.
+ *
+ * Freestanding C (no libc), compiled to wasm32 with clang/lld. The module IMPORTS the tfjs
+ * backend's WebAssembly.Memory, so every pointer here is an offset into the backend's heap:
+ * tensors are read and written in place (zero copy). Rules that keep this safe:
+ *  - no global or static variables and no constant tables (they would live in a data segment
+ *    at a fixed address inside emscripten's heap); all scratch comes from `ws`/`col`, which the
+ *    JS side allocates with the backend's own _malloc;
+ *  - no arrays on the C stack (the shadow stack pointer is moved into a malloc'ed block anyway).
+ * Built twice: with -msimd128 (SIMD) and without (scalar fallback); see build.mjs.
+ */
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+enum { MR = 4, NR = 8, KC = 256, MC = 128, NC = 1024 };
+/* Workspace layout in floats: packed A block, packed B block, one MR x NR edge tile. */
+#define WS_PACK_A 0
+#define WS_PACK_B (MC * KC)
+#define WS_TILE (MC * KC + KC * NC)
+#define WS_FLOATS (MC * KC + KC * NC + MR * NR)
+
+EXPORT(gf_workspace_bytes) int gf_workspace_bytes(void) { return WS_FLOATS * 4; }
+
+EXPORT(gf_has_simd) int gf_has_simd(void) {
+#ifdef __wasm_simd128__
+  return 1;
+#else
+  return 0;
+#endif
+}
+
+static inline int imin(int a, int b) { return a < b ? a : b; }
+
+/* Pack an mc x kc block of A (element (i,k) at A[i*rsa + k*csa]) into MR-row panels, k-major. */
+static void pack_a(int mc, int kc, const float *A, int rsa, int csa, float *pa) {
+  for (int i0 = 0; i0 < mc; i0 += MR) {
+    int mr = imin(MR, mc - i0);
+    const float *a = A + i0 * rsa;
+#ifdef __wasm_simd128__
+    if (mr == MR && rsa == 1) {
+      for (int k = 0; k < kc; ++k) wasm_v128_store(pa + k * MR, wasm_v128_load(a + k * csa));
+      pa += MR * kc;
+      continue;
+    }
+#endif
+    if (mr == MR) {
+      for (int k = 0; k < kc; ++k) {
+        const float *ak = a + k * csa;
+        pa[k * MR + 0] = ak[0];
+        pa[k * MR + 1] = ak[rsa];
+        pa[k * MR + 2] = ak[2 * rsa];
+        pa[k * MR + 3] = ak[3 * rsa];
+      }
+    } else {
+      for (int k = 0; k < kc; ++k)
+        for (int r = 0; r < MR; ++r) pa[k * MR + r] = r < mr ? a[r * rsa + k * csa] : 0.0f;
+    }
+    pa += MR * kc;
+  }
+}
+
+/* Pack a kc x nc block of B (element (k,j) at B[k*rsb + j*csb]) into NR-column panels, k-major. */
+static void pack_b(int kc, int nc, const float *B, int rsb, int csb, float *pb) {
+  for (int j0 = 0; j0 < nc; j0 += NR) {
+    int nr = imin(NR, nc - j0);
+    const float *b = B + j0 * csb;
+#ifdef __wasm_simd128__
+    if (nr == NR && csb == 1) {
+      for (int k = 0; k < kc; ++k) {
+        wasm_v128_store(pb + k * NR, wasm_v128_load(b + k * rsb));
+        wasm_v128_store(pb + k * NR + 4, wasm_v128_load(b + k * rsb + 4));
+      }
+      pb += NR * kc;
+      continue;
+    }
+#endif
+    for (int k = 0; k < kc; ++k)
+      for (int c = 0; c < NR; ++c) pb[k * NR + c] = c < nr ? b[k * rsb + c * csb] : 0.0f;
+    pb += NR * kc;
+  }
+}
+
+/* C[0:mr, 0:nr] (+)= pa (MR x kc panel) * pb (kc x NR panel). */
+static void micro_kernel(int kc, const float *pa, const float *pb, float *C, int ldc, int mr, int nr,
+                         int accumulate, float *tile) {
+#ifdef __wasm_simd128__
+  v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
+  v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (int k = 0; k < kc; ++k) {
+    v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
+    v128_t a = wasm_v128_load32_splat(pa);
+    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0));
+    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(pa + 1);
+    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0));
+    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(pa + 2);
+    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0));
+    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
+    a = wasm_v128_load32_splat(pa + 3);
+    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0));
+    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+    pa += MR;
+    pb += NR;
+  }
+  if (mr == MR && nr == NR) {
+    if (accumulate) {
+      c00 = wasm_f32x4_add(c00, wasm_v128_load(C));
+      c01 = wasm_f32x4_add(c01, wasm_v128_load(C + 4));
+      c10 = wasm_f32x4_add(c10, wasm_v128_load(C + ldc));
+      c11 = wasm_f32x4_add(c11, wasm_v128_load(C + ldc + 4));
+      c20 = wasm_f32x4_add(c20, wasm_v128_load(C + 2 * ldc));
+      c21 = wasm_f32x4_add(c21, wasm_v128_load(C + 2 * ldc + 4));
+      c30 = wasm_f32x4_add(c30, wasm_v128_load(C + 3 * ldc));
+      c31 = wasm_f32x4_add(c31, wasm_v128_load(C + 3 * ldc + 4));
+    }
+    wasm_v128_store(C, c00);
+    wasm_v128_store(C + 4, c01);
+    wasm_v128_store(C + ldc, c10);
+    wasm_v128_store(C + ldc + 4, c11);
+    wasm_v128_store(C + 2 * ldc, c20);
+    wasm_v128_store(C + 2 * ldc + 4, c21);
+    wasm_v128_store(C + 3 * ldc, c30);
+    wasm_v128_store(C + 3 * ldc + 4, c31);
+    return;
+  }
+  wasm_v128_store(tile + 0, c00);
+  wasm_v128_store(tile + 4, c01);
+  wasm_v128_store(tile + 8, c10);
+  wasm_v128_store(tile + 12, c11);
+  wasm_v128_store(tile + 16, c20);
+  wasm_v128_store(tile + 20, c21);
+  wasm_v128_store(tile + 24, c30);
+  wasm_v128_store(tile + 28, c31);
+#else
+  for (int t = 0; t < MR * NR; ++t) tile[t] = 0.0f;
+  for (int k = 0; k < kc; ++k) {
+    for (int r = 0; r < MR; ++r) {
+      float a = pa[r];
+      for (int c = 0; c < NR; ++c) tile[r * NR + c] += a * pb[c];
+    }
+    pa += MR;
+    pb += NR;
+  }
+#endif
+  for (int r = 0; r < mr; ++r)
+    for (int c = 0; c < nr; ++c)
+      C[r * ldc + c] = (accumulate ? C[r * ldc + c] : 0.0f) + tile[r * NR + c];
+}
+
+/*
+ * C (M x N, row stride ldc) (+)= A (M x K) * B (K x N), where A(i,k) = A[i*rsa + k*csa] and
+ * B(k,j) = B[k*rsb + j*csb]: any transposition is a choice of strides. `accumulate` adds to C.
+ */
+EXPORT(gf_sgemm)
+void gf_sgemm(int M, int N, int K, const float *A, int rsa, int csa, const float *B, int rsb, int csb,
+              float *C, int ldc, int accumulate, float *ws) {
+  float *pa = ws + WS_PACK_A, *pb = ws + WS_PACK_B, *tile = ws + WS_TILE;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int i = 0; i < M; ++i)
+        for (int j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
+    return;
+  }
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = imin(NC, N - jc);
+    for (int pc = 0; pc < K; pc += KC) {
+      int kc = imin(KC, K - pc);
+      int acc = accumulate || pc > 0;
+      pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, pb);
+      for (int ic = 0; ic < M; ic += MC) {
+        int mc = imin(MC, M - ic);
+        pack_a(mc, kc, A + ic * rsa + pc * csa, rsa, csa, pa);
+        for (int jr = 0; jr < nc; jr += NR) {
+          int nr = imin(NR, nc - jr);
+          for (int ir = 0; ir < mc; ir += MR) {
+            int mr = imin(MR, mc - ir);
+            micro_kernel(kc, pa + ir * kc, pb + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, mr, nr, acc,
+                         tile);
+          }
+        }
+      }
+    }
+  }
+}
+
+/* Batched GEMM: batch b uses A + b*sa, B + b*sb, C + b*sc (a stride of 0 broadcasts). */
+EXPORT(gf_sgemm_batched)
+void gf_sgemm_batched(int batch, int M, int N, int K, const float *A, int sa, int rsa, int csa, const float *B,
+                      int sb, int rsb, int csb, float *C, int sc, int ldc, float *ws) {
+  for (int b = 0; b < batch; ++b) gf_sgemm(M, N, K, A + b * sa, rsa, csa, B + b * sb, rsb, csb, C + b * sc, ldc, 0, ws);
+}
+
+static void copy_floats(float *dst, const float *src, int n) {
+  int i = 0;
+#ifdef __wasm_simd128__
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, wasm_v128_load(src + i));
+#endif
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
+static void zero_floats(float *dst, int n) {
+  int i = 0;
+#ifdef __wasm_simd128__
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, wasm_f32x4_splat(0));
+#endif
+  for (; i < n; ++i) dst[i] = 0.0f;
+}
+
+static void add_floats(float *dst, const float *src, int n) {
+  int i = 0;
+#ifdef __wasm_simd128__
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, wasm_f32x4_add(wasm_v128_load(dst + i), wasm_v128_load(src + i)));
+#endif
+  for (; i < n; ++i) dst[i] += src[i];
+}
+
+/* Geometry of a 2-D convolution, NHWC input, HWIO filter. Passed as a block of 16 ints. */
+typedef struct {
+  int n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl, unused;
+} Geom;
+
+/* im2col rows [m0, m0+rows): col[r][kh][kw][ci] = x[n, oh*sh-pt+kh*dh, ow*sw-pl+kw*dw, ci] or 0. */
+static void im2col(const Geom *g, const float *x, int m0, int rows, float *col) {
+  int K = g->kh * g->kw * g->ci;
+  for (int r = 0; r < rows; ++r) {
+    int m = m0 + r;
+    int ow = m % g->ow, t = m / g->ow;
+    int oh = t % g->oh, n = t / g->oh;
+    float *dst = col + r * K;
+    for (int kh = 0; kh < g->kh; ++kh) {
+      int ih = oh * g->sh - g->pt + kh * g->dh;
+      for (int kw = 0; kw < g->kw; ++kw) {
+        int iw = ow * g->sw - g->pl + kw * g->dw;
+        float *d = dst + (kh * g->kw + kw) * g->ci;
+        if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) zero_floats(d, g->ci);
+        else copy_floats(d, x + ((n * g->h + ih) * g->w + iw) * g->ci, g->ci);
+      }
+    }
+  }
+}
+
+/* col2im: dx[n, ih, iw, ci] += col[r][kh][kw][ci] for every valid tap (no work on padding). */
+static void col2im(const Geom *g, const float *col, int m0, int rows, float *dx) {
+  int K = g->kh * g->kw * g->ci;
+  for (int r = 0; r < rows; ++r) {
+    int m = m0 + r;
+    int ow = m % g->ow, t = m / g->ow;
+    int oh = t % g->oh, n = t / g->oh;
+    const float *src = col + r * K;
+    for (int kh = 0; kh < g->kh; ++kh) {
+      int ih = oh * g->sh - g->pt + kh * g->dh;
+      if (ih < 0 || ih >= g->h) continue;
+      for (int kw = 0; kw < g->kw; ++kw) {
+        int iw = ow * g->sw - g->pl + kw * g->dw;
+        if (iw < 0 || iw >= g->w) continue;
+        add_floats(dx + ((n * g->h + ih) * g->w + iw) * g->ci, src + (kh * g->kw + kw) * g->ci, g->ci);
+      }
+    }
+  }
+}
+
+static int is_pointwise(const Geom *g) {
+  return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->oh == g->h &&
+         g->ow == g->w;
+}
+
+/*
+ * dW[kh,kw,ci,co] = sum_m col[m][kh,kw,ci] * dy[m][co]: GEMM (K x M) * (M x Co), im2col in chunks
+ * of `chunk` rows (col holds chunk*K floats).
+ */
+EXPORT(gf_conv2d_backprop_filter)
+void gf_conv2d_backprop_filter(const Geom *g, const float *x, const float *dy, float *dw, float *col, int chunk,
+                               float *ws) {
+  int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow;
+  if (M == 0) {
+    zero_floats(dw, K * g->co);
+    return;
+  }
+  if (is_pointwise(g)) {
+    gf_sgemm(K, g->co, M, x, 1, g->ci, dy, g->co, 1, dw, g->co, 0, ws);
+    return;
+  }
+  for (int m0 = 0; m0 < M; m0 += chunk) {
+    int rows = imin(chunk, M - m0);
+    im2col(g, x, m0, rows, col);
+    gf_sgemm(K, g->co, rows, col, 1, K, dy + m0 * g->co, g->co, 1, dw, g->co, m0 > 0, ws);
+  }
+}
+
+/* dX = col2im(dy (M x Co) * W^T (Co x K)), chunked the same way; stride 2 costs no extra FLOPs. */
+EXPORT(gf_conv2d_backprop_input)
+void gf_conv2d_backprop_input(const Geom *g, const float *dy, const float *w, float *dx, float *col, int chunk,
+                              float *ws) {
+  int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow;
+  if (is_pointwise(g)) {
+    gf_sgemm(M, K, g->co, dy, g->co, 1, w, 1, g->co, dx, K, 0, ws);
+    return;
+  }
+  zero_floats(dx, g->n * g->h * g->w * g->ci);
+  for (int m0 = 0; m0 < M; m0 += chunk) {
+    int rows = imin(chunk, M - m0);
+    gf_sgemm(rows, K, g->co, dy + m0 * g->co, g->co, 1, w, 1, g->co, col, K, 0, ws);
+    col2im(g, col, m0, rows, dx);
+  }
+}
+
+/* Depthwise (filter [kh,kw,c,mult], dy channels c*mult+q): filter gradient, direct loops. */
+EXPORT(gf_depthwise_backprop_filter)
+void gf_depthwise_backprop_filter(const Geom *g, int mult, const float *x, const float *dy, float *dw) {
+  int C = g->ci, CO = C * mult;
+  zero_floats(dw, g->kh * g->kw * CO);
+  for (int n = 0; n < g->n; ++n)
+    for (int oh = 0; oh < g->oh; ++oh)
+      for (int kh = 0; kh < g->kh; ++kh) {
+        int ih = oh * g->sh - g->pt + kh * g->dh;
+        if (ih < 0 || ih >= g->h) continue;
+        for (int ow = 0; ow < g->ow; ++ow) {
+          const float *dyp = dy + ((n * g->oh + oh) * g->ow + ow) * CO;
+          for (int kw = 0; kw < g->kw; ++kw) {
+            int iw = ow * g->sw - g->pl + kw * g->dw;
+            if (iw < 0 || iw >= g->w) continue;
+            const float *xp = x + ((n * g->h + ih) * g->w + iw) * C;
+            float *d = dw + (kh * g->kw + kw) * CO;
+            if (mult == 1) {
+              int c = 0;
+#ifdef __wasm_simd128__
+              for (; c + 4 <= C; c += 4)
+                wasm_v128_store(d + c, wasm_f32x4_add(wasm_v128_load(d + c),
+                                                      wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(dyp + c))));
+#endif
+              for (; c < C; ++c) d[c] += xp[c] * dyp[c];
+            } else {
+              for (int c = 0; c < C; ++c) {
+                float xv = xp[c];
+                for (int q = 0; q < mult; ++q) d[c * mult + q] += xv * dyp[c * mult + q];
+              }
+            }
+          }
+        }
+      }
+}
+
+/* Depthwise input gradient: dx[n,ih,iw,c] += sum_q w[kh,kw,c,q] * dy[n,oh,ow,c*mult+q]. */
+EXPORT(gf_depthwise_backprop_input)
+void gf_depthwise_backprop_input(const Geom *g, int mult, const float *dy, const float *w, float *dx) {
+  int C = g->ci, CO = C * mult;
+  zero_floats(dx, g->n * g->h * g->w * C);
+  for (int n = 0; n < g->n; ++n)
+    for (int oh = 0; oh < g->oh; ++oh)
+      for (int kh = 0; kh < g->kh; ++kh) {
+        int ih = oh * g->sh - g->pt + kh * g->dh;
+        if (ih < 0 || ih >= g->h) continue;
+        for (int ow = 0; ow < g->ow; ++ow) {
+          const float *dyp = dy + ((n * g->oh + oh) * g->ow + ow) * CO;
+          for (int kw = 0; kw < g->kw; ++kw) {
+            int iw = ow * g->sw - g->pl + kw * g->dw;
+            if (iw < 0 || iw >= g->w) continue;
+            float *xp = dx + ((n * g->h + ih) * g->w + iw) * C;
+            const float *wp = w + (kh * g->kw + kw) * CO;
+            if (mult == 1) {
+              int c = 0;
+#ifdef __wasm_simd128__
+              for (; c + 4 <= C; c += 4)
+                wasm_v128_store(xp + c, wasm_f32x4_add(wasm_v128_load(xp + c),
+                                                       wasm_f32x4_mul(wasm_v128_load(wp + c), wasm_v128_load(dyp + c))));
+#endif
+              for (; c < C; ++c) xp[c] += wp[c] * dyp[c];
+            } else {
+              for (int c = 0; c < C; ++c) {
+                float s = 0.0f;
+                for (int q = 0; q < mult; ++q) s += wp[c * mult + q] * dyp[c * mult + q];
+                xp[c] += s;
+              }
+            }
+          }
+        }
+      }
+}
+
+/* Tile where the input repeats as whole blocks: out = `reps` copies of `block` floats. */
+EXPORT(gf_repeat_block)
+void gf_repeat_block(const float *src, int block, int reps, float *out) {
+  for (int r = 0; r < reps; ++r) copy_floats(out + r * block, src, block);
+}
+
+/* Multiply-add loop for measuring the engine's SIMD peak (returns a value so it is not elided). */
+EXPORT(gf_peak_fma)
+float gf_peak_fma(int iters, float seed) {
+#ifdef __wasm_simd128__
+  v128_t a0 = wasm_f32x4_splat(seed), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+  v128_t m = wasm_f32x4_splat(0.999f), b = wasm_f32x4_splat(0.001f);
+  for (int i = 0; i < iters; ++i) {
+    a0 = wasm_f32x4_add(wasm_f32x4_mul(a0, m), b);
+    a1 = wasm_f32x4_add(wasm_f32x4_mul(a1, m), b);
+    a2 = wasm_f32x4_add(wasm_f32x4_mul(a2, m), b);
+    a3 = wasm_f32x4_add(wasm_f32x4_mul(a3, m), b);
+    a4 = wasm_f32x4_add(wasm_f32x4_mul(a4, m), b);
+    a5 = wasm_f32x4_add(wasm_f32x4_mul(a5, m), b);
+    a6 = wasm_f32x4_add(wasm_f32x4_mul(a6, m), b);
+    a7 = wasm_f32x4_add(wasm_f32x4_mul(a7, m), b);
+  }
+  v128_t s = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_add(a0, a1), wasm_f32x4_add(a2, a3)),
+                            wasm_f32x4_add(wasm_f32x4_add(a4, a5), wasm_f32x4_add(a6, a7)));
+  return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 3);
+#else
+  float a = seed;
+  for (int i = 0; i < iters; ++i) a = a * 0.999f + 0.001f;
+  return a;
+#endif
+}
