@@ -1,1 +1,20 @@
-export {};
+import './register.js';
+
+export { NORMS, listNorms, getNorm, normLayer, normsMarkdownTable } from './registry.js';
+export type { NormName, NormLike, NormSpec, NormLayerOptions } from './registry.js';
+export { BatchNorm } from './batch-norm.js';
+export type { BatchNormOptions } from './batch-norm.js';
+export { LayerNorm, RMSNorm } from './layer-norm.js';
+export type { AxesNormOptions } from './layer-norm.js';
+export { GroupNorm, InstanceNorm } from './group-norm.js';
+export type { GroupNormOptions, InstanceNormOptions } from './group-norm.js';
+export { WeightStandardizedConv2d } from './ws-conv.js';
+export type { WeightStandardizedConv2dOptions } from './ws-conv.js';
+export { NormLayerBase, hasNormStats } from './base.js';
+export type { NormStats, NormStatsProvider } from './base.js';
+export { normalize } from './kernel.js';
+export type { NormalizeArgs } from './kernel.js';
+export { NON_FINITE_POLICIES } from './running-stats.js';
+export type { RunningStatsOptions, NonFinitePolicy } from './running-stats.js';
+export type { InitializerOption, SerializedInitializer, InitializerLike } from './init.js';
+export { LAYER_CLASSES } from './register.js';

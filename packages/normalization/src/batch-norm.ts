@@ -1,0 +1,225 @@
+import * as tf from '@tensorflow/tfjs';
+import { ShapeError } from '@gradflow/core';
+import {
+  NormLayerBase,
+  broadcastShape,
+  channelAxis,
+  checkBoolean,
+  checkEpsilon,
+  getShape,
+  oneTensor,
+  range,
+} from './base.js';
+import { normalize } from './kernel.js';
+import { serializeInitializer, toInitializer, type Initializer, type InitializerOption } from './init.js';
+import {
+  resolveAveraging,
+  resolveNonFinite,
+  updateRunningStats,
+  type Averaging,
+  type NonFinitePolicy,
+  type RunningStats,
+  type RunningStatsOptions,
+} from './running-stats.js';
+
+export interface BatchNormOptions extends RunningStatsOptions {
+  /** The channel (feature) axis: statistics are per index of this axis (default -1, NHWC). */
+  axis?: number;
+  /** Added to the variance (default 1e-5, PyTorch's; Keras uses 1e-3). */
+  epsilon?: number;
+  /** Learn an offset β (default true). */
+  center?: boolean;
+  /** Learn a scale γ (default true). */
+  scale?: boolean;
+  /** Initializer of γ (default ones; `'zeros'` for the last norm of a residual branch). */
+  gammaInitializer?: InitializerOption;
+  /** Initializer of β (default zeros). */
+  betaInitializer?: InitializerOption;
+  /**
+   * FrozenBatchNorm: always normalize with the running statistics, never update them, and keep
+   * γ and β non-trainable (detectron2/torchvision `FrozenBatchNorm2d`). Registered as its own
+   * name, `frozen_batch_norm`, which is this layer with `frozen: true`.
+   */
+  frozen?: boolean;
+  name?: string;
+  trainable?: boolean;
+  inputShape?: tf.Shape;
+  batchInputShape?: tf.Shape;
+  dtype?: tf.DataType;
+}
+
+/**
+ * Batch normalization with PyTorch's numerics in NHWC (or any layout, any rank).
+ *
+ * Training call: normalize with the batch statistics (biased variance), then fold the batch mean
+ * and the UNBIASED batch variance (× n/(n−1), as PyTorch) into the running statistics. Inference
+ * call: normalize with the running statistics. Differences from tfjs-layers' `batchNormalization`:
+ * PyTorch defaults (ε = 1e-5, momentum 0.1 = weight of the new batch; Keras's 0.99 is `decay`),
+ * unbiased running variance, `scale: false` / `center: false` work in training (tfjs#2868),
+ * any rank and axis, a hand-written gradient (no `Tile`), and typed errors.
+ *
+ * A training call with one value per channel (batch 1 of a dense input, or N·H·W = 1) throws a
+ * `ShapeError` before touching any state, as PyTorch does ("Expected more than 1 value per
+ * channel when training"): the batch variance is 0, the output would be β everywhere and the
+ * unbiased running variance is undefined (n − 1 = 0).
+ *
+ * @example
+ * ```ts
+ * const y = new BatchNorm({ momentum: 0.1 }).apply(x);      // PyTorch convention
+ * const z = new BatchNorm({ decay: 0.99 }).apply(x);        // Keras convention
+ * const w = new BatchNorm({ momentum: null }).apply(x);     // cumulative average
+ * ```
+ */
+export class BatchNorm extends NormLayerBase {
+  static readonly className = 'GradflowBatchNorm';
+  readonly axis: number;
+  readonly epsilon: number;
+  readonly center: boolean;
+  readonly scale: boolean;
+  readonly frozen: boolean;
+  readonly averaging: Averaging;
+  readonly onNonFinite: NonFinitePolicy;
+  private readonly momentumOption: number | null | undefined;
+  private readonly decayOption: number | undefined;
+  private readonly gammaInit: Initializer;
+  private readonly betaInit: Initializer;
+  private gamma: tf.LayerVariable | null = null;
+  private beta: tf.LayerVariable | null = null;
+  private running: RunningStats | null = null;
+  private builtAxis = -1;
+  private builtRank = 0;
+
+  constructor(options: BatchNormOptions = {}) {
+    super(options);
+    this.axis = options.axis ?? -1;
+    this.epsilon = checkEpsilon(options.epsilon ?? 1e-5);
+    this.center = checkBoolean('center', options.center ?? true);
+    this.scale = checkBoolean('scale', options.scale ?? true);
+    this.frozen = checkBoolean('frozen', options.frozen ?? false);
+    this.averaging = resolveAveraging(options);
+    this.momentumOption =
+      options.decay !== undefined ? undefined : options.momentum === null ? null : (options.momentum ?? 0.1);
+    this.decayOption = options.decay;
+    this.onNonFinite = resolveNonFinite(options.onNonFinite);
+    this.gammaInit = toInitializer('gammaInitializer', options.gammaInitializer, 'ones');
+    this.betaInit = toInitializer('betaInitializer', options.betaInitializer, 'zeros');
+    this.supportsMasking = true;
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = getShape(inputShape);
+    const axis = channelAxis(this.axis, shape.length);
+    const channels = shape[axis];
+    if (channels === null || channels === undefined)
+      throw new ShapeError('input', shape, `a defined size on the channel axis ${axis}`);
+    this.builtAxis = axis;
+    this.builtRank = shape.length;
+    const affineTrainable = !this.frozen;
+    if (this.scale)
+      this.gamma = this.addWeight('gamma', [channels], 'float32', this.gammaInit, undefined, affineTrainable);
+    if (this.center)
+      this.beta = this.addWeight('beta', [channels], 'float32', this.betaInit, undefined, affineTrainable);
+    this.running = {
+      mean: this.addWeight('moving_mean', [channels], 'float32', tf.initializers.zeros(), undefined, false),
+      variance: this.addWeight(
+        'moving_variance',
+        [channels],
+        'float32',
+        tf.initializers.ones(),
+        undefined,
+        false,
+      ),
+      count:
+        this.averaging.kind === 'cumulative'
+          ? this.addWeight('num_batches_tracked', [], 'float32', tf.initializers.zeros(), undefined, false)
+          : null,
+    };
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return inputShape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }): tf.Tensor {
+    return tf.tidy(() => {
+      const x = oneTensor(inputs);
+      const rank = this.builtRank;
+      const axis = this.builtAxis;
+      const channels = this.running!.mean.shape[0]!;
+      this.checkInput(x, rank, { [axis]: channels });
+      const training = !this.frozen && (kwargs?.training ?? false);
+      const bshape = broadcastShape(rank, [axis], [channels]);
+      const reduceAxes = range(rank).filter((a) => a !== axis);
+      const gamma = this.gamma ? tf.reshape(this.gamma.read(), bshape) : null;
+      const beta = this.beta ? tf.reshape(this.beta.read(), bshape) : null;
+
+      if (!training) {
+        const mean = tf.reshape(this.running!.mean.read(), bshape);
+        const variance = tf.reshape(this.running!.variance.read(), bshape);
+        const invStd = tf.rsqrt(tf.add(variance, this.epsilon));
+        // y = x·s + o with per-channel s = γ/√(σ²+ε), o = β − μ·s: two element-wise passes,
+        // and autodiff of a broadcast mul/add is cheap (used when training on top of a frozen BN).
+        const s = gamma ? tf.mul(gamma, invStd) : invStd;
+        const o = beta ? tf.sub(beta, tf.mul(mean, s)) : tf.neg(tf.mul(mean, s));
+        this.recordCall(x, false, () => s);
+        return tf.add(tf.mul(x, s), o);
+      }
+
+      const n = reduceAxes.reduce((k, a) => k * x.shape[a]!, 1);
+      if (n <= 1) {
+        throw new ShapeError(
+          `training input of layer '${this.name}'`,
+          x.shape,
+          'more than 1 value per channel when training (as PyTorch)',
+          'the batch variance of one value is 0 and the unbiased running variance is undefined; use a batch > 1, call with training: false, or use group_norm/layer_norm',
+        );
+      }
+      const { mean, variance } = tf.moments(x, reduceAxes, true);
+      updateRunningStats(
+        this.running!,
+        tf.reshape(mean, [channels]),
+        tf.mul(tf.reshape(variance, [channels]), n / (n - 1)),
+        this.averaging,
+        this.onNonFinite,
+        this.name,
+      );
+      this.recordCall(
+        x,
+        true,
+        () =>
+          gamma
+            ? tf.mul(gamma, tf.rsqrt(tf.add(variance, this.epsilon)))
+            : tf.rsqrt(tf.add(variance, this.epsilon)),
+        mean,
+        variance,
+      );
+      return normalize({
+        x,
+        mean,
+        variance,
+        epsilon: this.epsilon,
+        statAxes: reduceAxes,
+        gamma,
+        beta,
+        paramReduceAxes: reduceAxes,
+      });
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    const config: tf.serialization.ConfigDict = {
+      axis: this.axis,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+      frozen: this.frozen,
+      onNonFinite: this.onNonFinite,
+      gammaInitializer: serializeInitializer(this.gammaInit) as unknown as tf.serialization.ConfigDict,
+      betaInitializer: serializeInitializer(this.betaInit) as unknown as tf.serialization.ConfigDict,
+    };
+    if (this.decayOption !== undefined) config.decay = this.decayOption;
+    else config.momentum = this.momentumOption ?? null;
+    return { ...config, ...super.getConfig() };
+  }
+}
