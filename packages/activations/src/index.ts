@@ -1,1 +1,50 @@
-export {};
+import './register.js';
+
+export {
+  ACTIVATIONS,
+  canonicalActivationName,
+  defaultParams,
+  describeActivation,
+  getActivation,
+  listActivations,
+  resolveActivation,
+} from './registry.js';
+export type {
+  ActivationAlias,
+  ActivationLike,
+  ActivationName,
+  CanonicalActivationName,
+  ResolvedActivation,
+} from './registry.js';
+export type {
+  ActivationParams,
+  ActivationSpec,
+  BooleanParamSpec,
+  GainRule,
+  NumberParamSpec,
+  OpContext,
+  ParamSpec,
+  Saturation,
+} from './spec.js';
+export { applyActivation } from './apply.js';
+export type { ApplyActivationOptions } from './apply.js';
+export { GradflowActivation, activationLayer } from './layer.js';
+export type { ActivationLayerOptions, GradflowActivationArgs } from './layer.js';
+export {
+  SELU_ALPHA,
+  SELU_SCALE,
+  celu,
+  elu,
+  gelu,
+  geluTanh,
+  hardSigmoid,
+  hardSwish,
+  hardTanh,
+  logSigmoid,
+  mish,
+  relu6,
+  rrelu,
+  silu,
+  softplus,
+  softsign,
+} from './ops.js';
