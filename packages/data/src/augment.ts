@@ -1,0 +1,265 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, ShapeError, StateError, checkFinite, checkInteger } from '@gradflow/core';
+import type { Rng } from '@gradflow/core';
+import { toRng } from './dataset.js';
+import type { RandomSource } from './dataset.js';
+
+/**
+ * Augmentations are functions of a batch `x` of images `[N, H, W, C]` (channels last) that
+ * return a new tensor and leave `x` as it is. Each takes `seed`: a number (same result every
+ * call) or an `Rng` (pass one generator for the whole run: every batch differs, the run is
+ * reproducible). Per-example randomness (which image flips, where it is cropped) is drawn on
+ * the CPU from that generator, so cpu and wasm backends give identical results.
+ */
+export interface AugmentOptions {
+  seed?: RandomSource;
+}
+
+function checkImages(x: tf.Tensor, what = 'x'): [number, number, number, number] {
+  if (!(x instanceof tf.Tensor)) throw new InvalidArgumentError(what, x, 'a tf.Tensor');
+  if (x.isDisposed) throw new StateError(`${what} is disposed`);
+  if (x.rank !== 4) throw new ShapeError(what, x.shape, '[N, H, W, C] (a batch of images, channels last)');
+  return x.shape as [number, number, number, number];
+}
+
+function checkProbability(p: number): number {
+  return checkFinite('probability', p, { min: 0, max: 1 });
+}
+
+/** Flips each image left-right with probability `probability` (default 0.5). */
+export function randomFlip(x: tf.Tensor, options: AugmentOptions & { probability?: number } = {}): tf.Tensor {
+  const [n] = checkImages(x);
+  const p = checkProbability(options.probability ?? 0.5);
+  const rng = toRng(options.seed);
+  const flags = Float32Array.from({ length: n }, () => (rng.uniform() < p ? 1 : 0));
+  return tf.tidy(() => {
+    const mask = tf.tensor4d(flags, [n, 1, 1, 1]).cast('bool');
+    return tf.where(mask, tf.reverse(x, 2), x);
+  });
+}
+
+export type PadMode = 'zeros' | 'reflect' | 'edge';
+
+/**
+ * Pads each image by `padding` pixels on every side, then crops a random `size` window (default
+ * the original H×W) — the CIFAR augmentation of He et al. 2015 (padding 4, zeros).
+ */
+export function randomCrop(
+  x: tf.Tensor,
+  options: AugmentOptions & { padding?: number; size?: readonly [number, number]; mode?: PadMode } = {},
+): tf.Tensor {
+  const [n, h, w, c] = checkImages(x);
+  const padding = checkInteger('padding', options.padding ?? 4, 0);
+  const mode = options.mode ?? 'zeros';
+  if (mode !== 'zeros' && mode !== 'reflect' && mode !== 'edge')
+    throw new InvalidArgumentError('mode', mode, "'zeros', 'reflect' or 'edge'");
+  if (mode === 'reflect' && (padding >= h || padding >= w)) {
+    throw new InvalidArgumentError(
+      'padding',
+      padding,
+      `< ${Math.min(h, w)} for reflect padding of ${h}×${w} images`,
+    );
+  }
+  const [oh, ow] = options.size ?? [h, w];
+  checkInteger('size[0]', oh);
+  checkInteger('size[1]', ow);
+  if (oh > h + 2 * padding || ow > w + 2 * padding) {
+    throw new InvalidArgumentError(
+      'size',
+      [oh, ow],
+      `at most [${h + 2 * padding}, ${w + 2 * padding}] (image plus padding)`,
+    );
+  }
+  const rng = toRng(options.seed);
+  const src = x.dataSync();
+  const out = new Float32Array(n * oh * ow * c);
+  const index = (i: number, size: number): number => {
+    if (i >= 0 && i < size) return i;
+    if (mode === 'zeros') return -1;
+    if (mode === 'edge') return i < 0 ? 0 : size - 1;
+    return i < 0 ? -i : 2 * (size - 1) - i;
+  };
+  for (let b = 0; b < n; b++) {
+    const top = rng.int(h + 2 * padding - oh + 1) - padding;
+    const left = rng.int(w + 2 * padding - ow + 1) - padding;
+    for (let r = 0; r < oh; r++) {
+      const sr = index(top + r, h);
+      if (sr < 0) continue;
+      for (let q = 0; q < ow; q++) {
+        const sq = index(left + q, w);
+        if (sq < 0) continue;
+        const from = ((b * h + sr) * w + sq) * c;
+        const to = ((b * oh + r) * ow + q) * c;
+        for (let k = 0; k < c; k++) out[to + k] = src[from + k]!;
+      }
+    }
+  }
+  return tf.tensor4d(out, [n, oh, ow, c]);
+}
+
+/**
+ * Cutout (DeVries & Taylor 2017): sets a `size`×`size` square to `value` (default 0) in each
+ * image, centred at a uniformly random pixel (the square may extend past the border), with
+ * probability `probability` (default 1).
+ */
+export function cutout(
+  x: tf.Tensor,
+  options: AugmentOptions & { size?: number; probability?: number; value?: number } = {},
+): tf.Tensor {
+  const [n, h, w] = checkImages(x);
+  const size = checkInteger('size', options.size ?? Math.max(1, Math.round(Math.min(h, w) / 2)));
+  const p = checkProbability(options.probability ?? 1);
+  const value = checkFinite('value', options.value ?? 0);
+  const rng = toRng(options.seed);
+  const keep = new Float32Array(n * h * w).fill(1);
+  for (let b = 0; b < n; b++) {
+    if (rng.uniform() >= p) continue;
+    const cy = rng.int(h);
+    const cx = rng.int(w);
+    const top = cy - Math.floor(size / 2);
+    const left = cx - Math.floor(size / 2);
+    const y0 = Math.max(0, top);
+    const y1 = Math.min(h, top + size);
+    const x0 = Math.max(0, left);
+    const x1 = Math.min(w, left + size);
+    for (let r = y0; r < y1; r++) keep.fill(0, (b * h + r) * w + x0, (b * h + r) * w + x1);
+  }
+  return tf.tidy(() => {
+    const mask = tf.tensor4d(keep, [n, h, w, 1]);
+    const kept = x.toFloat().mul(mask);
+    return value === 0 ? kept : kept.add(tf.scalar(1).sub(mask).mul(value));
+  });
+}
+
+/** A Gamma(shape, 1) draw (Marsaglia & Tsang 2000). */
+export function sampleGamma(rng: Rng, shape: number): number {
+  checkFinite('shape', shape, { min: 0, minExclusive: true });
+  if (shape < 1) return sampleGamma(rng, shape + 1) * Math.pow(rng.uniform() || Number.MIN_VALUE, 1 / shape);
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let z: number;
+    let v: number;
+    do {
+      z = rng.normal();
+      v = 1 + c * z;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = rng.uniform();
+    if (u < 1 - 0.0331 * z ** 4 || Math.log(u) < 0.5 * z * z + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/** A Beta(a, b) draw. */
+export function sampleBeta(rng: Rng, a: number, b: number): number {
+  const x = sampleGamma(rng, a);
+  const y = sampleGamma(rng, b);
+  return x / (x + y);
+}
+
+export interface MixupResult {
+  x: tf.Tensor;
+  y: tf.Tensor;
+  /** The mixing weight λ ~ Beta(α, α) of this batch. */
+  lambda: number;
+  /** The partner of each example. */
+  permutation: Int32Array;
+}
+
+/**
+ * mixup (Zhang et al. 2018): x̃ = λ·x + (1−λ)·x[π], ỹ = λ·y + (1−λ)·y[π], one λ ~ Beta(α, α)
+ * per batch and a random pairing π. Labels must be one-hot (or soft) float `[N, classes]`.
+ * `alpha` defaults to 0.2 (the paper's ImageNet setting; it used 1 for CIFAR).
+ */
+export function mixup(
+  x: tf.Tensor,
+  y: tf.Tensor,
+  options: AugmentOptions & { alpha?: number } = {},
+): MixupResult {
+  if (!(x instanceof tf.Tensor) || !(y instanceof tf.Tensor))
+    throw new InvalidArgumentError('x, y', [typeof x, typeof y], 'tf.Tensors');
+  if (x.isDisposed || y.isDisposed) throw new StateError('mixup was given a disposed tensor');
+  if (x.rank < 1 || y.shape[0] !== x.shape[0])
+    throw new ShapeError('y', y.shape, `a first axis equal to x's (${x.shape[0]})`);
+  if (y.rank < 2 || y.dtype !== 'float32') {
+    throw new ShapeError(
+      'y',
+      y.shape,
+      'float32 one-hot labels [N, classes]',
+      "mixup blends labels; load the dataset with labels: 'onehot'",
+    );
+  }
+  const alpha = checkFinite('alpha', options.alpha ?? 0.2, { min: 0, minExclusive: true });
+  const rng = toRng(options.seed);
+  const lambda = sampleBeta(rng, alpha, alpha);
+  const permutation = rng.permutation(x.shape[0]!);
+  const [mx, my] = tf.tidy(() => {
+    const idx = tf.tensor1d(permutation, 'int32');
+    const blend = (t: tf.Tensor) =>
+      t
+        .toFloat()
+        .mul(lambda)
+        .add(
+          tf
+            .gather(t, idx)
+            .toFloat()
+            .mul(1 - lambda),
+        );
+    return [blend(x), blend(y)];
+  });
+  return { x: mx!, y: my!, lambda, permutation };
+}
+
+export interface ColorJitterOptions extends AugmentOptions {
+  /** Brightness factor drawn from [max(0, 1−b), 1+b]; default 0.4. */
+  brightness?: number;
+  /** Contrast factor drawn from [max(0, 1−c), 1+c]; default 0.4. */
+  contrast?: number;
+  /** Saturation factor drawn from [max(0, 1−s), 1+s]; default 0.4. */
+  saturation?: number;
+  /** Clip the result to this range (images in [0, 1]); `null` to not clip. Default [0, 1]. */
+  clip?: readonly [number, number] | null;
+}
+
+/**
+ * Colour jitter for RGB batches (torchvision's `ColorJitter` formulas, applied in the fixed
+ * order brightness → contrast → saturation with one factor per image per property):
+ * brightness scales the pixels; contrast blends with the image's mean grey level; saturation
+ * blends with the greyscale image (ITU-R 601 luma 0.299 R + 0.587 G + 0.114 B).
+ */
+export function colorJitter(x: tf.Tensor, options: ColorJitterOptions = {}): tf.Tensor {
+  const [n, , , c] = checkImages(x);
+  if (c !== 3)
+    throw new ShapeError(
+      'x',
+      x.shape,
+      '[N, H, W, 3] (RGB)',
+      'colour jitter changes saturation, which needs 3 channels',
+    );
+  const strength = (name: string, v: number | undefined) => checkFinite(name, v ?? 0.4, { min: 0 });
+  const b = strength('brightness', options.brightness);
+  const k = strength('contrast', options.contrast);
+  const s = strength('saturation', options.saturation);
+  const clip = options.clip === undefined ? ([0, 1] as const) : options.clip;
+  if (clip !== null) {
+    checkFinite('clip[0]', clip[0]);
+    checkFinite('clip[1]', clip[1], { min: clip[0] });
+  }
+  const rng = toRng(options.seed);
+  const factors = (v: number) =>
+    Float32Array.from({ length: n }, () => rng.uniform(Math.max(0, 1 - v), 1 + v));
+  const fb = factors(b);
+  const fc = factors(k);
+  const fs = factors(s);
+  return tf.tidy(() => {
+    const luma = tf.tensor1d([0.299, 0.587, 0.114]);
+    const grey = (t: tf.Tensor) => t.mul(luma).sum(-1, true);
+    const clamp = (t: tf.Tensor) => (clip === null ? t : t.clipByValue(clip[0], clip[1]));
+    const perImage = (f: Float32Array) => tf.tensor4d(f, [n, 1, 1, 1]);
+    let out = clamp(x.toFloat().mul(perImage(fb)));
+    const meanGrey = grey(out).mean([1, 2, 3], true);
+    out = clamp(out.mul(perImage(fc)).add(meanGrey.mul(tf.scalar(1).sub(perImage(fc)))));
+    out = clamp(out.mul(perImage(fs)).add(grey(out).mul(tf.scalar(1).sub(perImage(fs)))));
+    return out;
+  });
+}
