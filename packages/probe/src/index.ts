@@ -1,1 +1,15 @@
-export {};
+export { probe } from './probe.js';
+export type { ProbeBatch, ProbeOptions } from './probe.js';
+export { DEFAULT_THRESHOLDS, THRESHOLD_SOURCES } from './thresholds.js';
+export type { Thresholds } from './thresholds.js';
+export { LOSSES, resolveLossName } from './losses.js';
+export type { LossSpec, LabelKind } from './losses.js';
+export type { LossFn, LossOption } from './validate.js';
+export { OUTPUT_ACTIVATIONS, outputActivationOf } from './activation-kind.js';
+export type { OutputActivationSpec } from './activation-kind.js';
+export { diagnose } from './verdict.js';
+export type { DiagnoseContext } from './verdict.js';
+export { findResidualBlocks } from './signal-propagation.js';
+export type { ResidualBlock } from './signal-propagation.js';
+export { SCHEMA_VERSION } from './types.js';
+export type * from './types.js';

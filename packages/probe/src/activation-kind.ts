@@ -1,0 +1,102 @@
+import * as tf from '@tensorflow/tfjs';
+import { Registry } from '@gradflow/core';
+import type { ActivationKind } from './types.js';
+
+/**
+ * What the probe knows about a nonlinearity, read from a layer's output `y`: its kind and, for
+ * bounded (saturating) ones, which elements are saturated, i.e. f'(x) / sup f' < ratio,
+ * written as a function of the output (so no pre-activation is needed).
+ */
+export interface OutputActivationSpec {
+  kind: ActivationKind;
+  /** Boolean tensor: true where the unit is saturated. Only for sigmoid/tanh kinds. */
+  saturated?: (y: tf.Tensor, ratio: number) => tf.Tensor;
+}
+
+const sigmoidLike: OutputActivationSpec = {
+  kind: 'sigmoid',
+  // sigma' = y (1 - y), sup = 1/4.
+  saturated: (y, ratio) => tf.less(tf.mul(y, tf.sub(1, y)), 0.25 * ratio),
+};
+const hardSigmoidLike: OutputActivationSpec = {
+  kind: 'sigmoid',
+  // f' is 0 outside the linear piece, where the output is clipped to 0 or 1.
+  saturated: (y) => tf.logicalOr(tf.lessEqual(y, 0), tf.greaterEqual(y, 1)),
+};
+const tanhLike: OutputActivationSpec = {
+  kind: 'tanh',
+  // tanh' = 1 - y^2, sup = 1.
+  saturated: (y, ratio) => tf.less(tf.sub(1, tf.square(y)), ratio),
+};
+const softsignLike: OutputActivationSpec = {
+  kind: 'tanh',
+  // softsign' = (1 - |y|)^2, sup = 1.
+  saturated: (y, ratio) => tf.less(tf.square(tf.sub(1, tf.abs(y))), ratio),
+};
+const hardTanhLike: OutputActivationSpec = {
+  kind: 'tanh',
+  saturated: (y) => tf.greaterEqual(tf.abs(y), 1),
+};
+const reluLike: OutputActivationSpec = { kind: 'relu' };
+
+/**
+ * Nonlinearities by normalised name (lower case, no `_`/`-`): tfjs-layers activation strings,
+ * layer class names and gradflow's activation names. Users add their own with
+ * `OUTPUT_ACTIVATIONS.register(name, spec)`.
+ */
+export const OUTPUT_ACTIVATIONS = new Registry<OutputActivationSpec>(
+  'output activation',
+  {
+    sigmoid: sigmoidLike,
+    hardsigmoid: hardSigmoidLike,
+    tanh: tanhLike,
+    softsign: softsignLike,
+    hardtanh: hardTanhLike,
+    relu: reluLike,
+    relu6: reluLike,
+    thresholdedrelu: reluLike,
+  },
+  { hint: 'register custom nonlinearities with OUTPUT_ACTIVATIONS.register()' },
+);
+
+export function normaliseActivationName(name: string): string {
+  return name.toLowerCase().replace(/[_-]/g, '');
+}
+
+/** Classes whose output is not their `activation`'s output (gated cells). */
+const GATED = new Set(['LSTM', 'GRU', 'ConvLSTM2D']);
+
+/**
+ * The nonlinearity at a layer's output, from its class name and config: `Dense({activation})`,
+ * `Activation`, `ReLU`, `ThresholdedReLU`, `SimpleRNN`, or any layer whose config has a string
+ * `activation` (or `{name}`) that is registered in `OUTPUT_ACTIVATIONS`.
+ */
+export function outputActivationOf(layer: tf.layers.Layer): {
+  name: string | null;
+  spec: OutputActivationSpec;
+} {
+  const className = layer.getClassName();
+  const other = { name: null, spec: { kind: 'other' as const } };
+  if (GATED.has(className)) return other;
+  let config: Record<string, unknown> = {};
+  try {
+    config = layer.getConfig() as Record<string, unknown>;
+  } catch {
+    config = {};
+  }
+  const byClass = normaliseActivationName(className);
+  if (className !== 'Activation' && OUTPUT_ACTIVATIONS.has(byClass)) {
+    return { name: className, spec: OUTPUT_ACTIVATIONS.get(byClass) };
+  }
+  const raw = config.activation;
+  const name =
+    typeof raw === 'string'
+      ? raw
+      : raw && typeof raw === 'object' && typeof (raw as { name?: unknown }).name === 'string'
+        ? (raw as { name: string }).name
+        : null;
+  if (name === null) return other;
+  const key = normaliseActivationName(name);
+  if (OUTPUT_ACTIVATIONS.has(key)) return { name, spec: OUTPUT_ACTIVATIONS.get(key) };
+  return { name, spec: { kind: 'other' } };
+}

@@ -1,0 +1,139 @@
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { probe } from '../src/index.js';
+import type { ProbeReport } from '../src/index.js';
+import { cifarResnet, classificationBatch, mlp, weightValues } from './models.js';
+
+/** A layer that takes the log of its input: NaN for negative inputs. */
+class LogLayer extends tf.layers.Layer {
+  static className = 'ProbeTestLog';
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.log(Array.isArray(inputs) ? inputs[0]! : inputs);
+  }
+}
+tf.serialization.registerClass(LogLayer);
+
+async function probeNoLeak(model: tf.LayersModel, batch: { x: tf.Tensor; y: tf.Tensor }, options = {}) {
+  const before = tf.memory().numTensors;
+  const weights = weightValues(model);
+  const report = await probe(model, batch, { loss: 'categorical_crossentropy', ...options });
+  expect(tf.memory().numTensors).toBe(before);
+  const after = weightValues(model);
+  after.forEach((w, i) => expect(Array.from(w)).toEqual(Array.from(weights[i]!)));
+  return report;
+}
+
+const weightedNames = (r: ProbeReport) =>
+  r.layers.filter((l) => l.weights.some((w) => w.shape.length >= 2)).map((l) => l.name);
+
+describe('verdicts on models built here', () => {
+  beforeAll(async () => {
+    await tf.setBackend('cpu');
+  });
+
+  it('deep sigmoid MLP with small-std init: vanishing, first bad layer near the input', async () => {
+    const model = mlp({ depth: 10, width: 32, activation: 'sigmoid', std: 0.05, name: 'sig' });
+    const batch = classificationBatch(16, 16, 4);
+    const r = await probeNoLeak(model, batch);
+    expect(r.verdict.status).toBe('vanishing');
+    const idx = weightedNames(r).indexOf(r.verdict.firstBadLayer!);
+    expect(idx).toBeGreaterThanOrEqual(0);
+    expect(idx).toBeLessThanOrEqual(2);
+    expect(r.verdict.advice.join('\n')).toContain("activation: 'relu' with kernelInitializer: 'he_normal'");
+    tf.dispose(batch);
+  });
+
+  it('deep ReLU MLP with large-std init: exploding', async () => {
+    const model = mlp({ depth: 10, width: 32, activation: 'relu', std: 0.6, name: 'big' });
+    const batch = classificationBatch(16, 16, 4);
+    const r = await probeNoLeak(model, batch);
+    expect(r.verdict.status).toBe('exploding');
+    expect(r.verdict.advice.join('\n')).toContain('he_normal');
+    tf.dispose(batch);
+  });
+
+  it('large negative biases after ReLU: dead', async () => {
+    const model = mlp({
+      depth: 6,
+      width: 32,
+      activation: 'relu',
+      std: Math.sqrt(2 / 32),
+      bias: -10,
+      name: 'deadnet',
+    });
+    const batch = classificationBatch(16, 16, 4);
+    const r = await probeNoLeak(model, batch);
+    expect(r.verdict.status).toBe('dead');
+    expect(r.verdict.firstBadLayer).toBe('deadnet_dense_1');
+    expect(r.layers[0]!.activation!.deadFraction).toBe(1);
+    tf.dispose(batch);
+  });
+
+  it('healthy ReLU MLP with He init: healthy', async () => {
+    const model = mlp({ depth: 8, width: 32, activation: 'relu', std: Math.sqrt(2 / 32), name: 'he' });
+    const batch = classificationBatch(32, 16, 4);
+    const r = await probeNoLeak(model, batch);
+    expect(r.verdict.status).toBe('healthy');
+    expect(r.verdict.firstBadLayer).toBeNull();
+    tf.dispose(batch);
+  });
+
+  it('a layer that produces NaN: nonfinite, named first', async () => {
+    const input = tf.input({ shape: [8] });
+    let h = tf.layers.dense({ units: 8, activation: 'tanh', name: 'pre1' }).apply(input) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: 8, activation: 'tanh', name: 'pre2' }).apply(h) as tf.SymbolicTensor;
+    h = new LogLayer({ name: 'bad_log' }).apply(h) as tf.SymbolicTensor;
+    h = tf.layers.dense({ units: 8, activation: 'relu', name: 'post' }).apply(h) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 4, activation: 'softmax', name: 'head' })
+      .apply(h) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    const batch = classificationBatch(8, 8, 4);
+    const r = await probeNoLeak(model, batch);
+    expect(r.verdict.status).toBe('nonfinite');
+    expect(r.verdict.firstBadLayer).toBe('bad_log');
+    expect(r.layers.find((l) => l.name === 'bad_log')!.nonFinite.activations).toBeGreaterThan(0);
+    expect(r.layers.find((l) => l.name === 'pre2')!.nonFinite.activations).toBe(0);
+    tf.dispose(batch);
+  });
+});
+
+describe('ResNet-56-like nets (He et al. 2016, CIFAR family, tiny width)', () => {
+  const batchOf = () =>
+    tf.tidy(() => ({
+      x: tf.randomNormal([8, 8, 8, 3], 0, 1, 'float32', 11),
+      y: tf.oneHot(tf.tensor1d([0, 1, 2, 3, 0, 1, 2, 3], 'int32'), 4).cast('float32'),
+    }));
+
+  it('with BN and shortcuts: healthy, with one signal-propagation row per block', async () => {
+    const model = cifarResnet({ n: 9, width: 4, plain: false });
+    expect(
+      model.layers.filter((l) => l.getClassName() === 'Conv2D' && !l.name.endsWith('_proj')).length,
+    ).toBe(55);
+    const batch = batchOf();
+    const r = await probeNoLeak(model, batch, { training: true });
+    expect(r.verdict.status).toBe('healthy');
+    expect(r.signalPropagation).toHaveLength(27);
+    const first = r.signalPropagation[0]!;
+    expect(first.block).toBe('stage1_block1_add');
+    expect(first.branch).toBe('stage1_block1_bn2');
+    expect(first.blockInput).toBe('stem_relu');
+    expect(first.shortcut).toBe('identity');
+    expect(r.signalPropagation[9]!.shortcut).toBe('projection');
+    expect(r.signalPropagation[9]!.blockInput).toBe('stage1_block9_out');
+    // Brock et al. 2021: in a BN ResNet the variance of the residual sum grows block by block
+    // within a stage (each identity block adds the branch's ~unit variance).
+    const s1 = r.signalPropagation.slice(0, 9).map((b) => b.avgChannelVariance);
+    expect(s1[8]!).toBeGreaterThan(s1[0]!);
+    tf.dispose(batch);
+  });
+
+  it('its plain twin: not judged vanishing', async () => {
+    const model = cifarResnet({ n: 9, width: 4, plain: true });
+    const batch = batchOf();
+    const r = await probeNoLeak(model, batch, { training: true });
+    expect(r.verdict.status).not.toBe('vanishing');
+    expect(r.signalPropagation).toHaveLength(0);
+    tf.dispose(batch);
+  });
+});
