@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Registry, checkInteger, checkOneOf } from '@gradflow/core';
-import type { InitializerSpec } from './init.js';
+import { resolveInit, type InitializerSpec } from './init.js';
 
 /** What the sequence kernels and the weight converters need to know about a cell type. */
 export interface CellTypeSpec {
@@ -121,13 +121,18 @@ function base(type: CellType, options: CellOptions, defaults: Partial<CellOption
   if (options === null || typeof options !== 'object') {
     throw new InvalidArgumentError(`${type} cell options`, options, 'an object with at least { units }');
   }
-  return {
+  const cell: CellConfig = {
     type,
     units: checkInteger(`${type} units`, options.units),
     kernelInitializer: options.kernelInitializer ?? defaults.kernelInitializer ?? 'glorot_uniform',
     recurrentInitializer: options.recurrentInitializer ?? defaults.recurrentInitializer ?? 'orthogonal',
     biasInitializer: options.biasInitializer ?? defaults.biasInitializer ?? 'zeros',
   };
+  // Unknown initializer names and options fail here, not later when the layer is built.
+  resolveInit(cell.kernelInitializer);
+  resolveInit(cell.recurrentInitializer);
+  resolveInit(cell.biasInitializer);
+  return cell;
 }
 
 function checkBoolean(argument: string, value: unknown): boolean {
@@ -158,7 +163,7 @@ export function simpleRnnCell(options: SimpleRnnCellOptions): CellConfig {
  */
 export function irnnCell(options: CellOptions): CellConfig {
   const cell = base('irnn', options, {
-    kernelInitializer: { name: 'random_normal', mean: 0, stddev: 0.001 },
+    kernelInitializer: { name: 'normal', mean: 0, std: 0.001 },
     recurrentInitializer: 'identity',
   });
   return { ...cell, activation: 'relu' };

@@ -1,41 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '@gradflow/core';
+import { resolveInitializer, type InitializerLike } from '@gradflow/initializers';
 
-/** What a tfjs initializer instance offers (tfjs does not export the class as a type). */
-export interface InitializerInstance {
-  apply(shape: number[], dtype?: tf.DataType): tf.Tensor;
-  getClassName?(): string;
-  getConfig?(): unknown;
-}
-
-/** An initializer by name (`'orthogonal'`), by name with parameters, or as an instance. */
-export type InitializerSpec = string | { name: string; [param: string]: unknown } | InitializerInstance;
+/** An initializer by name (`'orthogonal'`), by name with options, or as an instance. */
+export type InitializerSpec = InitializerLike;
 
 type Init = { apply(shape: number[], dtype?: tf.DataType): tf.Tensor };
 
-const TEMPORARY: Record<string, (p: Record<string, unknown>) => Init> = {
-  orthogonal: (p) => tf.initializers.orthogonal({ gain: (p.gain as number | undefined) ?? 1 }),
-  identity: (p) => tf.initializers.identity({ gain: (p.gain as number | undefined) ?? 1 }),
-  zeros: () => tf.initializers.zeros(),
-  ones: () => tf.initializers.ones(),
-  constant: (p) => tf.initializers.constant({ value: (p.value as number | undefined) ?? 0 }),
-  glorot_uniform: () => tf.initializers.glorotUniform({}),
-  random_normal: (p) =>
-    tf.initializers.randomNormal({
-      mean: (p.mean as number | undefined) ?? 0,
-      stddev: (p.stddev as number | undefined) ?? 1,
-    }),
-};
-
-/** Resolves an initializer spec to something with `apply(shape)`. */
+/** Resolves an initializer spec through `@gradflow/initializers`. */
 export function resolveInit(spec: InitializerSpec): Init {
-  if (typeof spec === 'object' && spec !== null && typeof (spec as Init).apply === 'function')
-    return spec as Init;
-  const { name, ...params } = typeof spec === 'string' ? { name: spec } : (spec as { name: string });
-  const make = TEMPORARY[name];
-  if (!make)
-    throw new InvalidArgumentError('initializer', spec, `one of ${Object.keys(TEMPORARY).join(', ')}`);
-  return make(params);
+  return resolveInitializer(spec);
 }
 
 /**
@@ -58,7 +32,7 @@ export function initializerFromJson(json: unknown): InitializerSpec {
     const entry = tf.serialization.SerializationMap.getMap().classNameMap[className];
     if (!entry) throw new InvalidArgumentError('initializer', json, 'a registered tfjs initializer class');
     const [cls, fromConfig] = entry;
-    return fromConfig(cls, config) as unknown as InitializerInstance;
+    return fromConfig(cls, config) as unknown as InitializerSpec;
   }
   return json as InitializerSpec;
 }

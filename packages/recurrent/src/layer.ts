@@ -71,6 +71,11 @@ function checkBool(argument: string, value: unknown, fallback: boolean): boolean
   return v;
 }
 
+function snakeCase(value: unknown): unknown {
+  if (typeof value !== 'string') return value;
+  return value.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
 function first<T>(v: T | T[] | null | undefined): T | undefined {
   if (v === null || v === undefined) return undefined;
   return Array.isArray(v) ? v[0] : v;
@@ -112,21 +117,23 @@ export class RecurrentLayer extends tf.layers.Layer {
     }
     const { cell, numLayers, bidirectional, returnSequences, returnState, ...layerArgs } = options;
     super(layerArgs as LayerArgs);
+    // A config read back by tf.loadLayersModel has its string values camel-cased
+    // ('simple_rnn' -> 'simpleRnn', 'glorot_uniform' -> 'glorotUniform'): undo that.
     const raw = (cell ?? null) as (CellConfig & Record<string, unknown>) | null;
+    const init = (v: unknown) => initializerFromJson(typeof v === 'string' ? snakeCase(v) : v);
     this.cell = normalizeCell(
       raw === null || typeof raw !== 'object'
         ? raw
         : {
             ...raw,
+            type: snakeCase(raw.type) as CellConfig['type'],
             ...(raw.kernelInitializer !== undefined
-              ? { kernelInitializer: initializerFromJson(raw.kernelInitializer) }
+              ? { kernelInitializer: init(raw.kernelInitializer) }
               : {}),
             ...(raw.recurrentInitializer !== undefined
-              ? { recurrentInitializer: initializerFromJson(raw.recurrentInitializer) }
+              ? { recurrentInitializer: init(raw.recurrentInitializer) }
               : {}),
-            ...(raw.biasInitializer !== undefined
-              ? { biasInitializer: initializerFromJson(raw.biasInitializer) }
-              : {}),
+            ...(raw.biasInitializer !== undefined ? { biasInitializer: init(raw.biasInitializer) } : {}),
           },
     );
     this.numLayers = checkInteger('numLayers', numLayers ?? 1);
