@@ -61,9 +61,21 @@ const plans = new WeakMap<tf.LayersModel, Plan>();
 export function planOf(model: tf.LayersModel): Plan {
   const cached = plans.get(model);
   if (cached) return cached;
-  const container = model as unknown as ContainerLike;
+  const container = model as unknown as ContainerLike & {
+    model?: unknown;
+    build?: (shape?: unknown) => void;
+  };
+  // tf.Sequential creates its inner graph lazily (on compile / predict / fit); do what they do.
+  if (model.getClassName() === 'Sequential' && container.model == null && container.inputs.length > 0) {
+    container.build?.();
+  }
   const byDepth = container.nodesByDepth;
-  if (!byDepth || !Array.isArray(container.inputs) || container.inputs.length === 0) {
+  if (
+    !byDepth ||
+    Object.keys(byDepth).length === 0 ||
+    !Array.isArray(container.inputs) ||
+    container.inputs.length === 0
+  ) {
     throw new UnsupportedError(
       `model '${model.name}' has no layer graph yet (build it: call it on an input or give the first layer an inputShape)`,
       { value: model.name },

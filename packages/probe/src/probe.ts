@@ -84,8 +84,8 @@ function learningRateOf(model: tf.LayersModel, option: number | undefined): numb
     return option;
   }
   try {
-    const opt = (model as unknown as { optimizer_?: { getClassName?: () => string; learningRate?: unknown } })
-      .optimizer_;
+    const opt = (model as unknown as { optimizer?: { getClassName?: () => string; learningRate?: unknown } })
+      .optimizer;
     if (opt && opt.getClassName?.() === 'SGD' && typeof opt.learningRate === 'number')
       return opt.learningRate;
   } catch {

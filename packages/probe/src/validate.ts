@@ -75,7 +75,9 @@ export function resolveLoss(model: tf.LayersModel, option: LossOption | undefine
       `a loss name (${LOSSES.list().join(', ')}) or a function`,
     );
   }
-  const compiled = (model as unknown as { lossFunctions?: LossFn[] }).lossFunctions;
+  // tf.Sequential keeps the compiled losses on its inner functional model.
+  const inner = (model as unknown as { model?: { lossFunctions?: LossFn[] } }).model;
+  const compiled = (model as unknown as { lossFunctions?: LossFn[] }).lossFunctions ?? inner?.lossFunctions;
   if (!Array.isArray(compiled) || compiled.length === 0) {
     throw new StateError(
       `model '${model.name}' is not compiled and no loss was given: pass { loss: 'categorical_crossentropy' } (see LOSSES.list()) or a function`,
