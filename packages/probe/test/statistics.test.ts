@@ -140,7 +140,7 @@ describe('probe statistics equal tf.grads-computed ones', () => {
     expect(Math.abs(r.layers[1]!.activation!.mean)).toBeLessThan(1e-3);
     // A training-mode forward pass moves the moving mean; the probe puts it back.
     expect(Array.from(model.getLayer('bn').getWeights()[2]!.dataSync())).toEqual(Array.from(movingBefore));
-    tf.tidy(() => model.apply(x, { training: true }));
+    tf.tidy(() => model.apply(x, { training: true }) as tf.Tensor);
     expect(Array.from(model.getLayer('bn').getWeights()[2]!.dataSync())).not.toEqual(
       Array.from(movingBefore),
     );
