@@ -1,48 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '@gradflow/core';
+import { resolveInitializer, type Initializer, type InitializerLike } from '@gradflow/initializers';
 
-/**
- * Until `@gradflow/initializers` lands `resolveInitializer`, initializers are given as
- * `Initializer` instances or by tfjs name (`'ones'`, `'zeros'`, `'heNormal'`).
- */
-/** tfjs-layers' `Initializer` (its class is not exported from `@tensorflow/tfjs`). */
-export type Initializer = ReturnType<typeof tf.initializers.ones>;
-
-/** True for a tfjs-layers initializer instance. */
-export function isInitializer(value: unknown): value is Initializer {
-  return (
-    value instanceof tf.serialization.Serializable &&
-    typeof (value as { apply?: unknown }).apply === 'function'
-  );
-}
-
-export type InitializerLike = string | { name: string; [param: string]: unknown } | Initializer;
-
-const TFJS_NAMES: Record<string, () => Initializer> = {
-  ones: () => tf.initializers.ones(),
-  zeros: () => tf.initializers.zeros(),
-  glorotUniform: () => tf.initializers.glorotUniform({}),
-  glorot_uniform: () => tf.initializers.glorotUniform({}),
-  glorotNormal: () => tf.initializers.glorotNormal({}),
-  heNormal: () => tf.initializers.heNormal({}),
-  he_normal: () => tf.initializers.heNormal({}),
-  heUniform: () => tf.initializers.heUniform({}),
-};
-
-function resolveInitializer(spec: InitializerLike): Initializer {
-  if (isInitializer(spec)) return spec;
-  const name = typeof spec === 'string' ? spec : spec.name;
-  if (typeof spec === 'object' && name === 'constant')
-    return tf.initializers.constant({ value: Number(spec.value ?? 0) });
-  const make = TFJS_NAMES[name];
-  if (!make)
-    throw new InvalidArgumentError(
-      'initializer',
-      spec,
-      `an Initializer or one of ${Object.keys(TFJS_NAMES).join(', ')}`,
-    );
-  return make();
-}
+export type { Initializer, InitializerLike };
 
 /** An initializer as it appears in a layer config: `{ className, config }`. */
 export interface SerializedInitializer {

@@ -14,7 +14,7 @@ export interface WeightStandardizedConv2dOptions {
   useBias?: boolean;
   /** Added to the kernel variance (default 1e-6, timm's `StdConv2d`; BiT used 1e-10). */
   epsilon?: number;
-  /** Initializer of the raw kernel (default glorotUniform; its scale is removed by the standardization). */
+  /** Initializer of the raw kernel (default glorot_uniform; its scale is removed by the standardization). */
   kernelInitializer?: InitializerOption;
   biasInitializer?: InitializerOption;
   name?: string;
@@ -78,7 +78,7 @@ export class WeightStandardizedConv2d extends NormLayerBase {
     this.padding = checkOneOf('padding', options.padding ?? 'valid', PADDINGS);
     this.useBias = checkBoolean('useBias', options.useBias ?? true);
     this.epsilon = checkEpsilon(options.epsilon ?? 1e-6);
-    this.kernelInit = toInitializer('kernelInitializer', options.kernelInitializer, 'glorotUniform');
+    this.kernelInit = toInitializer('kernelInitializer', options.kernelInitializer, 'glorot_uniform');
     this.biasInit = toInitializer('biasInitializer', options.biasInitializer, 'zeros');
   }
 
