@@ -1,0 +1,134 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, ShapeError } from '@gradflow/core';
+import { activationLayer, getActivation, type ActivationLike } from '@gradflow/activations';
+import { resolveInitializer, type Initializer, type InitializerLike } from '@gradflow/initializers';
+import { normLayer, type NormLike } from '@gradflow/normalization';
+
+export type { ActivationLike, Initializer, InitializerLike, NormLike };
+
+/** `layer.apply(x)` for the single-tensor layers the builders use. */
+export function applyLayer(
+  layer: tf.layers.Layer,
+  x: tf.SymbolicTensor | tf.SymbolicTensor[],
+): tf.SymbolicTensor {
+  return layer.apply(x) as tf.SymbolicTensor;
+}
+
+/** Throws `UnknownNameError` (with suggestions) for an activation the registry does not have. */
+export function checkActivation(spec: ActivationLike): void {
+  if (spec === null || spec === undefined)
+    throw new InvalidArgumentError('activation', spec, 'an activation name or { name, ...params }');
+  getActivation(typeof spec === 'string' ? spec : spec.name);
+}
+
+/** Whether a norm spec means "no normalization". */
+export function isNoNorm(spec: NormLike | undefined): boolean {
+  return spec === null || spec === 'none';
+}
+
+/**
+ * Validates a norm spec through @gradflow/normalization's own resolver, so unknown names get its
+ * did-you-mean error. The probe layer is never applied to a tensor, so it creates no weights.
+ */
+export function checkNorm(spec: NormLike): void {
+  if (isNoNorm(spec)) return;
+  normLayer(spec, { name: '__gradflow_probe_norm' });
+}
+
+export function activation(spec: ActivationLike, name: string): tf.layers.Layer {
+  return activationLayer(spec, { name });
+}
+
+export function norm(
+  spec: NormLike,
+  name: string,
+  gammaInitializer?: InitializerLike,
+): tf.layers.Layer | null {
+  if (isNoNorm(spec)) return null;
+  return normLayer(spec, gammaInitializer === undefined ? { name } : { name, gammaInitializer });
+}
+
+export function initializer(spec: InitializerLike): Initializer {
+  return resolveInitializer(spec);
+}
+
+/** The static shape of a builder input, checked to be NHWC with known channels. */
+export function nhwc(
+  x: tf.SymbolicTensor,
+  what: string,
+): { height: number | null; width: number | null; channels: number } {
+  if (!(x instanceof tf.SymbolicTensor)) {
+    throw new InvalidArgumentError(
+      `${what} input`,
+      typeof x,
+      'a tf.SymbolicTensor (from tf.input or a layer)',
+    );
+  }
+  const [, h, w, c] = x.shape;
+  if (x.shape.length !== 4 || c == null) {
+    throw new ShapeError(`${what} input`, x.shape, '[batch, height, width, channels] with known channels');
+  }
+  return { height: h ?? null, width: w ?? null, channels: c };
+}
+
+export interface ConvSpec {
+  filters: number;
+  kernelSize: number;
+  stride?: number;
+  useBias: boolean;
+  kernelInitializer: Initializer;
+}
+
+/**
+ * A convolution with PyTorch's symmetric padding `(k - 1) / 2`. For stride 1 that is tfjs's
+ * `'same'`; for a strided k > 1 conv tfjs's `'same'` pads (0, 1) on even sizes, which shifts
+ * every output by one pixel against torch and against the option-A shortcut's `x[::2]`, so the
+ * padding is explicit (a `ZeroPadding2D` named `<name>_pad`) followed by a `'valid'` conv.
+ */
+export function conv(x: tf.SymbolicTensor, name: string, spec: ConvSpec): tf.SymbolicTensor {
+  const stride = spec.stride ?? 1;
+  const pad = (spec.kernelSize - 1) / 2;
+  let input = x;
+  let padding: 'same' | 'valid' = 'same';
+  if (stride > 1 && spec.kernelSize > 1) {
+    input = applyLayer(
+      tf.layers.zeroPadding2d({
+        padding: [
+          [Math.floor(pad), Math.ceil(pad)],
+          [Math.floor(pad), Math.ceil(pad)],
+        ],
+        name: `${name}_pad`,
+      }),
+      x,
+    );
+    padding = 'valid';
+  }
+  return applyLayer(
+    tf.layers.conv2d({
+      filters: spec.filters,
+      kernelSize: spec.kernelSize,
+      strides: stride,
+      padding,
+      useBias: spec.useBias,
+      kernelInitializer: spec.kernelInitializer,
+      name,
+    }),
+    input,
+  );
+}
+
+let anonymous = 0;
+/** A fresh prefix for a block built without `name` (pass `name` for deterministic names). */
+export function defaultName(kind: string): string {
+  anonymous += 1;
+  return `${kind}${anonymous}`;
+}
+
+/** Validates an optional name prefix. */
+export function checkName(name: unknown, kind: string): string {
+  if (name === undefined) return defaultName(kind);
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-/]+$/.test(name)) {
+    throw new InvalidArgumentError('name', name, 'a non-empty string of letters, digits, _ . - /');
+  }
+  return name;
+}
