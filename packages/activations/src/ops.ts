@@ -2,12 +2,20 @@ import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_SEED, Rng } from '@gradflow/core';
 
 /*
- * The activation ops on float32 tensors. Built-in tfjs kernels are used where their values and
- * gradients agree with PyTorch (relu, leaky_relu, prelu, sigmoid, tanh, selu, softplus at its
- * default parameters); `tf.customGrad` where tfjs has no op, where the tfjs gradient differs from
- * PyTorch at a kink (relu6, hard_tanh: PyTorch's gradient is 0 at the clip points, tfjs's is 1),
- * or where the textbook formula loses precision in float32 (gelu's erf tail, mish, softsign).
- * Every op is differentiable with `tf.grad` and leaks no tensors.
+ * The activation ops on float32 tensors, differentiable with `tf.grad`, leaking no tensors.
+ *
+ * Two constraints shape them:
+ * 1. Values and gradients match PyTorch, including at kinks (PyTorch's relu6 / hardtanh
+ *    gradient is 0 at the clip points, tfjs's is 1) and in the tails (0.5 (1 + erf(x/√2)) is 0
+ *    below x = -5.5 in float32; tfjs-wasm's Log1p is log(1 + x), 0 for x < 6e-8).
+ * 2. Speed on tfjs-wasm, where only some kernels are vectorised (XNNPack): add, sub, mul, div,
+ *    square, abs, neg, relu, elu, sigmoid, step, round, clip take ~10-30 µs per 64k elements,
+ *    while exp, expm1, tanh, softplus, erf, leakyRelu, comparisons (greater, ...) and select
+ *    (`where`) are scalar loops, 10-100x slower. So masks are `tf.step` (x > 0 ? 1 : alpha),
+ *    selections are blends m·a + (1 - m)·b with finite a and b, and exp(-a) is
+ *    sigmoid(-a) / sigmoid(a) (exact identity, two fast kernels, relative error of a few ulps).
+ * Built-in tfjs ops are used where they already satisfy both (relu, sigmoid, tanh, elu, selu,
+ * softplus at PyTorch's defaults, logSigmoid).
  */
 
 const SQRT1_2 = Math.SQRT1_2;
@@ -26,6 +34,41 @@ function above(a: tf.Tensor, b: number): tf.Tensor {
 /** 1 where a < b, 0 elsewhere, as float32. */
 function below(a: tf.Tensor, b: number): tf.Tensor {
   return tf.step(tf.sub(b, a));
+}
+
+/** exp(-a) as sigmoid(-a) / sigmoid(a): exact algebraically, and two vectorised kernels on wasm. */
+function expNeg(a: tf.Tensor): tf.Tensor {
+  return tf.div(tf.sigmoid(tf.neg(a)), tf.sigmoid(a));
+}
+
+/** m·a + (1 - m)·b for a 0/1 mask m, as b + m·(a - b) (exact when m = 0; a, b finite). */
+function blend(m: tf.Tensor, a: tf.Tensor | number, b: tf.Tensor): tf.Tensor {
+  return tf.add(b, tf.mul(m, tf.sub(a, b)));
+}
+
+/**
+ * Leaky ReLU, x for x > 0 and slope·x otherwise; gradient slope at 0 (PyTorch). Computed as
+ * x · step(x, slope), one vectorised kernel each way (tfjs-wasm's LeakyRelu is a scalar loop).
+ */
+export function leakyRelu(x: tf.Tensor, options: { slope?: number } = {}): tf.Tensor {
+  const slope = options.slope ?? 0.01;
+  const f = tf.customGrad((input, save) => {
+    const v = input as tf.Tensor;
+    const factor = tf.step(v, slope);
+    (save as tf.GradSaveFunc)([factor]);
+    return { value: tf.mul(v, factor), gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, s!) };
+  });
+  return f(x);
+}
+
+/**
+ * PReLU with a slope tensor `alpha` broadcast against x (shape [1] shared, or [channels]):
+ * relu(x) + alpha · (x - relu(x)), exact on both sides; gradients reach x and alpha, with
+ * PyTorch's slope alpha at x = 0.
+ */
+export function prelu(x: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
+  const r = tf.relu(x);
+  return tf.add(r, tf.mul(alpha, tf.sub(x, r)));
 }
 
 /**
@@ -72,8 +115,9 @@ export function hardSigmoid(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Hard swish, x * relu6(x + 3) / 6 (Howard et al. 2019). Gradient as PyTorch: 0 for x < -3,
- * x/3 + 1/2 for -3 <= x <= 3, 1 above.
+ * Hard swish, x * relu6(x + 3) / 6 (Howard et al. 2019). Gradient as PyTorch's vectorised CPU
+ * kernel (which handles all but the last few elements of a tensor): 0 for x < -3, x/3 + 1/2 for
+ * -3 <= x < 3, 1 for x >= 3. (PyTorch 1.13's scalar tail loop gives 3/2 at exactly x = 3.)
  */
 export function hardSwish(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
@@ -82,10 +126,10 @@ export function hardSwish(x: tf.Tensor): tf.Tensor {
     return {
       value: tf.div(tf.mul(v, tf.clipByValue(tf.add(v, 3), 0, 6)), 6),
       gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => {
-        // slope = 0 (x < -3), x/3 + 1/2 (-3 <= x <= 3), 1 (x > 3)
-        const inside = tf.mul(tf.add(tf.div(s!, 3), 0.5), tf.cast(tf.greaterEqual(s!, -3), 'float32'));
-        const slope = tf.where(tf.greater(s!, 3), tf.onesLike(s!), inside);
-        return tf.mul(dy, slope);
+        const lt3 = below(s!, 3); // x < 3
+        const geMinus3 = tf.sub(1, below(s!, -3)); // x >= -3
+        const inside = tf.mul(tf.add(tf.div(s!, 3), 0.5), tf.mul(geMinus3, lt3));
+        return tf.mul(dy, tf.add(inside, tf.sub(1, lt3)));
       },
     };
   });
@@ -105,68 +149,62 @@ export function softsign(x: tf.Tensor): tf.Tensor {
 
 /**
  * ELU with any alpha (tfjs's `elu` is alpha = 1 only and its layer throws otherwise):
- * x for x > 0, alpha * (exp(x) - 1) otherwise; gradient alpha * exp(x) for x <= 0 (PyTorch).
+ * x for x > 0, alpha (exp(x) - 1) otherwise; gradient alpha exp(x) for x <= 0 (alpha at 0,
+ * as PyTorch). Built from tfjs's vectorised elu: relu(x) + alpha elu(x - relu(x)).
  */
 export function elu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor {
-  return eluScaled(x, options.alpha ?? 1, 1, 1);
+  const alpha = options.alpha ?? 1;
+  if (alpha === 1) return tf.elu(x);
+  const r = tf.relu(x);
+  return tf.add(r, tf.mul(tf.elu(tf.sub(x, r)), alpha));
 }
 
-/** CELU, max(0, x) + min(0, alpha * (exp(x / alpha) - 1)) (Barron 2017). */
+/** CELU, max(0, x) + min(0, alpha (exp(x / alpha) - 1)) = alpha elu(x / alpha) (Barron 2017). */
 export function celu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor {
   const alpha = options.alpha ?? 1;
-  return eluScaled(x, alpha, 1, 1 / alpha);
+  if (alpha === 1) return tf.elu(x);
+  return tf.mul(tf.elu(tf.div(x, alpha)), alpha);
 }
 
-/** scale * (x > 0 ? x : alpha * expm1(x * inputScale)), PyTorch's `elu` kernel. */
-function eluScaled(x: tf.Tensor, alpha: number, scale: number, inputScale: number): tf.Tensor {
+/**
+ * Softplus, log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (PyTorch's
+ * form). At PyTorch's defaults (beta 1, threshold 20) the tfjs kernel gives the same float32
+ * values and gradient sigmoid(x) (it reverts to x above ~15.9, where log1p(e^x) rounds to x),
+ * so it is used as is. Otherwise a custom op with PyTorch's branches around the tfjs kernel.
+ */
+export function softplus(x: tf.Tensor, options: { beta?: number; threshold?: number } = {}): tf.Tensor {
+  const beta = options.beta ?? 1;
+  const threshold = options.threshold ?? 20;
+  if (beta === 1 && threshold === 20) return tf.softplus(x);
   const f = tf.customGrad((input, save) => {
     const v = input as tf.Tensor;
-    const scaled = inputScale === 1 ? v : tf.mul(v, inputScale);
-    const positive = tf.greater(v, 0);
-    const negPart = tf.mul(tf.expm1(scaled), alpha * scale);
-    const value = tf.where(positive, scale === 1 ? v : tf.mul(v, scale), negPart);
-    (save as tf.GradSaveFunc)([scaled, positive]);
+    const bx = beta === 1 ? v : tf.mul(v, beta);
+    const linear = above(bx, threshold);
+    const soft = tf.softplus(bx);
+    const value = blend(linear, v, beta === 1 ? soft : tf.div(soft, beta));
+    (save as tf.GradSaveFunc)([bx, linear]);
     return {
       value,
-      gradFunc: (dy: tf.Tensor, [s, pos]: tf.Tensor[]) =>
-        tf.mul(dy, tf.where(pos!, tf.fill(s!.shape, scale), tf.mul(tf.exp(s!), alpha * scale * inputScale))),
+      gradFunc: (dy: tf.Tensor, [s, lin]: tf.Tensor[]) => tf.mul(dy, blend(lin!, 1, tf.sigmoid(s!))),
     };
   });
   return f(x);
 }
 
 /**
- * Softplus, log(1 + exp(beta x)) / beta, reverting to x where beta x > threshold (PyTorch's
- * form). At PyTorch's defaults (beta 1, threshold 20) the tfjs kernel gives the same float32
- * values and gradient sigmoid(x), so it is used; otherwise a custom op with PyTorch's branches.
+ * log(sigmoid(x)) = -softplus(-x): finite for every finite x; gradient sigmoid(-x). The same
+ * kernels as `tf.logSigmoid`, whose custom gradient reads its input from a closure instead of
+ * saving it and so throws ("Cannot read properties of undefined (reading 'backend')") when the
+ * input is an intermediate tensor, i.e. in any model.
  */
-export function softplus(x: tf.Tensor, options: { beta?: number; threshold?: number } = {}): tf.Tensor {
-  const beta = options.beta ?? 1;
-  const threshold = options.threshold ?? 20;
-  const f = tf.customGrad((input, save) => {
-    const v = input as tf.Tensor;
-    const bx = beta === 1 ? v : tf.mul(v, beta);
-    const linear = tf.greater(bx, threshold);
-    // exp overflows to Infinity where `linear` holds; `where` discards those lanes.
-    const soft = tf.log1p(tf.exp(tf.minimum(bx, threshold)));
-    const value = tf.where(linear, v, beta === 1 ? soft : tf.div(soft, beta));
-    (save as tf.GradSaveFunc)([bx, linear]);
-    return {
-      value,
-      gradFunc: (dy: tf.Tensor, [s, lin]: tf.Tensor[]) => tf.where(lin!, dy, tf.mul(dy, tf.sigmoid(s!))),
-    };
-  });
-  return f(x);
-}
-
-/** log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)): finite for every finite x; gradient sigmoid(-x). */
 export function logSigmoid(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
     const v = input as tf.Tensor;
-    (save as tf.GradSaveFunc)([v]);
+    const nx = tf.neg(v);
+    (save as tf.GradSaveFunc)([nx]);
     return {
-      value: tf.sub(tf.minimum(v, 0), tf.log1p(tf.exp(tf.neg(tf.abs(v))))),
-      gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, tf.sigmoid(tf.neg(s!))),
+      value: tf.neg(tf.softplus(nx)),
+      gradFunc: (dy: tf.Tensor, [n]: tf.Tensor[]) => tf.mul(dy, tf.sigmoid(n!)),
     };
   });
   return f(x);
@@ -188,55 +226,50 @@ export function silu(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Mish, x * tanh(softplus(x)) (Misra 2019). tanh(softplus(x)) is evaluated as a rational
- * function of t = exp(-|x|), which neither overflows at x = 100 nor cancels at x = -100:
- * x >= 0: (1 + 2t) / (1 + 2t + 2t^2);  x < 0: (t^2 + 2t) / (t^2 + 2t + 2).
+ * Mish, x * tanh(softplus(x)) (Misra 2019), from sigmoids only. With s = sigmoid(x) and
+ * q = sigmoid(-x), 1 + e^x = 1/q, so T = tanh(softplus(x)) = (1 - q^2) / (1 + q^2)
+ * = s (1 + q) / (1 + q^2) (no cancellation at x -> -inf), and 1 - T = 2q^2 / (1 + q^2), so
+ * 1 - T^2 = 2q^2 (1 + T) / (1 + q^2) (none at x -> +inf). Finite for every finite x.
  */
 export function mish(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
     const v = input as tf.Tensor;
-    const t = tf.exp(tf.neg(tf.abs(v)));
-    const t2 = tf.mul(t, tf.add(t, 2)); // t^2 + 2t
-    const positive = tf.greaterEqual(v, 0);
-    // numerator and denominator of tanh(softplus(x)) in each branch
-    const num = tf.where(positive, tf.add(tf.mul(t, 2), 1), t2);
-    const den = tf.add(t2, tf.where(positive, tf.onesLike(t), tf.fill(t.shape, 2)));
-    const th = tf.div(num, den);
-    // 1 - th^2 = (den - num)(den + num) / den^2, with den - num exact: 2t^2 or 2
-    const diff = tf.where(positive, tf.mul(tf.square(t), 2), tf.fill(t.shape, 2));
-    const sech2 = tf.div(tf.mul(diff, tf.add(den, num)), tf.square(den));
-    (save as tf.GradSaveFunc)([v, th, sech2]);
+    const s = tf.sigmoid(v);
+    const q = tf.sigmoid(tf.neg(v));
+    const q2 = tf.square(q);
+    const d = tf.add(q2, 1);
+    const t = tf.div(tf.mul(s, tf.add(q, 1)), d);
+    (save as tf.GradSaveFunc)([v, s, q2, d, t]);
     return {
-      value: tf.mul(v, th),
-      gradFunc: (dy: tf.Tensor, [xs, ths, s2]: tf.Tensor[]) =>
-        tf.mul(dy, tf.add(ths!, tf.mul(tf.mul(xs!, tf.sigmoid(xs!)), s2!))),
+      value: tf.mul(v, t),
+      gradFunc: (dy: tf.Tensor, [xs, ss, qq, dd, tt]: tf.Tensor[]) => {
+        const sech2 = tf.div(tf.mul(tf.mul(qq!, 2), tf.add(tt!, 1)), dd!);
+        return tf.mul(dy, tf.add(tt!, tf.mul(tf.mul(xs!, ss!), sech2)));
+      },
     };
   });
   return f(x);
 }
 
+/** Numerical Recipes' erfc fit: erfc(z) = t exp(-z^2 + P(t)), t = 1/(1 + z/2), |rel err| < 1.2e-7. */
+const ERFC_COEFFICIENTS = [
+  0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
+  1.00002368, -1.26551223,
+];
+
 /**
  * Standard normal CDF Phi(x) and density phi(x) in float32 with relative accuracy in the lower
- * tail (Phi(-10) ~ 7.6e-24 is returned to ~1e-7 relative, where 0.5 (1 + erf(x / sqrt 2)) is 0).
- * erfc uses Numerical Recipes' Chebyshev fit (fractional error < 1.2e-7 everywhere);
- * exp(-x^2/2) is split as exp(-xh^2/2) exp(-xl (x + xh)/2) with xh = x rounded to 1/16, so
- * x^2/2 suffers no float32 rounding.
+ * tail (Phi(-10) ~ 7.6e-24 comes out to ~3e-6 relative, where 0.5 (1 + erf(x / sqrt 2)) is 0;
+ * the residual error is the rounding of x^2/2, i.e. of the float32 input itself).
  */
 function normalCdfAndPdf(x: tf.Tensor): { cdf: tf.Tensor; pdf: tf.Tensor } {
   const a = tf.abs(x);
-  const xh = tf.div(tf.round(tf.mul(a, 16)), 16);
-  const xl = tf.sub(a, xh);
-  const gauss = tf.mul(tf.exp(tf.mul(tf.square(xh), -0.5)), tf.exp(tf.mul(tf.mul(xl, tf.add(a, xh)), -0.5)));
-  // erfc(z) = t exp(-z^2 + P(t)), z = |x| / sqrt 2, t = 1 / (1 + z / 2)
+  const gauss = expNeg(tf.mul(tf.square(a), 0.5)); // exp(-x^2/2)
   const t = tf.div(1, tf.add(tf.mul(a, SQRT1_2 / 2), 1));
-  const coefficients = [
-    0.17087277, -0.82215223, 1.48851587, -1.13520398, 0.27886807, -0.18628806, 0.09678418, 0.37409196,
-    1.00002368, -1.26551223,
-  ];
-  let poly: tf.Tensor = tf.fill(t.shape, coefficients[0]!);
-  for (const c of coefficients.slice(1)) poly = tf.add(tf.mul(poly, t), c);
-  const tail = tf.mul(tf.mul(t, tf.exp(poly)), tf.mul(gauss, 0.5)); // Phi(-|x|)
-  const cdf = tf.where(tf.less(x, 0), tail, tf.sub(1, tail));
+  let poly: tf.Tensor = tf.add(tf.mul(t, ERFC_COEFFICIENTS[0]!), ERFC_COEFFICIENTS[1]!);
+  for (const c of ERFC_COEFFICIENTS.slice(2)) poly = tf.add(tf.mul(poly, t), c);
+  const tail = tf.mul(tf.mul(t, expNeg(tf.neg(poly))), tf.mul(gauss, 0.5)); // Phi(-|x|)
+  const cdf = blend(tf.step(x), tf.sub(1, tail), tail);
   return { cdf, pdf: tf.mul(gauss, INV_SQRT_2PI) };
 }
 
@@ -279,8 +312,8 @@ export function geluTanh(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * RReLU (Xu et al. 2015). Training: each negative element gets its own slope drawn from
- * U(lower, upper) (from `rng`, or a fresh `Rng(seed)`); inference: the mean slope
+ * RReLU (Xu et al. 2015). Training: each element gets its own slope drawn from U(lower, upper)
+ * (from `rng`, or a fresh `Rng(seed)`), applied where x <= 0; inference: the mean slope
  * (lower + upper) / 2, as PyTorch.
  */
 export function rrelu(
@@ -289,16 +322,15 @@ export function rrelu(
 ): tf.Tensor {
   const lower = options.lower ?? 1 / 8;
   const upper = options.upper ?? 1 / 3;
-  if (!options.training) return tf.leakyRelu(x, (lower + upper) / 2);
+  if (!options.training) return leakyRelu(x, { slope: (lower + upper) / 2 });
   const rng = options.rng ?? new Rng(options.seed ?? DEFAULT_SEED);
   const slopes = tf.tensor(
     rng.fill(x.size, (r) => r.uniform(lower, upper)),
     x.shape,
     'float32',
   );
-  // prelu's gradient is x > 0 ? dy : slope * dy, PyTorch's noise-times-grad (the slope applies at 0);
-  // tfjs keeps its own copy of `slopes` for the backward pass, so ours can go now.
-  const y = tf.prelu(x, slopes);
+  const y = prelu(x, slopes);
+  // the tape keeps its own reference to `slopes` for the backward pass
   slopes.dispose();
   return y;
 }

@@ -1,0 +1,79 @@
+/**
+ * Forward+backward throughput of every activation on the wasm backend, ours vs the closest
+ * tfjs built-in (op or tfjs-layers activation formula), measured side by side in one run.
+ * Not a test: numbers depend on the machine; the ratio is what to read (target: <= 1.1).
+ *
+ *   cd packages/activations && npx tsx --conditions=source bench/activations.ts [--size N] [--reps R]
+ */
+import * as tf from '@tensorflow/tfjs';
+import { useWasmBackend } from '@gradflow/backend-wasm';
+import { ACTIVATIONS, applyActivation, defaultParams, type CanonicalActivationName } from '../src/index.js';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+const SIZE = arg('size', 1 << 18);
+const REPS = arg('reps', 15);
+const INNER = arg('inner', 4);
+const WARMUP = arg('warmup', 5);
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** ms per forward+backward call of f. */
+function timeOne(f: (x: tf.Tensor) => tf.Tensor, x: tf.Tensor, dy: tf.Tensor): number {
+  const start = performance.now();
+  for (let i = 0; i < INNER; i++) {
+    tf.tidy(() => {
+      const g = tf.grad(f)(x, dy);
+      g.dataSync();
+    });
+  }
+  return (performance.now() - start) / INNER;
+}
+
+async function main(): Promise<void> {
+  const info = await useWasmBackend();
+  console.log(
+    `backend ${tf.getBackend()} simd=${info.simd} threads=${info.threads}; ${SIZE} float32 elements, median of ${REPS} x ${INNER} calls after ${WARMUP} warm-ups`,
+  );
+  const x = tf.randomUniform([SIZE], -4, 4, 'float32', 1);
+  const dy = tf.randomUniform([SIZE], -1, 1, 'float32', 2);
+  const rows: string[][] = [['activation', 'built-in', 'ours ms', 'built-in ms', 'ratio']];
+  for (const name of Object.keys(ACTIVATIONS) as CanonicalActivationName[]) {
+    const spec = ACTIVATIONS[name];
+    const params = defaultParams(name);
+    const ours = (t: tf.Tensor) => applyActivation(name, t);
+    const builtin = 'builtin' in spec ? spec.builtin : undefined;
+    const theirs = builtin ? (t: tf.Tensor) => builtin.op(t, params) : undefined;
+    for (let i = 0; i < WARMUP; i++) {
+      timeOne(ours, x, dy);
+      if (theirs) timeOne(theirs, x, dy);
+    }
+    const a: number[] = [];
+    const b: number[] = [];
+    for (let r = 0; r < REPS; r++) {
+      // alternate, so drifts in machine load hit both sides alike
+      a.push(timeOne(ours, x, dy));
+      if (theirs) b.push(timeOne(theirs, x, dy));
+    }
+    const ma = median(a);
+    const mb = theirs ? median(b) : Number.NaN;
+    rows.push([
+      name,
+      builtin?.label ?? '(none)',
+      ma.toFixed(3),
+      theirs ? mb.toFixed(3) : '-',
+      theirs ? (ma / mb).toFixed(2) : '-',
+    ]);
+  }
+  const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));
+  for (const r of rows) console.log(r.map((c, j) => c.padEnd(widths[j]!)).join('  '));
+  tf.dispose([x, dy]);
+}
+
+await main();
