@@ -1,0 +1,306 @@
+import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, Registry, ShapeError, checkInteger } from '@gradflow/core';
+import { denseBlock, transition, transitionChannels, type DenseCommonOptions } from './dense-block.js';
+import {
+  applyLayer,
+  checkActivation,
+  checkName,
+  checkNorm,
+  initializer,
+  isNoNorm,
+  nhwc,
+  normAct,
+} from './parts.js';
+
+/** A DenseNet variant as data (timm/torchvision style). */
+export interface DenseNetConfig {
+  /** Growth rate k. */
+  readonly growthRate: number;
+  /** Dense layers per block. */
+  readonly blockConfig: readonly number[];
+  /** Channels of the stem conv. */
+  readonly initFeatures: number;
+  /** DenseNet-B 1x1 bottleneck (true for every -BC variant). */
+  readonly bottleneck: boolean;
+  /** `bn_size`: bottleneck width multiplier. */
+  readonly bottleneckWidth: number;
+  /** Transition compression θ (0.5 for -C, 1 for plain DenseNet). */
+  readonly compression: number;
+  /** `imagenet`: conv 7x7/2 + norm + act + max-pool 3x3/2; `cifar`: one 3x3 conv. */
+  readonly stem: 'imagenet' | 'cifar';
+}
+
+export const DENSENET_CONFIGS = {
+  densenet121: {
+    growthRate: 32,
+    blockConfig: [6, 12, 24, 16],
+    initFeatures: 64,
+    bottleneck: true,
+    bottleneckWidth: 4,
+    compression: 0.5,
+    stem: 'imagenet',
+  },
+  densenet161: {
+    growthRate: 48,
+    blockConfig: [6, 12, 36, 24],
+    initFeatures: 96,
+    bottleneck: true,
+    bottleneckWidth: 4,
+    compression: 0.5,
+    stem: 'imagenet',
+  },
+  densenet169: {
+    growthRate: 32,
+    blockConfig: [6, 12, 32, 32],
+    initFeatures: 64,
+    bottleneck: true,
+    bottleneckWidth: 4,
+    compression: 0.5,
+    stem: 'imagenet',
+  },
+  densenet201: {
+    growthRate: 32,
+    blockConfig: [6, 12, 48, 32],
+    initFeatures: 64,
+    bottleneck: true,
+    bottleneckWidth: 4,
+    compression: 0.5,
+    stem: 'imagenet',
+  },
+  densenet_bc_100_12: {
+    growthRate: 12,
+    blockConfig: [16, 16, 16],
+    initFeatures: 24,
+    bottleneck: true,
+    bottleneckWidth: 4,
+    compression: 0.5,
+    stem: 'cifar',
+  },
+  densenet_bc_250_24: {
+    growthRate: 24,
+    blockConfig: [41, 41, 41],
+    initFeatures: 48,
+    bottleneck: true,
+    bottleneckWidth: 4,
+    compression: 0.5,
+    stem: 'cifar',
+  },
+  densenet_bc_190_40: {
+    growthRate: 40,
+    blockConfig: [31, 31, 31],
+    initFeatures: 80,
+    bottleneck: true,
+    bottleneckWidth: 4,
+    compression: 0.5,
+    stem: 'cifar',
+  },
+  densenet_40_12: {
+    growthRate: 12,
+    blockConfig: [12, 12, 12],
+    initFeatures: 16,
+    bottleneck: false,
+    bottleneckWidth: 4,
+    compression: 1,
+    stem: 'cifar',
+  },
+} as const satisfies Record<string, DenseNetConfig>;
+
+export type DenseNetName = keyof typeof DENSENET_CONFIGS;
+
+export const denseNets = new Registry<DenseNetConfig>('DenseNet config', DENSENET_CONFIGS, {
+  hint: 'see listDenseNets()',
+});
+
+export function listDenseNets(): string[] {
+  return denseNets.list();
+}
+
+/** A config by name, or the config itself. */
+export function getDenseNetConfig(spec: DenseNetName | DenseNetConfig): DenseNetConfig {
+  return typeof spec === 'string' ? denseNets.get(spec) : checkConfig(spec);
+}
+
+function checkConfig(config: DenseNetConfig): DenseNetConfig {
+  if (config === null || typeof config !== 'object')
+    throw new InvalidArgumentError('DenseNet config', config, 'a config name or object');
+  checkInteger('growthRate', config.growthRate);
+  checkInteger('initFeatures', config.initFeatures);
+  checkInteger('bottleneckWidth', config.bottleneckWidth);
+  if (!Array.isArray(config.blockConfig) || config.blockConfig.length === 0) {
+    throw new InvalidArgumentError('blockConfig', config.blockConfig, 'a non-empty array of layer counts');
+  }
+  config.blockConfig.forEach((n, i) => checkInteger(`blockConfig[${i}]`, n));
+  if (!(config.compression > 0 && config.compression <= 1))
+    throw new InvalidArgumentError('compression', config.compression, 'a number in (0, 1]');
+  if (config.stem !== 'imagenet' && config.stem !== 'cifar')
+    throw new InvalidArgumentError('stem', config.stem, "'imagenet' or 'cifar'");
+  return config;
+}
+
+export interface DenseNetDepthOptions {
+  /** DenseNet-B bottleneck layers (2 convs per layer; default true). */
+  bottleneck?: boolean;
+  /** θ (default 0.5 with the bottleneck, i.e. -BC; 1 without). */
+  compression?: number;
+  /** Number of dense blocks (default 3, the CIFAR/SVHN networks). */
+  blocks?: number;
+}
+
+/**
+ * The CIFAR DenseNet of a given depth L and growth rate k (Huang et al. 2017, sec. 3): L counts
+ * the stem conv, `blocks - 1` transition convs, the classifier, and 2 convs per layer with the
+ * bottleneck (1 without), so each block has `(L - blocks - 1) / (2 · blocks)` layers
+ * (`(L - 4) / 6` for DenseNet-BC with 3 blocks). The stem has `2k` channels for -BC, 16 otherwise.
+ *
+ * @example
+ * ```ts
+ * denseNetConfig(100, 12); // DenseNet-BC-100-12: blockConfig [16, 16, 16], initFeatures 24
+ * ```
+ */
+export function denseNetConfig(
+  depth: number,
+  growthRate: number,
+  options: DenseNetDepthOptions = {},
+): DenseNetConfig {
+  checkInteger('depth', depth);
+  checkInteger('growthRate', growthRate);
+  const bottleneck = options.bottleneck ?? true;
+  const blocks = checkInteger('blocks', options.blocks ?? 3);
+  const compression = options.compression ?? (bottleneck ? 0.5 : 1);
+  const convsPerLayer = bottleneck ? 2 : 1;
+  const perBlock = (depth - blocks - 1) / (convsPerLayer * blocks);
+  if (!Number.isInteger(perBlock) || perBlock < 1) {
+    const step = convsPerLayer * blocks;
+    throw new InvalidArgumentError(
+      'depth',
+      depth,
+      `${blocks + 1} + ${step}·n for n >= 1 (${bottleneck ? 'bottleneck' : 'plain'} layers, ${blocks} blocks)`,
+      `e.g. ${blocks + 1 + step * 16} or ${blocks + 1 + step * 12}`,
+    );
+  }
+  return checkConfig({
+    growthRate,
+    blockConfig: Array.from({ length: blocks }, () => perBlock),
+    initFeatures: bottleneck ? 2 * growthRate : 16,
+    bottleneck,
+    bottleneckWidth: 4,
+    compression,
+    stem: 'cifar',
+  });
+}
+
+export interface DenseNetStagePlan {
+  block: number;
+  inChannels: number;
+  outChannels: number;
+  /** Channels after the following transition (null after the last block). */
+  transitionChannels: number | null;
+}
+
+/** Channel plan of a config: what each block receives and emits (pure arithmetic). */
+export function denseNetChannels(spec: DenseNetName | DenseNetConfig): DenseNetStagePlan[] {
+  const config = getDenseNetConfig(spec);
+  let c = config.initFeatures;
+  return config.blockConfig.map((layers, i) => {
+    const out = c + layers * config.growthRate;
+    const last = i === config.blockConfig.length - 1;
+    const t = last ? null : transitionChannels(out, config.compression);
+    const plan = { block: i + 1, inChannels: c, outChannels: out, transitionChannels: t };
+    c = t ?? out;
+    return plan;
+  });
+}
+
+export interface DenseNetFeaturesOptions extends DenseCommonOptions {
+  /** Dropout after every 3x3 conv (default 0; 0.2 in the paper without augmentation). */
+  dropout?: number;
+}
+
+/**
+ * The convolutional body of a DenseNet (torchvision's `features` plus the final norm-act):
+ * stem, dense blocks `block<i>`, transitions `transition<i>`, `final_norm`, `final_act`.
+ * Add global pooling and a classifier on top.
+ *
+ * @example
+ * ```ts
+ * const x = tf.input({ shape: [224, 224, 3] });
+ * const f = denseNetFeatures(x, 'densenet121'); // [7, 7, 1024]
+ * ```
+ */
+export function denseNetFeatures(
+  x: tf.SymbolicTensor,
+  spec: DenseNetName | DenseNetConfig,
+  options: DenseNetFeaturesOptions = {},
+): tf.SymbolicTensor {
+  const shape = nhwc(x, 'DenseNet');
+  const config = getDenseNetConfig(spec);
+  const prefix = options.name === undefined ? '' : `${checkName(options.name, 'densenet')}_`;
+  const { name: _name, dropout, ...parts } = options;
+  const activation = parts.activation ?? 'relu';
+  checkActivation(activation);
+  const norm = parts.norm ?? 'batch_norm';
+  checkNorm(norm);
+  const kernelInitializer = initializer(parts.kernelInitializer ?? 'he_normal');
+  const useBias = parts.useBias ?? isNoNorm(norm);
+  // Spatial size needed: the stem divides by 4 (imagenet) and every transition by 2.
+  const reduction = (config.stem === 'imagenet' ? 4 : 1) * 2 ** (config.blockConfig.length - 1);
+  for (const size of [shape.height, shape.width]) {
+    if (size !== null && size < reduction) {
+      throw new ShapeError(
+        'DenseNet input',
+        x.shape,
+        `height and width >= ${reduction} for ${config.blockConfig.length} blocks with a ${config.stem} stem`,
+      );
+    }
+  }
+  const common = { activation, norm, kernelInitializer, useBias };
+  // Validate the block and transition options once, before any layer exists.
+  denseNetChannels(config);
+  if (dropout !== undefined && !(dropout >= 0 && dropout < 1))
+    throw new InvalidArgumentError('dropout', dropout, 'a finite number in [0, 1)');
+
+  let h: tf.SymbolicTensor;
+  if (config.stem === 'imagenet') {
+    h = applyLayer(tf.layers.zeroPadding2d({ padding: 3, name: `${prefix}stem_pad` }), x);
+    h = applyLayer(
+      tf.layers.conv2d({
+        filters: config.initFeatures,
+        kernelSize: 7,
+        strides: 2,
+        useBias,
+        kernelInitializer,
+        name: `${prefix}stem_conv`,
+      }),
+      h,
+    );
+    h = normAct(h, common, `${prefix}stem`);
+    h = applyLayer(tf.layers.zeroPadding2d({ padding: 1, name: `${prefix}stem_pool_pad` }), h);
+    h = applyLayer(tf.layers.maxPooling2d({ poolSize: 3, strides: 2, name: `${prefix}stem_pool` }), h);
+  } else {
+    h = applyLayer(
+      tf.layers.conv2d({
+        filters: config.initFeatures,
+        kernelSize: 3,
+        padding: 'same',
+        useBias,
+        kernelInitializer,
+        name: `${prefix}stem_conv`,
+      }),
+      x,
+    );
+  }
+  config.blockConfig.forEach((layers, i) => {
+    h = denseBlock(h, {
+      ...common,
+      layers,
+      growthRate: config.growthRate,
+      bottleneck: config.bottleneck,
+      bottleneckWidth: config.bottleneckWidth,
+      dropout: dropout ?? 0,
+      name: `${prefix}block${i + 1}`,
+    });
+    if (i < config.blockConfig.length - 1)
+      h = transition(h, { ...common, compression: config.compression, name: `${prefix}transition${i + 1}` });
+  });
+  return normAct(h, common, `${prefix}final`);
+}
