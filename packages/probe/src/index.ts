@@ -13,3 +13,7 @@ export { findResidualBlocks } from './signal-propagation.js';
 export type { ResidualBlock } from './signal-propagation.js';
 export { SCHEMA_VERSION } from './types.js';
 export type * from './types.js';
+export { formatTable, formatNumber, toJSON, fromJSON, toHTML, logLineChart } from './format.js';
+export type { FormatTableOptions } from './format.js';
+export { probeCallback, ProbeCallback, probeMonitor, ProbeMonitor, RingBuffer } from './callback.js';
+export type { ProbeCallbackOptions, ProbeMonitorOptions, ProbeRecord, LayerRecord } from './callback.js';

@@ -51,6 +51,12 @@ export function checkModel(model: unknown): asserts model is tf.LayersModel {
   }
 }
 
+/** The compiled per-output loss functions (tf.Sequential keeps them on its inner model). */
+export function compiledLossFunctions(model: tf.LayersModel): LossFn[] | undefined {
+  const inner = (model as unknown as { model?: { lossFunctions?: LossFn[] } }).model;
+  return (model as unknown as { lossFunctions?: LossFn[] }).lossFunctions ?? inner?.lossFunctions;
+}
+
 export function resolveLoss(model: tf.LayersModel, option: LossOption | undefined): ResolvedLoss {
   const outputs = model.outputs.length;
   if (typeof option === 'function') {
@@ -75,9 +81,7 @@ export function resolveLoss(model: tf.LayersModel, option: LossOption | undefine
       `a loss name (${LOSSES.list().join(', ')}) or a function`,
     );
   }
-  // tf.Sequential keeps the compiled losses on its inner functional model.
-  const inner = (model as unknown as { model?: { lossFunctions?: LossFn[] } }).model;
-  const compiled = (model as unknown as { lossFunctions?: LossFn[] }).lossFunctions ?? inner?.lossFunctions;
+  const compiled = compiledLossFunctions(model);
   if (!Array.isArray(compiled) || compiled.length === 0) {
     throw new StateError(
       `model '${model.name}' is not compiled and no loss was given: pass { loss: 'categorical_crossentropy' } (see LOSSES.list()) or a function`,
