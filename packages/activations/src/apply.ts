@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, type Rng } from '@gradflow/core';
 import { resolveActivation, type ActivationLike, type ResolvedActivation } from './registry.js';
 
@@ -34,9 +34,11 @@ export function applyActivation(
       'cast with tf.cast(x, "float32")',
     );
   }
-  return spec.op(x, params, {
-    training: options.training ?? false,
-    ...(options.rng ? { rng: options.rng } : {}),
-    ...(options.alpha ? { alpha: options.alpha } : {}),
-  });
+  return tf.tidy(() =>
+    spec.op(x, params, {
+      training: options.training ?? false,
+      ...(options.rng ? { rng: options.rng } : {}),
+      ...(options.alpha ? { alpha: options.alpha } : {}),
+    }),
+  );
 }

@@ -50,3 +50,5 @@ export {
   softplus,
   softsign,
 } from './ops.js';
+export { activationGain, activationInfo, activationTable, supDerivative } from './metadata.js';
+export type { ActivationInfo } from './metadata.js';

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { runLayerContract } from '@gradflow/testing';
-import { activationLayer, listActivations, type GradflowActivation } from './index.js';
+import { InvalidArgumentError, Rng, UnknownNameError } from '@gradflow/core';
+import { backendsUnderTest, runLayerContract, withBackend } from '@gradflow/testing';
+import { activationLayer, applyActivation, listActivations, type GradflowActivation } from './index.js';
 
 /**
  * An identity-initialised dense layer in front of the activation: the contract then also checks
@@ -16,6 +17,13 @@ function throughDense(x: tf.SymbolicTensor, name: string): tf.SymbolicTensor {
     name: `dense_${name}`,
   });
   return dense.apply(x) as tf.SymbolicTensor;
+}
+
+/** The values of t as numbers, disposing t. */
+function take(t: tf.Tensor): number[] {
+  const values = Array.from(t.dataSync());
+  t.dispose();
+  return values;
 }
 
 describe('GradflowActivation layer', () => {
@@ -56,5 +64,144 @@ describe('GradflowActivation layer', () => {
     const layer = activationLayer({ name: 'leaky_relu', slope: 0.3 }, { name: 'a1' }) as GradflowActivation;
     expect(layer.getConfig()).toMatchObject({ activation: 'leaky_relu', params: { slope: 0.3 }, name: 'a1' });
     expect((activationLayer('swish') as GradflowActivation).activation).toBe('silu');
+  });
+});
+
+describe('PReLU and RReLU layers', () => {
+  it('PReLU: the gradient reaches alpha and equals sum over x <= 0 of x * g (shared and per channel)', async () => {
+    for (const backend of backendsUnderTest()) {
+      await withBackend(backend, () => {
+        const before = tf.memory().numTensors;
+        const xs = [-2, -0.5, 0, 0.5, 3, -1];
+        const gs = [1, 2, -1, 3, 1, 0.5];
+        const x = tf.tensor2d(xs, [2, 3]);
+        const g = tf.tensor2d(gs, [2, 3]);
+        for (const perChannel of [false, true]) {
+          const layer = activationLayer({ name: 'prelu', per_channel: perChannel }) as GradflowActivation;
+          layer.apply(tf.input({ shape: [3] }));
+          const alpha = layer.trainableWeights[0]!.read() as tf.Variable;
+          expect(alpha.shape).toEqual(perChannel ? [3] : [1]);
+          const { value, grads } = tf.variableGrads(
+            () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, g)) as tf.Scalar,
+            [alpha],
+          );
+          const expected = perChannel ? [0, 0, 0] : [0];
+          xs.forEach((v, i) => {
+            if (v <= 0) expected[perChannel ? i % 3 : 0]! += v * gs[i]!;
+          });
+          expect(Array.from(grads[alpha.name]!.dataSync())).toEqual(expected);
+          // y = x for x > 0, 0.25 x otherwise
+          expect(take(layer.apply(x) as tf.Tensor)).toEqual(xs.map((v) => (v > 0 ? v : 0.25 * v)));
+          tf.dispose([value, ...Object.values(grads)]);
+          layer.dispose();
+        }
+        x.dispose();
+        g.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
+  });
+
+  it('PReLU: a learned alpha survives save/load', async () => {
+    const input = tf.input({ shape: [4] });
+    const model = tf.model({
+      inputs: input,
+      outputs: activationLayer('prelu', { name: 'act' }).apply(input) as tf.SymbolicTensor,
+    });
+    model.getLayer('act').setWeights([tf.tensor1d([0.7])]);
+    let artifacts: tf.io.ModelArtifacts | undefined;
+    await model.save(
+      tf.io.withSaveHandler(
+        async (a) => (
+          (artifacts = a),
+          { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } }
+        ),
+      ),
+    );
+    const loaded = await tf.loadLayersModel(tf.io.fromMemory(artifacts!));
+    const x = tf.tensor2d([[-1, 2, -3, 0]]);
+    const y = loaded.predict(x) as tf.Tensor;
+    expect(Array.from(y.dataSync())).toEqual([-0.7, 2, -3 * 0.7, 0].map(Math.fround));
+    expect(loaded.getLayer('act').getConfig()).toMatchObject({
+      activation: 'prelu',
+      params: { init: 0.25, per_channel: false },
+    });
+    tf.dispose([x, y]);
+    model.dispose();
+    loaded.dispose();
+  });
+
+  it('RReLU: random slopes in [lower, upper] in training, seeded; the mean slope in inference', () => {
+    const xs = Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? -1 - i / 10 : 0.5 + i));
+    const x = tf.tensor2d(xs, [8, 8]);
+    const before = tf.memory().numTensors;
+    const make = () => activationLayer({ name: 'rrelu', lower: 0.1, upper: 0.3, seed: 7 });
+    const a = make();
+    const b = make();
+    const trainA1 = take(a.apply(x, { training: true }) as tf.Tensor);
+    const trainA2 = take(a.apply(x, { training: true }) as tf.Tensor);
+    const trainB1 = take(b.apply(x, { training: true }) as tf.Tensor);
+    const evalA = take(a.apply(x) as tf.Tensor);
+    expect(trainB1).toEqual(trainA1); // same seed, same slopes
+    expect(trainA2).not.toEqual(trainA1); // fresh slopes each call
+    const slopes = new Set<number>();
+    xs.forEach((v, i) => {
+      if (v > 0) {
+        expect(trainA1[i]).toBe(Math.fround(v));
+        expect(evalA[i]).toBe(Math.fround(v));
+      } else {
+        const slope = trainA1[i]! / Math.fround(v);
+        expect(slope).toBeGreaterThanOrEqual(0.1 - 1e-6);
+        expect(slope).toBeLessThanOrEqual(0.3 + 1e-6);
+        slopes.add(slope);
+        expect(evalA[i]! / Math.fround(v)).toBeCloseTo(0.2, 6);
+      }
+    });
+    expect(slopes.size).toBeGreaterThan(16);
+    // the gradient in training uses the same slopes as the output
+    const rng = () => new Rng(3);
+    const gd = take(
+      tf.grad((t: tf.Tensor) => applyActivation('rrelu', t, { training: true, rng: rng() }))(x),
+    );
+    const yd = take(applyActivation('rrelu', x, { training: true, rng: rng() }));
+    xs.forEach((v, i) => expect(gd[i]).toBeCloseTo(v > 0 ? 1 : yd[i]! / Math.fround(v), 6));
+    expect(tf.memory().numTensors).toBe(before);
+    x.dispose();
+  });
+});
+
+describe('applyActivation', () => {
+  it('rejects non-float input and bad specs without leaking tensors', () => {
+    const x = tf.tensor1d([1, 2], 'int32');
+    const before = tf.memory().numTensors;
+    expect(() => applyActivation('relu', x)).toThrow(InvalidArgumentError);
+    expect(() => applyActivation('relu', x)).toThrow(
+      "invalid activation input dtype: got 'int32', expected 'float32'",
+    );
+    const f = tf.tensor1d([1, 2]);
+    expect(() => applyActivation('rlu' as 'relu', f)).toThrow(UnknownNameError);
+    expect(() => applyActivation({ name: 'softplus', beta: -2 }, f)).toThrow(InvalidArgumentError);
+    expect(() => activationLayer({ name: 'hard_tanh', min_val: 2, max_val: -2 })).toThrow(
+      'min_val < max_val',
+    );
+    expect(tf.memory().numTensors).toBe(before + 1);
+    tf.dispose([x, f]);
+  });
+
+  it('runs every activation as an op, by name and alias, on both backends', async () => {
+    for (const backend of backendsUnderTest()) {
+      await withBackend(backend, () => {
+        const x = tf.tensor1d([-3, -1, 0, 1, 3]);
+        const before = tf.memory().numTensors;
+        for (const name of listActivations({ aliases: true })) {
+          const y = applyActivation(name, x);
+          expect(y.shape).toEqual([5]);
+          expect(Array.from(y.dataSync()).every(Number.isFinite)).toBe(true);
+          y.dispose();
+        }
+        expect(tf.memory().numTensors).toBe(before);
+        x.dispose();
+      });
+    }
   });
 });

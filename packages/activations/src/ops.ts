@@ -67,8 +67,10 @@ export function leakyRelu(x: tf.Tensor, options: { slope?: number } = {}): tf.Te
  * PyTorch's slope alpha at x = 0.
  */
 export function prelu(x: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
-  const r = tf.relu(x);
-  return tf.add(r, tf.mul(alpha, tf.sub(x, r)));
+  return tf.tidy(() => {
+    const r = tf.relu(x);
+    return tf.add(r, tf.mul(alpha, tf.sub(x, r)));
+  });
 }
 
 /**
@@ -155,15 +157,17 @@ export function softsign(x: tf.Tensor): tf.Tensor {
 export function elu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor {
   const alpha = options.alpha ?? 1;
   if (alpha === 1) return tf.elu(x);
-  const r = tf.relu(x);
-  return tf.add(r, tf.mul(tf.elu(tf.sub(x, r)), alpha));
+  return tf.tidy(() => {
+    const r = tf.relu(x);
+    return tf.add(r, tf.mul(tf.elu(tf.sub(x, r)), alpha));
+  });
 }
 
 /** CELU, max(0, x) + min(0, alpha (exp(x / alpha) - 1)) = alpha elu(x / alpha) (Barron 2017). */
 export function celu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor {
   const alpha = options.alpha ?? 1;
   if (alpha === 1) return tf.elu(x);
-  return tf.mul(tf.elu(tf.div(x, alpha)), alpha);
+  return tf.tidy(() => tf.mul(tf.elu(tf.div(x, alpha)), alpha));
 }
 
 /**

@@ -106,7 +106,7 @@ export const ACTIVATIONS = {
   prelu: {
     summary: 'leaky ReLU with a learnable slope α',
     formula: 'x if x > 0, else α·x (α learnable, initialised to init)',
-    derivative: '∂/∂x: 1 if x > 0, else α;  ∂/∂α: 0 if x > 0, else x',
+    derivative: '∂/∂x: 1 if x > 0, else α; ∂/∂α: 0 if x > 0, else x',
     params: {
       init: { type: 'number', default: 0.25, doc: 'initial slope (PyTorch init)' },
       per_channel: {
@@ -225,7 +225,7 @@ export const ACTIVATIONS = {
   gelu_tanh: {
     summary: "GELU's tanh approximation",
     formula: 'x/2 (1 + tanh(√(2/π) (x + 0.044715 x³)))',
-    derivative: '½(1 + tanh u) + ½ x (1 − tanh² u) √(2/π)(1 + 0.134145 x²),  u = √(2/π)(x + 0.044715 x³)',
+    derivative: '½(1 + tanh u) + ½ x (1 − tanh² u) √(2/π)(1 + 0.134145 x²), u = √(2/π)(x + 0.044715 x³)',
     params: {},
     op: (x) => geluTanh(x),
     builtin: {
@@ -262,7 +262,7 @@ export const ACTIVATIONS = {
   mish: {
     summary: 'self-regularised non-monotonic activation',
     formula: 'x tanh(softplus(x))',
-    derivative: 'tanh(sp(x)) + x σ(x) (1 − tanh²(sp(x))),  sp = softplus',
+    derivative: 'tanh(sp(x)) + x σ(x) (1 − tanh²(sp(x))), sp = softplus',
     params: {},
     op: (x) => mish(x),
     builtin: { label: "tfjs-layers 'mish'", op: (x) => tf.mul(x, tf.tanh(tf.softplus(x))) },
