@@ -68,7 +68,15 @@ function sigmoid(a: number): number {
   return 1 / (1 + Math.exp(-a));
 }
 
-/** `a [rows, inner] x w` as a typed array (the tensors are disposed at once). */
+/** tanh through one `Math.exp` (faster than `Math.tanh` in V8; exact to float32 rounding). */
+function tanh(a: number): number {
+  return 1 - 2 / (Math.exp(2 * a) + 1);
+}
+
+/**
+ * `a [rows, inner] x w` as a typed array (the tensors are disposed at once). `a` may be a view
+ * into a larger buffer: it is only read, and never written after being passed here.
+ */
 function matmulRows(a: Float32Array, rows: number, inner: number, w: tf.Tensor): Float32Array {
   const at = tf.tensor2d(a, [rows, inner]);
   const out = tf.matMul(at, w);
@@ -167,9 +175,7 @@ function forward(
   c0: tf.Tensor | null,
   options: SequenceKernelOptions,
 ): ForwardState {
-  const G = GATES[kind];
   const S = STATES[kind];
-  const GH = G * H;
   const BH = B * H;
   const I = x.shape[2]!;
   const reverse = options.reverse ?? false;
@@ -194,131 +200,22 @@ function forward(
   const [urz, un] =
     kind === 'gru_cho' ? [tf.slice(rk, [0, 0], [H, 2 * H]), tf.slice(rk, [0, 2 * H], [H, H])] : [null, null];
 
+  const ctx: StepContext = { B, T, H, xp, rbv, hs, cs, stash, out, mask };
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const hPrev = hs.subarray(s * BH, (s + 1) * BH);
-    const hNext = hs.subarray((s + 1) * BH, (s + 2) * BH);
-    const so = s * BH;
     if (kind === 'tanh' || kind === 'relu') {
-      const hp = matmulRows(hPrev.slice(), B, H, rk);
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        const xb = (b * T + t) * H;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) {
-            hNext[k] = hPrev[k]!;
-            continue;
-          }
-          const a = xp[xb + j]! + hp[k]!;
-          const h = kind === 'tanh' ? Math.tanh(a) : a > 0 ? a : 0;
-          hNext[k] = h;
-          out[xb + j] = h;
-        }
-      }
+      elmanForward(ctx, s, t, matmulRows(hPrev, B, H, rk), kind === 'tanh');
     } else if (kind === 'gru') {
-      const hp = matmulRows(hPrev.slice(), B, H, rk);
-      const [R, Z, N, HN] = stash as [Float32Array, Float32Array, Float32Array, Float32Array];
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        const xb = (b * T + t) * GH;
-        const hb = b * GH;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) {
-            hNext[k] = hPrev[k]!;
-            continue;
-          }
-          const r = sigmoid(xp[xb + j]! + hp[hb + j]! + rbv![j]!);
-          const z = sigmoid(xp[xb + H + j]! + hp[hb + H + j]! + rbv![H + j]!);
-          const hn = hp[hb + 2 * H + j]! + rbv![2 * H + j]!;
-          const n = Math.tanh(xp[xb + 2 * H + j]! + r * hn);
-          const h = (1 - z) * n + z * hPrev[k]!;
-          R[so + k] = r;
-          Z[so + k] = z;
-          N[so + k] = n;
-          HN[so + k] = hn;
-          hNext[k] = h;
-          out[(b * T + t) * H + j] = h;
-        }
-      }
+      gruForward(ctx, s, t, matmulRows(hPrev, B, H, rk));
     } else if (kind === 'gru_cho') {
-      const hp = matmulRows(hPrev.slice(), B, H, urz!);
-      const [R, Z, N, RH] = stash as [Float32Array, Float32Array, Float32Array, Float32Array];
-      const rh = new Float32Array(BH);
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        const xb = (b * T + t) * GH;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) continue;
-          const r = sigmoid(xp[xb + j]! + hp[b * 2 * H + j]!);
-          const z = sigmoid(xp[xb + H + j]! + hp[b * 2 * H + H + j]!);
-          R[so + k] = r;
-          Z[so + k] = z;
-          rh[k] = r * hPrev[k]!;
-        }
-      }
-      RH.set(rh, so);
-      const hn = matmulRows(rh, B, H, un!);
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        const xb = (b * T + t) * GH;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) {
-            hNext[k] = hPrev[k]!;
-            continue;
-          }
-          const z = Z[so + k]!;
-          const n = Math.tanh(xp[xb + 2 * H + j]! + hn[k]!);
-          const h = (1 - z) * n + z * hPrev[k]!;
-          N[so + k] = n;
-          hNext[k] = h;
-          out[(b * T + t) * H + j] = h;
-        }
-      }
+      // r must be known before U_n can be applied to r * h: two matmuls.
+      choForwardGates(ctx, s, t, matmulRows(hPrev, B, H, urz!));
+      choForwardCandidate(ctx, s, t, matmulRows(stash[3]!.subarray(s * BH, (s + 1) * BH), B, H, un!));
     } else {
-      const hp = matmulRows(hPrev.slice(), B, H, rk);
-      const cPrev = cs!.subarray(s * BH, (s + 1) * BH);
-      const cNext = cs!.subarray((s + 1) * BH, (s + 2) * BH);
-      const [Ig, Fg, Gg, Og, TC] = stash as [
-        Float32Array,
-        Float32Array,
-        Float32Array,
-        Float32Array,
-        Float32Array,
-      ];
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        const xb = (b * T + t) * GH;
-        const hb = b * GH;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) {
-            hNext[k] = hPrev[k]!;
-            cNext[k] = cPrev[k]!;
-            continue;
-          }
-          const i = sigmoid(xp[xb + j]! + hp[hb + j]!);
-          const f = sigmoid(xp[xb + H + j]! + hp[hb + H + j]!);
-          const g = Math.tanh(xp[xb + 2 * H + j]! + hp[hb + 2 * H + j]!);
-          const o = sigmoid(xp[xb + 3 * H + j]! + hp[hb + 3 * H + j]!);
-          const c = f * cPrev[k]! + i * g;
-          const tc = Math.tanh(c);
-          const h = o * tc;
-          Ig[so + k] = i;
-          Fg[so + k] = f;
-          Gg[so + k] = g;
-          Og[so + k] = o;
-          TC[so + k] = tc;
-          cNext[k] = c;
-          hNext[k] = h;
-          out[(b * T + t) * H + j] = h;
-        }
-      }
+      lstmForward(ctx, s, t, matmulRows(hPrev, B, H, rk));
     }
-    if (probe) probe.hidden[t] = hNext.slice();
+    if (probe) probe.hidden[t] = hs.slice((s + 1) * BH, (s + 2) * BH);
   }
   if (urz) tf.dispose([urz, un!]);
 
@@ -332,6 +229,328 @@ function forward(
     if (cs) packed.set(cs.subarray(T * BH + b * H, T * BH + (b + 1) * H), o + (T + 1) * H);
   }
   return { kind, B, T, H, I, packed, hs, cs, stash };
+}
+
+/** What the per-step loops read and write (typed arrays only, so the loops stay monomorphic). */
+interface StepContext {
+  B: number;
+  T: number;
+  H: number;
+  /** Forward: the input projection `[B*T, G*H]` (bias included). Unused backward. */
+  xp: Float32Array;
+  /** The reset-after GRU's recurrent bias `[G*H]`. */
+  rbv: Float32Array | null;
+  hs: Float32Array;
+  cs: Float32Array | null;
+  stash: Float32Array[];
+  /** Forward: the outputs `[B*T, H]`. Backward: d input projection `[B*T, G*H]`. */
+  out: Float32Array;
+  mask: Float32Array | null;
+}
+
+function elmanForward(c: StepContext, s: number, t: number, hp: Float32Array, isTanh: boolean): void {
+  const { B, T, H, xp, hs, out, mask } = c;
+  const po = s * B * H;
+  const no = po + B * H;
+  for (let b = 0; b < B; b++) {
+    const masked = mask !== null && mask[b * T + t] === 0;
+    const xb = (b * T + t) * H;
+    for (let j = 0, k = b * H; j < H; j++, k++) {
+      if (masked) {
+        hs[no + k] = hs[po + k]!;
+        continue;
+      }
+      const a = xp[xb + j]! + hp[k]!;
+      const h = isTanh ? tanh(a) : a > 0 ? a : 0;
+      hs[no + k] = h;
+      out[xb + j] = h;
+    }
+  }
+}
+
+function gruForward(c: StepContext, s: number, t: number, hp: Float32Array): void {
+  const { B, T, H, xp, hs, out, mask } = c;
+  const rbv = c.rbv!;
+  const [R, Z, N, HN] = c.stash as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const GH = 3 * H;
+  const po = s * B * H;
+  const no = po + B * H;
+  for (let b = 0; b < B; b++) {
+    const masked = mask !== null && mask[b * T + t] === 0;
+    const xb = (b * T + t) * GH;
+    const hb = b * GH;
+    const ob = (b * T + t) * H;
+    for (let j = 0, k = b * H; j < H; j++, k++) {
+      if (masked) {
+        hs[no + k] = hs[po + k]!;
+        continue;
+      }
+      const r = sigmoid(xp[xb + j]! + hp[hb + j]! + rbv[j]!);
+      const z = sigmoid(xp[xb + H + j]! + hp[hb + H + j]! + rbv[H + j]!);
+      const hn = hp[hb + 2 * H + j]! + rbv[2 * H + j]!;
+      const n = tanh(xp[xb + 2 * H + j]! + r * hn);
+      const h = (1 - z) * n + z * hs[po + k]!;
+      R[po + k] = r;
+      Z[po + k] = z;
+      N[po + k] = n;
+      HN[po + k] = hn;
+      hs[no + k] = h;
+      out[ob + j] = h;
+    }
+  }
+}
+
+/** Cho GRU, first half of a step: r and z from `hp = h U_rz`, and r * h for U_n. */
+function choForwardGates(c: StepContext, s: number, t: number, hp: Float32Array): void {
+  const { B, T, H, xp, hs, mask } = c;
+  const [R, Z, , RH] = c.stash as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const GH = 3 * H;
+  const po = s * B * H;
+  for (let b = 0; b < B; b++) {
+    if (mask !== null && mask[b * T + t] === 0) continue;
+    const xb = (b * T + t) * GH;
+    const hb = b * 2 * H;
+    for (let j = 0, k = b * H; j < H; j++, k++) {
+      const r = sigmoid(xp[xb + j]! + hp[hb + j]!);
+      R[po + k] = r;
+      Z[po + k] = sigmoid(xp[xb + H + j]! + hp[hb + H + j]!);
+      RH[po + k] = r * hs[po + k]!;
+    }
+  }
+}
+
+/** Cho GRU, second half: n from `hn = (r * h) U_n`, then the new state. */
+function choForwardCandidate(c: StepContext, s: number, t: number, hn: Float32Array): void {
+  const { B, T, H, xp, hs, out, mask } = c;
+  const [, Z, N] = c.stash as [Float32Array, Float32Array, Float32Array];
+  const GH = 3 * H;
+  const po = s * B * H;
+  const no = po + B * H;
+  for (let b = 0; b < B; b++) {
+    const masked = mask !== null && mask[b * T + t] === 0;
+    const xb = (b * T + t) * GH;
+    const ob = (b * T + t) * H;
+    for (let j = 0, k = b * H; j < H; j++, k++) {
+      if (masked) {
+        hs[no + k] = hs[po + k]!;
+        continue;
+      }
+      const z = Z[po + k]!;
+      const n = tanh(xp[xb + 2 * H + j]! + hn[k]!);
+      const h = (1 - z) * n + z * hs[po + k]!;
+      N[po + k] = n;
+      hs[no + k] = h;
+      out[ob + j] = h;
+    }
+  }
+}
+
+function lstmForward(c: StepContext, s: number, t: number, hp: Float32Array): void {
+  const { B, T, H, xp, hs, out, mask } = c;
+  const cs = c.cs!;
+  const [Ig, Fg, Gg, Og, TC] = c.stash as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
+  const GH = 4 * H;
+  const po = s * B * H;
+  const no = po + B * H;
+  for (let b = 0; b < B; b++) {
+    const masked = mask !== null && mask[b * T + t] === 0;
+    const xb = (b * T + t) * GH;
+    const hb = b * GH;
+    const ob = (b * T + t) * H;
+    for (let j = 0, k = b * H; j < H; j++, k++) {
+      if (masked) {
+        hs[no + k] = hs[po + k]!;
+        cs[no + k] = cs[po + k]!;
+        continue;
+      }
+      const i = sigmoid(xp[xb + j]! + hp[hb + j]!);
+      const f = sigmoid(xp[xb + H + j]! + hp[hb + H + j]!);
+      const g = tanh(xp[xb + 2 * H + j]! + hp[hb + 2 * H + j]!);
+      const o = sigmoid(xp[xb + 3 * H + j]! + hp[hb + 3 * H + j]!);
+      const cn = f * cs[po + k]! + i * g;
+      const tc = tanh(cn);
+      const h = o * tc;
+      Ig[po + k] = i;
+      Fg[po + k] = f;
+      Gg[po + k] = g;
+      Og[po + k] = o;
+      TC[po + k] = tc;
+      cs[no + k] = cn;
+      hs[no + k] = h;
+      out[ob + j] = h;
+    }
+  }
+}
+
+function elmanBackward(
+  c: StepContext,
+  s: number,
+  t: number,
+  dh: Float32Array,
+  rows: Float32Array,
+  direct: Float32Array,
+  isTanh: boolean,
+): void {
+  const { B, T, H, hs, out: dXp, mask } = c;
+  const no = (s + 1) * B * H;
+  for (let b = 0; b < B; b++) {
+    if (mask !== null && mask[b * T + t] === 0) continue;
+    const xb = (b * T + t) * H;
+    for (let j = 0, k = b * H; j < H; j++, k++) {
+      const h = hs[no + k]!;
+      const da = dh[k]! * (isTanh ? 1 - h * h : h > 0 ? 1 : 0);
+      dXp[xb + j] = da;
+      rows[k] = da;
+      direct[k] = 0;
+    }
+  }
+}
+
+function gruBackward(
+  c: StepContext,
+  s: number,
+  t: number,
+  dh: Float32Array,
+  rows: Float32Array,
+  direct: Float32Array,
+): void {
+  const { B, T, H, hs, out: dXp, mask } = c;
+  const [R, Z, N, HN] = c.stash as [Float32Array, Float32Array, Float32Array, Float32Array];
+  const GH = 3 * H;
+  const po = s * B * H;
+  for (let b = 0; b < B; b++) {
+    if (mask !== null && mask[b * T + t] === 0) continue;
+    const xb = (b * T + t) * GH;
+    const hb = b * GH;
+    for (let j = 0, k = b * H; j < H; j++, k++) {
+      const r = R[po + k]!;
+      const z = Z[po + k]!;
+      const n = N[po + k]!;
+      const d = dh[k]!;
+      const dan = d * (1 - z) * (1 - n * n);
+      const daz = d * (hs[po + k]! - n) * z * (1 - z);
+      const dar = dan * HN[po + k]! * r * (1 - r);
+      dXp[xb + j] = dar;
+      dXp[xb + H + j] = daz;
+      dXp[xb + 2 * H + j] = dan;
+      rows[hb + j] = dar;
+      rows[hb + H + j] = daz;
+      rows[hb + 2 * H + j] = dan * r;
+      direct[k] = d * z;
+    }
+  }
+}
+
+/** Cho GRU backward, first half: d a_n (needed for d(r * h) = d a_n U_n^T). */
+function choBackwardCandidate(
+  c: StepContext,
+  s: number,
+  t: number,
+  dh: Float32Array,
+  dan: Float32Array,
+): void {
+  const { B, T, H, mask } = c;
+  const [, Z, N] = c.stash as [Float32Array, Float32Array, Float32Array];
+  const po = s * B * H;
+  for (let b = 0; b < B; b++) {
+    if (mask !== null && mask[b * T + t] === 0) continue;
+    for (let k = b * H; k < (b + 1) * H; k++) {
+      const n = N[po + k]!;
+      dan[k] = dh[k]! * (1 - Z[po + k]!) * (1 - n * n);
+    }
+  }
+}
+
+/** Cho GRU backward, second half: d a_r, d a_z from `dRh = d a_n U_n^T`. */
+function choBackwardGates(
+  c: StepContext,
+  s: number,
+  t: number,
+  dh: Float32Array,
+  rows: Float32Array,
+  direct: Float32Array,
+  dan: Float32Array,
+  dRh: Float32Array,
+): void {
+  const { B, T, H, hs, out: dXp, mask } = c;
+  const [R, Z, N] = c.stash as [Float32Array, Float32Array, Float32Array];
+  const GH = 3 * H;
+  const po = s * B * H;
+  for (let b = 0; b < B; b++) {
+    if (mask !== null && mask[b * T + t] === 0) continue;
+    const xb = (b * T + t) * GH;
+    const hb = b * 2 * H;
+    for (let j = 0, k = b * H; j < H; j++, k++) {
+      const r = R[po + k]!;
+      const z = Z[po + k]!;
+      const d = dh[k]!;
+      const hPrev = hs[po + k]!;
+      const dar = dRh[k]! * hPrev * r * (1 - r);
+      const daz = d * (hPrev - N[po + k]!) * z * (1 - z);
+      dXp[xb + j] = dar;
+      dXp[xb + H + j] = daz;
+      dXp[xb + 2 * H + j] = dan[k]!;
+      rows[hb + j] = dar;
+      rows[hb + H + j] = daz;
+      direct[k] = d * z + dRh[k]! * r;
+    }
+  }
+}
+
+function lstmBackward(
+  c: StepContext,
+  s: number,
+  t: number,
+  dh: Float32Array,
+  dc: Float32Array,
+  rows: Float32Array,
+  direct: Float32Array,
+): void {
+  const { B, T, H, out: dXp, mask } = c;
+  const cs = c.cs!;
+  const [Ig, Fg, Gg, Og, TC] = c.stash as [
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+    Float32Array,
+  ];
+  const GH = 4 * H;
+  const po = s * B * H;
+  for (let b = 0; b < B; b++) {
+    if (mask !== null && mask[b * T + t] === 0) continue;
+    const xb = (b * T + t) * GH;
+    const hb = b * GH;
+    for (let j = 0, k = b * H; j < H; j++, k++) {
+      const i = Ig[po + k]!;
+      const f = Fg[po + k]!;
+      const g = Gg[po + k]!;
+      const o = Og[po + k]!;
+      const tc = TC[po + k]!;
+      const d = dh[k]!;
+      const dct = dc[k]! + d * o * (1 - tc * tc);
+      const dai = dct * g * i * (1 - i);
+      const daf = dct * cs[po + k]! * f * (1 - f);
+      const dag = dct * i * (1 - g * g);
+      const dao = d * tc * o * (1 - o);
+      dXp[xb + j] = dai;
+      dXp[xb + H + j] = daf;
+      dXp[xb + 2 * H + j] = dag;
+      dXp[xb + 3 * H + j] = dao;
+      rows[hb + j] = dai;
+      rows[hb + H + j] = daf;
+      rows[hb + 2 * H + j] = dag;
+      rows[hb + 3 * H + j] = dao;
+      dc[k] = dct * f;
+      direct[k] = 0;
+    }
+  }
 }
 
 interface Gradients {
@@ -384,10 +603,9 @@ function backward(
       : [null, null];
   const direct = new Float32Array(BH);
 
+  const ctx: StepContext = { B, T, H, xp: dy, rbv: null, hs, cs, stash, out: dXp, mask };
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
-    const so = s * BH;
-    const hPrev = hs.subarray(so, so + BH);
     // d loss / d h_t: the output's gradient plus what flowed back from step t+1.
     for (let b = 0; b < B; b++) {
       if (mask && mask[b * T + t] === 0) continue;
@@ -395,146 +613,23 @@ function backward(
       for (let j = 0; j < H; j++) dh[b * H + j]! += dy[yo + j]!;
     }
     if (probe) probe.grads[t] = dh.slice();
-    const rowBase = s * B * hpCols;
-
+    const rows = dHp.subarray(s * B * hpCols, (s + 1) * B * hpCols);
     if (kind === 'tanh' || kind === 'relu') {
-      const hNext = hs.subarray(so + BH, so + 2 * BH);
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) {
-            direct[k] = dh[k]!;
-            continue;
-          }
-          const h = hNext[k]!;
-          const da = dh[k]! * (kind === 'tanh' ? 1 - h * h : h > 0 ? 1 : 0);
-          dXp[(b * T + t) * H + j] = da;
-          dHp[rowBase + k] = da;
-          direct[k] = 0;
-        }
-      }
+      elmanBackward(ctx, s, t, dh, rows, direct, kind === 'tanh');
     } else if (kind === 'gru') {
-      const [R, Z, N, HN] = stash as [Float32Array, Float32Array, Float32Array, Float32Array];
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        const xb = (b * T + t) * GH;
-        const hb = rowBase + b * GH;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) {
-            direct[k] = dh[k]!;
-            continue;
-          }
-          const r = R[so + k]!;
-          const z = Z[so + k]!;
-          const n = N[so + k]!;
-          const d = dh[k]!;
-          const dan = d * (1 - z) * (1 - n * n);
-          const daz = d * (hPrev[k]! - n) * z * (1 - z);
-          const dar = dan * HN[so + k]! * r * (1 - r);
-          dXp[xb + j] = dar;
-          dXp[xb + H + j] = daz;
-          dXp[xb + 2 * H + j] = dan;
-          dHp[hb + j] = dar;
-          dHp[hb + H + j] = daz;
-          dHp[hb + 2 * H + j] = dan * r;
-          direct[k] = d * z;
-        }
-      }
+      gruBackward(ctx, s, t, dh, rows, direct);
     } else if (kind === 'gru_cho') {
-      const [R, Z, N] = stash as [Float32Array, Float32Array, Float32Array, Float32Array];
-      const dan = dAn!.subarray(so, so + BH);
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) continue;
-          const n = N[so + k]!;
-          dan[k] = dh[k]! * (1 - Z[so + k]!) * (1 - n * n);
-        }
-      }
-      const dRh = matmulRows(dan.slice(), B, H, unT!);
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        const xb = (b * T + t) * GH;
-        const hb = rowBase + b * 2 * H;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) {
-            direct[k] = dh[k]!;
-            continue;
-          }
-          const r = R[so + k]!;
-          const z = Z[so + k]!;
-          const d = dh[k]!;
-          const dar = dRh[k]! * hPrev[k]! * r * (1 - r);
-          const daz = d * (hPrev[k]! - N[so + k]!) * z * (1 - z);
-          dXp[xb + j] = dar;
-          dXp[xb + H + j] = daz;
-          dXp[xb + 2 * H + j] = dan[k]!;
-          dHp[hb + j] = dar;
-          dHp[hb + H + j] = daz;
-          direct[k] = d * z + dRh[k]! * r;
-        }
-      }
+      const dan = dAn!.subarray(s * BH, (s + 1) * BH);
+      choBackwardCandidate(ctx, s, t, dh, dan);
+      choBackwardGates(ctx, s, t, dh, rows, direct, dan, matmulRows(dan, B, H, unT!));
     } else {
-      const [Ig, Fg, Gg, Og, TC] = stash as [
-        Float32Array,
-        Float32Array,
-        Float32Array,
-        Float32Array,
-        Float32Array,
-      ];
-      const cPrev = cs!.subarray(so, so + BH);
-      for (let b = 0; b < B; b++) {
-        const m = mask ? mask[b * T + t]! : 1;
-        const xb = (b * T + t) * GH;
-        const hb = rowBase + b * GH;
-        for (let j = 0; j < H; j++) {
-          const k = b * H + j;
-          if (m === 0) {
-            direct[k] = dh[k]!;
-            continue;
-          }
-          const i = Ig[so + k]!;
-          const f = Fg[so + k]!;
-          const g = Gg[so + k]!;
-          const o = Og[so + k]!;
-          const tc = TC[so + k]!;
-          const d = dh[k]!;
-          const dct = dc![k]! + d * o * (1 - tc * tc);
-          const dai = dct * g * i * (1 - i);
-          const daf = dct * cPrev[k]! * f * (1 - f);
-          const dag = dct * i * (1 - g * g);
-          const dao = d * tc * o * (1 - o);
-          dXp[xb + j] = dai;
-          dXp[xb + H + j] = daf;
-          dXp[xb + 2 * H + j] = dag;
-          dXp[xb + 3 * H + j] = dao;
-          dHp[hb + j] = dai;
-          dHp[hb + H + j] = daf;
-          dHp[hb + 2 * H + j] = dag;
-          dHp[hb + 3 * H + j] = dao;
-          dc![k] = dct * f;
-          direct[k] = 0;
-        }
-      }
+      lstmBackward(ctx, s, t, dh, dc!, rows, direct);
     }
-
-    // d h_{t-1} = direct path + dGates_h U^T (one matmul per step).
-    const viaU = matmulRows(
-      dHp.slice(rowBase, rowBase + B * hpCols),
-      B,
-      hpCols,
-      kind === 'gru_cho' ? urzT! : rkT,
-    );
+    // d h_{t-1} = direct path + dGates_h U^T (one matmul per step); masked rows pass dh through.
+    const viaU = matmulRows(rows, B, hpCols, kind === 'gru_cho' ? urzT! : rkT);
     for (let b = 0; b < B; b++) {
-      const masked = mask !== null && mask[b * T + t] === 0;
-      for (let j = 0; j < H; j++) {
-        const k = b * H + j;
-        dh[k] = masked ? dh[k]! : direct[k]! + viaU[k]!;
-      }
+      if (mask !== null && mask[b * T + t] === 0) continue;
+      for (let k = b * H; k < (b + 1) * H; k++) dh[k] = direct[k]! + viaU[k]!;
     }
   }
   rkT.dispose();
@@ -542,19 +637,21 @@ function backward(
 
   // The weight gradients: a few big matmuls over all steps.
   const kept = tf.tidy(() => {
+    // Transposes are explicit (cheap copies) so that every matmul is a plain one: stock
+    // tfjs-wasm runs transposed matmuls ~10x slower (gradflow's backend-wasm fixes that).
     const dXpT = tf.tensor2d(dXp, [B * T, GH]);
     const x2 = tf.reshape(x, [B * T, I]);
-    const dx = tf.reshape(tf.matMul(dXpT, kernel, false, true), [B, T, I]);
-    const dKernel = tf.matMul(x2, dXpT, true, false);
+    const dx = tf.reshape(tf.matMul(dXpT, tf.transpose(kernel)), [B, T, I]);
+    const dKernel = tf.matMul(tf.transpose(x2), dXpT);
     const dBias = tf.tensor1d(columnSums(dXp, B * T, GH));
-    const hPrevAll = tf.tensor2d(hs.slice(0, T * BH), [T * B, H]);
+    const hPrevAllT = tf.transpose(tf.tensor2d(hs.subarray(0, T * BH), [T * B, H]));
     let dRecurrent: tf.Tensor;
     if (kind === 'gru_cho') {
-      const dUrz = tf.matMul(hPrevAll, tf.tensor2d(dHp, [T * B, 2 * H]), true, false);
-      const dUn = tf.matMul(tf.tensor2d(stash[3]!, [T * B, H]), tf.tensor2d(dAn!, [T * B, H]), true, false);
+      const dUrz = tf.matMul(hPrevAllT, tf.tensor2d(dHp, [T * B, 2 * H]));
+      const dUn = tf.matMul(tf.transpose(tf.tensor2d(stash[3]!, [T * B, H])), tf.tensor2d(dAn!, [T * B, H]));
       dRecurrent = tf.concat([dUrz, dUn], 1);
     } else {
-      dRecurrent = tf.matMul(hPrevAll, tf.tensor2d(dHp, [T * B, GH]), true, false);
+      dRecurrent = tf.matMul(hPrevAllT, tf.tensor2d(dHp, [T * B, GH]));
     }
     const dRecurrentBias = kind === 'gru' ? tf.tensor1d(columnSums(dHp, T * B, GH)) : null;
     const dh0 = tf.tensor2d(dh, [B, H]);

@@ -1,0 +1,116 @@
+/**
+ * Training-step benchmark: gradflow's fused GRU / LSTM vs tfjs-layers' tf.layers.gru / lstm on
+ * the same backend, side by side in one run (ratios are what matter; machines are noisy).
+ *
+ *   cd packages/recurrent && npx tsx --conditions=source bench/recurrent.ts [--backends wasm,cpu]
+ *     [--cells gru,lstm] [--steps 10] [--warmup 3] [--T 100] [--batch 32] [--input 32] [--hidden 128]
+ *
+ * One step = forward + backward + SGD update of a model `input [T, in] -> recurrent(H) -> MSE`
+ * (the last state, as a sequence classifier would use). Reports the median step after warm-up.
+ * `--wasm-kernels false` measures both on stock tfjs wasm (no gradflow kernels: slow transposed matmul).
+ * PyTorch at the same size: `/usr/bin/python3 bench/torch_rnn.py --threads <n>`.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { useWasmBackend } from '@gradflow/backend-wasm';
+import { gruLayer, lstmLayer } from '../src/index.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+}
+
+const backends = arg('backends', 'wasm,cpu').split(',');
+const cells = arg('cells', 'gru,lstm').split(',') as ('gru' | 'lstm')[];
+const steps = Number(arg('steps', '10'));
+const warmup = Number(arg('warmup', '3'));
+const T = Number(arg('T', '100'));
+const B = Number(arg('batch', '32'));
+const I = Number(arg('input', '32'));
+const H = Number(arg('hidden', '128'));
+
+function buildModel(kind: 'ours' | 'tfjs', cell: 'gru' | 'lstm'): tf.LayersModel {
+  const input = tf.input({ shape: [T, I] });
+  let layer: tf.layers.Layer;
+  if (kind === 'ours') {
+    layer = cell === 'gru' ? gruLayer({ units: H }) : lstmLayer({ units: H });
+  } else {
+    // resetAfter is not available in tfjs-layers; its GRU is the Cho variant.
+    layer =
+      cell === 'gru'
+        ? tf.layers.gru({ units: H, recurrentInitializer: 'glorotUniform' })
+        : tf.layers.lstm({ units: H, unitForgetBias: true, recurrentInitializer: 'glorotUniform' });
+  }
+  return tf.model({ inputs: input, outputs: layer.apply(input) as tf.SymbolicTensor });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/** Process CPU time in ms: on a shared machine it is steadier than wall time (the step is single-threaded). */
+function cpuNow(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+function timeTraining(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): { wall: number; cpu: number } {
+  const optimizer = tf.train.sgd(0.01);
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(
+        () => tf.losses.meanSquaredError(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        variables,
+      );
+      optimizer.applyGradients(grads);
+      value.dataSync();
+    });
+  for (let i = 0; i < warmup; i++) step();
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    const c0 = cpuNow();
+    step();
+    cpu.push(cpuNow() - c0);
+    wall.push(performance.now() - t0);
+  }
+  optimizer.dispose();
+  return { wall: median(wall), cpu: median(cpu) };
+}
+
+async function main(): Promise<void> {
+  console.log(
+    `training step, T=${T} batch=${B} input=${I} hidden=${H}; median of ${steps} after ${warmup} warm-up`,
+  );
+  for (const backend of backends) {
+    if (backend === 'wasm') {
+      const info = await useWasmBackend({ kernels: arg('wasm-kernels', 'true') !== 'false' });
+      console.log(
+        `wasm: simd=${info.simd} threads=${info.threads} (${info.threadCount ?? 1}) kernels=[${info.kernels.join(', ')}]`,
+      );
+    } else {
+      await tf.setBackend(backend);
+      await tf.ready();
+    }
+    const x = tf.randomUniform([B, T, I], -1, 1, 'float32', 1);
+    const y = tf.randomUniform([B, H], -1, 1, 'float32', 2);
+    for (const cell of cells) {
+      const ours = buildModel('ours', cell);
+      const theirs = buildModel('tfjs', cell);
+      const a = timeTraining(ours, x, y);
+      const b = timeTraining(theirs, x, y);
+      console.log(
+        `${backend.padEnd(4)} ${cell.padEnd(4)}  wall: gradflow ${a.wall.toFixed(1).padStart(7)} ms  tf.layers ${b.wall.toFixed(1).padStart(7)} ms  x${(b.wall / a.wall).toFixed(1).padEnd(5)}` +
+          `  cpu: gradflow ${a.cpu.toFixed(1).padStart(7)} ms  tf.layers ${b.cpu.toFixed(1).padStart(7)} ms  x${(b.cpu / a.cpu).toFixed(1)}`,
+      );
+      ours.dispose();
+      theirs.dispose();
+    }
+    tf.dispose([x, y]);
+  }
+}
+
+await main();
