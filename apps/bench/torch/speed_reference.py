@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""PyTorch CPU reference for the bench app's speed suite.
+
+Builds the same architectures as the gradflow zoo models the suite times, runs SGD training
+steps on random data with `torch.set_num_threads(threads)`, and prints one JSON line per model:
+{"model", "batch", "threads", "ms_per_step", "params"}. Median after warm-up, like the JS side.
+
+Usage: speed_reference.py --threads 1 --repeats 5 --warmup 2 MODEL:BATCH [MODEL:BATCH ...]
+"""
+import argparse
+import json
+import statistics
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+import torchvision
+
+
+class OptionAShortcut(nn.Module):
+    """He et al. 2015 CIFAR option A: subsample by stride, zero-pad the new channels."""
+
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.stride = stride
+        self.pad = (planes - in_planes) // 2
+
+    def forward(self, x):
+        return F.pad(x[:, :, :: self.stride, :: self.stride], (0, 0, 0, 0, self.pad, self.pad))
+
+
+class CifarBasicBlock(nn.Module):
+    def __init__(self, in_planes, planes, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_planes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.shortcut = OptionAShortcut(in_planes, planes, stride) if stride != 1 or in_planes != planes else nn.Identity()
+
+    def forward(self, x):
+        out = F.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return F.relu(out + self.shortcut(x))
+
+
+class CifarResNet(nn.Module):
+    def __init__(self, depth, num_classes=10, width=16):
+        super().__init__()
+        n = (depth - 2) // 6
+        self.conv = nn.Conv2d(3, width, 3, 1, 1, bias=False)
+        self.bn = nn.BatchNorm2d(width)
+        layers, in_planes = [], width
+        for stage, planes in enumerate([width, 2 * width, 4 * width]):
+            for block in range(n):
+                stride = 2 if stage > 0 and block == 0 else 1
+                layers.append(CifarBasicBlock(in_planes, planes, stride))
+                in_planes = planes
+        self.layers = nn.Sequential(*layers)
+        self.fc = nn.Linear(in_planes, num_classes)
+
+    def forward(self, x):
+        x = self.layers(F.relu(self.bn(self.conv(x))))
+        return self.fc(torch.flatten(F.adaptive_avg_pool2d(x, 1), 1))
+
+
+class SequenceClassifier(nn.Module):
+    def __init__(self, cell, input_size, hidden, num_classes):
+        super().__init__()
+        self.rnn = {"gru": nn.GRU, "lstm": nn.LSTM}[cell](input_size, hidden, batch_first=True)
+        self.fc = nn.Linear(hidden, num_classes)
+
+    def forward(self, x):
+        out, _ = self.rnn(x)
+        return self.fc(out[:, -1])
+
+
+def deep_mlp(depth=20, width=256, inputs=784, classes=10):
+    layers, size = [nn.Flatten()], inputs
+    for _ in range(depth):
+        layers += [nn.Linear(size, width), nn.ReLU()]
+        size = width
+    layers.append(nn.Linear(size, classes))
+    return nn.Sequential(*layers)
+
+
+# name -> (constructor, input shape without batch (NCHW / [T, features]), target kind)
+MODELS = {
+    "resnet20": (lambda: CifarResNet(20), (3, 32, 32), "class"),
+    "resnet56": (lambda: CifarResNet(56), (3, 32, 32), "class"),
+    "resnet18": (lambda: torchvision.models.resnet18(num_classes=10), (3, 64, 64), "class"),
+    "densenet_bc_100": (
+        lambda: torchvision.models.DenseNet(growth_rate=12, block_config=(16, 16, 16), num_init_features=24, bn_size=4, num_classes=10),
+        (3, 32, 32),
+        "class",
+    ),
+    "gru": (lambda: SequenceClassifier("gru", 32, 128, 10), (100, 32), "class"),
+    "lstm": (lambda: SequenceClassifier("lstm", 32, 128, 10), (100, 32), "class"),
+    "mlp": (lambda: deep_mlp(), (1, 28, 28), "class"),
+}
+
+
+def time_model(name, batch, repeats, warmup):
+    build, shape, _ = MODELS[name]
+    torch.manual_seed(0)
+    model = build()
+    model.train()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    x = torch.randn(batch, *shape)
+    y = torch.randint(0, 10, (batch,))
+
+    def step():
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+
+    for _ in range(warmup):
+        step()
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        step()
+        samples.append((time.perf_counter() - start) * 1000)
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return statistics.median(samples), params
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("models", nargs="+", help="MODEL:BATCH, MODEL one of " + ", ".join(MODELS))
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    for spec in args.models:
+        name, batch = spec.split(":")
+        if name not in MODELS:
+            print(json.dumps({"model": name, "error": f"no PyTorch reference for {name}"}), flush=True)
+            continue
+        ms, params = time_model(name, int(batch), args.repeats, args.warmup)
+        print(json.dumps({"model": name, "batch": int(batch), "threads": args.threads, "ms_per_step": ms, "params": params}), flush=True)
+
+
+if __name__ == "__main__":
+    main()
