@@ -43,7 +43,9 @@ async function main(): Promise<void> {
   );
   const x = tf.randomUniform([SIZE], -4, 4, 'float32', 1);
   const dy = tf.randomUniform([SIZE], -1, 1, 'float32', 2);
-  const rows: string[][] = [['activation', 'built-in', 'ours ms', 'built-in ms', 'ratio']];
+  const rows: string[][] = [
+    ['activation', 'built-in', 'ours ms', 'built-in ms', 'ratio (median of paired ratios)'],
+  ];
   for (const name of Object.keys(ACTIVATIONS) as CanonicalActivationName[]) {
     const spec = ACTIVATIONS[name];
     const params = defaultParams(name);
@@ -56,19 +58,25 @@ async function main(): Promise<void> {
     }
     const a: number[] = [];
     const b: number[] = [];
+    const ratios: number[] = [];
     for (let r = 0; r < REPS; r++) {
-      // alternate, so drifts in machine load hit both sides alike
-      a.push(timeOne(ours, x, dy));
-      if (theirs) b.push(timeOne(theirs, x, dy));
+      // paired and alternating (order flipped every rep), so drifts in machine load hit both alike
+      const first = r % 2 === 0;
+      const tb1 = theirs && !first ? timeOne(theirs, x, dy) : Number.NaN;
+      const ta = timeOne(ours, x, dy);
+      const tb = theirs ? (first ? timeOne(theirs, x, dy) : tb1) : Number.NaN;
+      a.push(ta);
+      if (theirs) {
+        b.push(tb);
+        ratios.push(ta / tb);
+      }
     }
-    const ma = median(a);
-    const mb = theirs ? median(b) : Number.NaN;
     rows.push([
       name,
       builtin?.label ?? '(none)',
-      ma.toFixed(3),
-      theirs ? mb.toFixed(3) : '-',
-      theirs ? (ma / mb).toFixed(2) : '-',
+      median(a).toFixed(3),
+      theirs ? median(b).toFixed(3) : '-',
+      theirs ? median(ratios).toFixed(2) : '-',
     ]);
   }
   const widths = rows[0]!.map((_, j) => Math.max(...rows.map((r) => r[j]!.length)));

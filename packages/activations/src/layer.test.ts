@@ -61,6 +61,28 @@ describe('GradflowActivation layer', () => {
           throughDense(x, 'pc'),
         ) as tf.SymbolicTensor,
     });
+    // non-default parameters survive tfjs's camel-casing of config keys and values on load
+    const variants = [
+      { name: 'hard_tanh', min_val: -2, max_val: 0.5 },
+      { name: 'softplus', beta: 2, threshold: 5 },
+      { name: 'rrelu', lower: 0.1, upper: 0.2, seed: 3 },
+      { name: 'celu', alpha: 0.5 },
+      { name: 'elu', alpha: 2 },
+      { name: 'gelu_tanh' },
+    ] as const;
+    for (const spec of variants) {
+      await runLayerContract({
+        name: JSON.stringify(spec),
+        inputShape: [4],
+        training: spec.name !== 'rrelu',
+        makeInput: (shape, rng) =>
+          tf.tensor(
+            rng.fill(shape[0]! * 4, (r) => r.uniform(-4, 4)),
+            shape,
+          ),
+        build: (x) => activationLayer(spec).apply(throughDense(x, spec.name)) as tf.SymbolicTensor,
+      });
+    }
     const layer = activationLayer({ name: 'leaky_relu', slope: 0.3 }, { name: 'a1' }) as GradflowActivation;
     expect(layer.getConfig()).toMatchObject({ activation: 'leaky_relu', params: { slope: 0.3 }, name: 'a1' });
     expect((activationLayer('swish') as GradflowActivation).activation).toBe('silu');
