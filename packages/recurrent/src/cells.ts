@@ -31,7 +31,7 @@ export const CELL_TYPES = {
     kerasGateOrder: ['a'],
     equations: 'h_t = act(W x_t + U h_{t-1} + b), act = tanh (default) or relu',
     reference: 'Elman 1990',
-    torchModule: "nn.RNN(nonlinearity='tanh'|'relu')",
+    torchModule: "nn.RNN(nonlinearity='tanh' or 'relu')",
   },
   irnn: {
     gates: 1,
@@ -48,7 +48,7 @@ export const CELL_TYPES = {
     gateOrder: ['r', 'z', 'n'],
     kerasGateOrder: ['z', 'r', 'h'],
     equations:
-      'r,z = sigmoid(W x_t + b + U h_{t-1} + b_U); resetAfter: n = tanh(W_n x_t + b_n + r*(U_n h_{t-1} + b_Un)) | Cho: n = tanh(W_n x_t + U_n (r*h_{t-1}) + b_n); h_t = (1-z)*n + z*h_{t-1}',
+      'r,z = sigmoid(W x_t + b + U h_{t-1} + b_U); resetAfter true: n = tanh(W_n x_t + b_n + r*(U_n h_{t-1} + b_Un)); resetAfter false (Cho): n = tanh(W_n x_t + U_n (r*h_{t-1}) + b_n); h_t = (1-z)*n + z*h_{t-1}',
     reference: 'Cho et al. 2014; resetAfter as in PyTorch and Keras 3',
     torchModule: 'nn.GRU (resetAfter: true only)',
   },
@@ -238,4 +238,29 @@ export function kernelKind(cell: CellConfig): KernelKind {
 /** Whether the cell has a separate recurrent bias (only the reset-after GRU needs one). */
 export function hasRecurrentBias(cell: CellConfig): boolean {
   return kernelKind(cell) === 'gru';
+}
+
+const FACTORY_NAMES: Record<CellType, string> = {
+  simple_rnn: 'simpleRnnCell',
+  irnn: 'irnnCell',
+  gru: 'gruCell',
+  lstm: 'lstmCell',
+};
+
+/**
+ * The cell registry as a Markdown table (the README's table is this output, checked by a test
+ * so it cannot drift).
+ */
+export function cellTable(): string {
+  const rows = listCellTypes().map((type) => {
+    const spec: CellTypeSpec = cellTypes.get(type);
+    const order = (o: readonly string[]) => o.join(',');
+    const cell = (text: string) => text.replace(/\|/g, '\\|');
+    return `| \`${type}\` | \`${FACTORY_NAMES[type]}\` | ${spec.gates} | ${spec.states === 2 ? 'h, c' : 'h'} | ${order(spec.gateOrder)} / ${order(spec.kerasGateOrder)} | ${cell(spec.equations)} | ${cell(spec.torchModule)} | ${cell(spec.reference)} |`;
+  });
+  return [
+    '| type | factory | gates | states | gate order gradflow=PyTorch / Keras | equations | PyTorch | reference |',
+    '|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
 }

@@ -11,6 +11,7 @@ export {
   normalizeCell,
   kernelKind,
   SIMPLE_ACTIVATIONS,
+  cellTable,
 } from './cells.js';
 export type {
   CellType,
