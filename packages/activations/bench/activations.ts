@@ -3,7 +3,7 @@
  * tfjs built-in (op or tfjs-layers activation formula), measured side by side in one run.
  * Not a test: numbers depend on the machine; the ratio is what to read (target: <= 1.1).
  *
- *   cd packages/activations && npx tsx --conditions=source bench/activations.ts [--size N] [--reps R]
+ *   cd packages/activations && npx tsx --conditions=source bench/activations.ts [--size N] [--reps R] [--only gelu,silu]
  */
 import * as tf from '@tensorflow/tfjs';
 import { useWasmBackend } from '@gradflow/backend-wasm';
@@ -18,6 +18,8 @@ const SIZE = arg('size', 1 << 18);
 const REPS = arg('reps', 15);
 const INNER = arg('inner', 4);
 const WARMUP = arg('warmup', 5);
+const onlyIndex = process.argv.indexOf('--only');
+const ONLY = onlyIndex >= 0 ? new Set(process.argv[onlyIndex + 1]!.split(',')) : undefined;
 
 function median(values: number[]): number {
   const s = [...values].sort((a, b) => a - b);
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
     ['activation', 'built-in', 'ours ms', 'built-in ms', 'ratio (median of paired ratios)'],
   ];
   for (const name of Object.keys(ACTIVATIONS) as CanonicalActivationName[]) {
+    if (ONLY && !ONLY.has(name)) continue;
     const spec = ACTIVATIONS[name];
     const params = defaultParams(name);
     const ours = (t: tf.Tensor) => applyActivation(name, t);

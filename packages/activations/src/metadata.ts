@@ -16,7 +16,9 @@ export interface ActivationInfo {
   derivative: string;
   /** sup over x of |f'(x)|: how much one layer can amplify a gradient (sigmoid: 1/4). */
   supDerivative: number;
+  /** Where f' -> 0: |f'(-1e4)| and |f'(1e4)| below 1e-6 (the table's value at default parameters). */
   saturates: Saturation;
+  /** |E f(z)| <= 0.05 sqrt(E f(z)^2) for z ~ N(0, 1) (the table's value at default parameters). */
   zeroCentred: boolean;
   /** Recommended initialisation gain (see `gainSource`). */
   gain: number;
@@ -56,14 +58,20 @@ export function activationInfo(like: ActivationLike): ActivationInfo {
   const mean = gaussianExpectation(f);
   const secondMoment = gaussianExpectation((z) => f(z) ** 2);
   const gain = spec.gain.source === 'second_moment' ? 1 / Math.sqrt(secondMoment) : spec.gain.value(params);
+  // at non-default parameters these can differ from the table (leaky_relu with slope 0 saturates,
+  // hard_tanh on [-2, 0.5] is not centred), so they are derived from f itself
+  const left = Math.abs(df(-1e4)) < 1e-6;
+  const right = Math.abs(df(1e4)) < 1e-6;
+  const saturates: Saturation = left && right ? 'both' : left || right ? 'one' : 'none';
+  const zeroCentred = Math.abs(mean) <= 0.05 * Math.sqrt(secondMoment);
   const info: ActivationInfo = {
     name,
     params,
     formula: spec.formula,
     derivative: spec.derivative,
     supDerivative: sup,
-    saturates: spec.saturates,
-    zeroCentred: spec.zeroCentred,
+    saturates,
+    zeroCentred,
     gain,
     gainSource: spec.gain.source,
     mean,

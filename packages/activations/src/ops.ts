@@ -214,7 +214,10 @@ export function logSigmoid(x: tf.Tensor): tf.Tensor {
   return f(x);
 }
 
-/** SiLU / swish, x * sigmoid(x); gradient sigmoid(x) (1 + x sigmoid(-x)), no 1 - sigmoid cancellation. */
+/**
+ * SiLU / swish, x * sigmoid(x); gradient sigmoid(x) (1 + x (1 - sigmoid(x))). 1 - sigmoid(x)
+ * has an absolute error of ~3e-8, times x, so the gradient's relative error stays below ~5e-7.
+ */
 export function silu(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
     const v = input as tf.Tensor;
@@ -223,7 +226,7 @@ export function silu(x: tf.Tensor): tf.Tensor {
     return {
       value: tf.mul(v, s),
       gradFunc: (dy: tf.Tensor, [xs, ss]: tf.Tensor[]) =>
-        tf.mul(dy, tf.mul(ss!, tf.add(tf.mul(xs!, tf.sigmoid(tf.neg(xs!))), 1))),
+        tf.mul(dy, tf.mul(ss!, tf.add(tf.mul(xs!, tf.sub(1, ss!)), 1))),
     };
   });
   return f(x);
