@@ -41,3 +41,5 @@ export {
 } from './registry.js';
 export type { InitializerName, InitializerLike, InitializerSpec, InitializerClass } from './registry.js';
 export { INITIALIZER_CLASSES } from './register.js';
+export { lsuv, LSUV_LAYER_CLASSES, LSUV_MEASURES } from './lsuv.js';
+export type { LsuvOptions, LsuvLayerResult } from './lsuv.js';

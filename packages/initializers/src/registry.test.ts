@@ -36,6 +36,14 @@ const OPTIONS: Partial<Record<InitializerName, Record<string, unknown>>> = {
   dirac: { groups: 2 },
 };
 
+/** The values `init` makes for `shape`, without keeping the tensor. */
+function values(init: { apply(shape: number[]): tf.Tensor }, shape: number[]): number[] {
+  const t = init.apply(shape);
+  const v = [...t.dataSync()];
+  t.dispose();
+  return v;
+}
+
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
@@ -145,19 +153,18 @@ describe('serialization', () => {
 });
 
 describe('seeding', () => {
-  it('a seeded instance is reproducible, advances per call, and is the same on every backend', () => {
+  it('a seeded instance is reproducible and advances per call', () => {
+    const before = tf.memory().numTensors;
     const first = resolveInitializer({ name: 'he_normal', seed: 42 });
     const again = resolveInitializer({ name: 'he_normal', seed: 42 });
-    const a1 = first.apply([4, 4]).dataSync();
-    const a2 = first.apply([4, 4]).dataSync();
-    expect([...again.apply([4, 4]).dataSync()]).toEqual([...a1]);
-    expect([...a2]).not.toEqual([...a1]);
+    const a1 = values(first, [4, 4]);
+    const a2 = values(first, [4, 4]);
+    expect(values(again, [4, 4])).toEqual(a1);
+    expect(a2).not.toEqual(a1);
     (first as unknown as { reset(): void }).reset();
-    expect([...first.apply([4, 4]).dataSync()]).toEqual([...a1]);
-    expect([...resolveInitializer({ name: 'he_normal', seed: 43 }).apply([4, 4]).dataSync()]).not.toEqual([
-      ...a1,
-    ]);
-    tf.disposeVariables();
+    expect(values(first, [4, 4])).toEqual(a1);
+    expect(values(resolveInitializer({ name: 'he_normal', seed: 43 }), [4, 4])).not.toEqual(a1);
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('two layers sharing one seeded initializer get different weights; rebuilding gives the same ones', () => {
@@ -183,11 +190,11 @@ describe('seeding', () => {
 
   it('unseeded initializers draw from a global generator that setInitializerSeed resets', () => {
     setInitializerSeed(11);
-    const a = resolveInitializer('glorot_uniform').apply([3, 3]).arraySync();
-    const b = resolveInitializer('glorot_uniform').apply([3, 3]).arraySync();
+    const a = values(resolveInitializer('glorot_uniform'), [3, 3]);
+    const b = values(resolveInitializer('glorot_uniform'), [3, 3]);
     expect(a).not.toEqual(b);
     setInitializerSeed(11);
-    expect(resolveInitializer('glorot_uniform').apply([3, 3]).arraySync()).toEqual(a);
+    expect(values(resolveInitializer('glorot_uniform'), [3, 3])).toEqual(a);
     expect(() => setInitializerSeed(Number.NaN)).toThrow(InvalidArgumentError);
   });
 

@@ -1,4 +1,6 @@
 import { InvalidArgumentError, Registry } from '@gradflow/core';
+// Every class resolveInitializer can return must be deserializable, so registration comes with it.
+import './register.js';
 import { isInitializer, type GradflowInitializer, type Initializer } from './base.js';
 import { Constant, Normal, Ones, TruncNormal, Uniform, Zeros } from './basic.js';
 import { Dirac, Identity, Orthogonal } from './structured.js';
