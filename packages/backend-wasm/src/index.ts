@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { InvalidArgumentError } from '@gradflow/core';
 import { registerGradflowKernels, unregisterGradflowKernels, type GradflowKernelName } from './kernels.js';
-import { activeRuntime, engineHasRelaxedSimd, type KernelVariant } from './runtime.js';
+import { engineHasRelaxedSimd, runtimeFor, type KernelVariant, type WasmBackendLike } from './runtime.js';
 
 export {
   GRADFLOW_WASM_KERNELS,
@@ -66,7 +66,9 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
   await tf.ready();
   if (!withKernels) unregisterGradflowKernels();
   const kernels = withKernels ? registerGradflowKernels() : [];
-  const variant = withKernels ? activeRuntime().variant : null;
+  const variant = withKernels
+    ? runtimeFor(tf.findBackend('wasm') as unknown as WasmBackendLike).variant
+    : null;
   const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
   const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
   return {

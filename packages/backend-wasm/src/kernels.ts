@@ -127,7 +127,8 @@ function conv2DBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): tf.T
   return out;
 }
 
-function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo {
+function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
+  const { inputs, backend, attrs = {} } = args;
   const name = 'Conv2DBackpropInput';
   channelsLast(attrs, name);
   const dy = input(inputs, 'dy', name);
@@ -137,6 +138,8 @@ function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): tf.Te
   checkDy(dy, info, name);
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
+  const viaForward = stride1ViaForwardConv(b, rt, dy, filter, info);
+  if (viaForward) return viaForward;
   const out = b.makeOutput([...inputShape], 'float32');
   const geom = writeGeom(rt, geomValues(info));
   withCol(rt, info, (col, rows) =>
@@ -151,6 +154,51 @@ function conv2DBackpropInput({ inputs, backend, attrs = {} }: KernelArgs): tf.Te
     ),
   );
   return out;
+}
+
+/**
+ * Stride 1: dX = conv(dy, flip(W)^T) with padding (k-1)*d - pad, run by the stock XNNPACK forward
+ * convolution (the fastest kernel the backend has). The flipped filter is a fresh heap tensor,
+ * disposed right after, so XNNPACK's per-filter-id operator cache never sees stale weights.
+ * Returns null where this does not apply (strided, or a padding the forward conv cannot express).
+ */
+function stride1ViaForwardConv(
+  b: WasmBackendLike,
+  rt: KernelRuntime,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo | null {
+  const conv = tf.getKernel('Conv2D', 'wasm');
+  if (!conv || info.strideHeight !== 1 || info.strideWidth !== 1) return null;
+  const { filterHeight: kh, filterWidth: kw, dilationHeight: dh, dilationWidth: dw, padInfo } = info;
+  const top = (kh - 1) * dh - padInfo.top;
+  const left = (kw - 1) * dw - padInfo.left;
+  const bottom = info.inHeight - info.outHeight + padInfo.top;
+  const right = info.inWidth - info.outWidth + padInfo.left;
+  if (Math.min(top, left, bottom, right) < 0) return null;
+  const flipped = b.makeOutput([kh, kw, info.outChannels, info.inChannels], 'float32');
+  try {
+    rt.exports.gf_flip_filter(ptrOf(b, filter), kh, kw, info.inChannels, info.outChannels, ptrOf(b, flipped));
+    return conv.kernelFunc({
+      inputs: { x: dy, filter: flipped },
+      backend: b as unknown as tf.KernelBackend,
+      attrs: {
+        strides: 1,
+        dilations: [dh, dw],
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+        dimRoundingMode: undefined as unknown as string,
+      },
+    }) as tf.TensorInfo;
+  } finally {
+    b.disposeData(flipped.dataId, true);
+  }
 }
 
 function checkDy(dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, name: string): void {
@@ -290,6 +338,38 @@ function tile(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return out;
 }
 
+/** Sum / Mean over leading axes (per-channel statistics of NHWC tensors, the BatchNorm reductions). */
+function leadingReduce(kernelName: 'Sum' | 'Mean', args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs = {} } = args;
+  const x = inputs.x;
+  if (!x || x.dtype !== 'float32' || x.shape.length < 2) return callStock(kernelName, args);
+  const axes = [...tf.util.parseAxisParam(attrs.axis as number | number[], x.shape)].sort((p, q) => p - q);
+  const k = axes.length;
+  if (k === 0 || k >= x.shape.length || axes.some((a, i) => a !== i)) return callStock(kernelName, args);
+  const rows = x.shape.slice(0, k).reduce((p, d) => p * d, 1);
+  const rest = x.shape.slice(k);
+  const cols = rest.reduce((p, d) => p * d, 1);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const outShape = attrs.keepDims === true ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
+  const out = b.makeOutput(outShape, 'float32');
+  const scale = kernelName === 'Mean' ? 1 / Math.max(rows, 1) : 1;
+  rt.exports.gf_sum_rows(ptrOf(b, x), rows, cols, scale, ptrOf(b, out));
+  return out;
+}
+
+/**
+ * Identity shares the input's heap buffer (refcounted, like the cpu backend) instead of copying
+ * it: tensors are immutable, and a shared id is safe for XNNPACK's per-id operator cache because
+ * the values behind an id never change.
+ */
+function identity({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const x = inputs.x;
+  if (!x) throw new UnsupportedError('Identity: missing input x');
+  (backend as WasmBackendLike).incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
 /** Kernels this package registers for the 'wasm' backend. */
 export const GRADFLOW_WASM_KERNELS = [
   { kernelName: 'Conv2DBackpropFilter', replacesStock: false, kernelFunc: conv2DBackpropFilter },
@@ -306,6 +386,9 @@ export const GRADFLOW_WASM_KERNELS = [
   },
   { kernelName: 'BatchMatMul', replacesStock: true, kernelFunc: batchMatMul },
   { kernelName: 'Tile', replacesStock: true, kernelFunc: tile },
+  { kernelName: 'Identity', replacesStock: true, kernelFunc: identity },
+  { kernelName: 'Sum', replacesStock: true, kernelFunc: (a: KernelArgs) => leadingReduce('Sum', a) },
+  { kernelName: 'Mean', replacesStock: true, kernelFunc: (a: KernelArgs) => leadingReduce('Mean', a) },
 ] as const satisfies readonly {
   kernelName: string;
   replacesStock: boolean;

@@ -12,6 +12,8 @@ export interface WasmBackendLike {
   };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+  incRef(dataId: object): void;
 }
 
 /** Exports of wasm/kernels.c (all pointers are offsets into the tfjs heap). */
@@ -73,6 +75,8 @@ export interface GradflowKernelExports {
   gf_depthwise_backprop_filter(geom: number, mult: number, x: number, dy: number, dw: number): void;
   gf_depthwise_backprop_input(geom: number, mult: number, dy: number, w: number, dx: number): void;
   gf_repeat_block(src: number, block: number, reps: number, out: number): void;
+  gf_flip_filter(w: number, kh: number, kw: number, ci: number, co: number, out: number): void;
+  gf_sum_rows(x: number, rows: number, cols: number, scale: number, out: number): void;
   gf_peak_fma(iters: number, seed: number): number;
 }
 

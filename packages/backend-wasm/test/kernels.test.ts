@@ -4,6 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { forceKernelVariant, GRADFLOW_WASM_KERNELS, useWasmBackend } from '../src/index.js';
 import {
   describeCase,
+  on,
   dilateFilter,
   finiteDifference,
   grid,
@@ -212,6 +213,52 @@ describe('BatchMatMul and Tile on wasm', () => {
       const want = await runKernelOn('cpu', 'BatchMatMul', { a, b }, attrs);
       expect(relErr(got, want), `${JSON.stringify([sa, sb, ta, tb])}`).toBeLessThanOrEqual(TOL);
     }
+  });
+
+  it('Sum and Mean: the leading-axes fast path and the stock fallback', async () => {
+    const rng = new Rng(23);
+    for (const [shape, axis, keepDims] of [
+      [[3, 5, 7, 19], [0, 1, 2], false],
+      [[3, 5, 7, 16], [2, 1, 0], true],
+      [[4, 6], 0, false],
+      [[2, 3, 5], [0, 1], true],
+      [[2, 3, 5], [1, 2], false],
+      [[2, 3, 5], [0, 1, 2], false],
+      [[2, 3, 5], -1, false],
+    ] as const) {
+      const x = {
+        data: randomData(
+          rng,
+          shape.reduce((p: number, d: number) => p * d, 1),
+        ),
+        shape: [...shape],
+      };
+      for (const kernel of ['Sum', 'Mean']) {
+        const attrs = { axis: typeof axis === 'number' ? axis : [...axis], keepDims };
+        const got = await runKernelOn('wasm', kernel, { x }, attrs);
+        const want = await runKernelOn('cpu', kernel, { x }, attrs);
+        expect(relErr(got, want), `${kernel} ${JSON.stringify([shape, axis, keepDims])}`).toBeLessThanOrEqual(
+          TOL,
+        );
+      }
+    }
+  });
+
+  it('Identity shares the buffer safely: disposing either side leaves the other intact', async () => {
+    await on('wasm', () => {
+      const before = tf.memory().numTensors;
+      const a = tf.tensor([1, 2, 3]);
+      const b = tf.clone(a);
+      a.dispose();
+      expect(Array.from(b.dataSync())).toEqual([1, 2, 3]);
+      const c = tf.clone(b);
+      b.dispose();
+      const d = tf.add(c, 1);
+      expect(Array.from(d.dataSync())).toEqual([2, 3, 4]);
+      d.dispose();
+      c.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+    });
   });
 
   it('Tile: the broadcast fast path and the stock fallback', async () => {

@@ -388,6 +388,52 @@ void gf_repeat_block(const float *src, int block, int reps, float *out) {
   for (int r = 0; r < reps; ++r) copy_floats(out + r * block, src, block);
 }
 
+/* out[KH-1-kh][KW-1-kw][co][ci] = w[kh][kw][ci][co]: the filter of dX = conv(dy, flip(W)^T). */
+EXPORT(gf_flip_filter)
+void gf_flip_filter(const float *w, int kh, int kw, int ci, int co, float *out) {
+  for (int i = 0; i < kh; ++i)
+    for (int j = 0; j < kw; ++j) {
+      const float *src = w + (i * kw + j) * ci * co;
+      float *dst = out + ((kh - 1 - i) * kw + (kw - 1 - j)) * co * ci;
+      for (int a = 0; a < ci; ++a)
+        for (int b = 0; b < co; ++b) dst[b * ci + a] = src[a * co + b];
+    }
+}
+
+/* out[c] = scale * sum_r x[r*cols + c]: reduction over all leading axes (per-channel sums). */
+EXPORT(gf_sum_rows)
+void gf_sum_rows(const float *x, int rows, int cols, float scale, float *out) {
+  int c0 = 0;
+#ifdef __wasm_simd128__
+  for (; c0 + 16 <= cols; c0 += 16) {
+    v128_t a0 = wasm_f32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
+    const float *p = x + c0;
+    for (int r = 0; r < rows; ++r, p += cols) {
+      a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
+      a1 = wasm_f32x4_add(a1, wasm_v128_load(p + 4));
+      a2 = wasm_f32x4_add(a2, wasm_v128_load(p + 8));
+      a3 = wasm_f32x4_add(a3, wasm_v128_load(p + 12));
+    }
+    v128_t s = wasm_f32x4_splat(scale);
+    wasm_v128_store(out + c0, wasm_f32x4_mul(a0, s));
+    wasm_v128_store(out + c0 + 4, wasm_f32x4_mul(a1, s));
+    wasm_v128_store(out + c0 + 8, wasm_f32x4_mul(a2, s));
+    wasm_v128_store(out + c0 + 12, wasm_f32x4_mul(a3, s));
+  }
+  for (; c0 + 4 <= cols; c0 += 4) {
+    v128_t a0 = wasm_f32x4_splat(0);
+    const float *p = x + c0;
+    for (int r = 0; r < rows; ++r, p += cols) a0 = wasm_f32x4_add(a0, wasm_v128_load(p));
+    wasm_v128_store(out + c0, wasm_f32x4_mul(a0, wasm_f32x4_splat(scale)));
+  }
+#endif
+  for (; c0 < cols; ++c0) {
+    float a = 0.0f;
+    for (int r = 0; r < rows; ++r) a += x[r * cols + c0];
+    out[c0] = a * scale;
+  }
+}
+
 /* Multiply-add loop for measuring the engine's SIMD peak (returns a value so it is not elided). */
 EXPORT(gf_peak_fma)
 float gf_peak_fma(int iters, float seed) {
