@@ -2,7 +2,14 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, Rng, UnknownNameError } from '@gradflow/core';
 import { backendsUnderTest, runLayerContract, withBackend } from '@gradflow/testing';
-import { activationLayer, applyActivation, listActivations, type GradflowActivation } from './index.js';
+import {
+  activationLayer,
+  applyActivation,
+  listActivations,
+  type ActivationLike,
+  type GradflowActivation,
+} from './index.js';
+import * as ops from './ops.js';
 
 /**
  * An identity-initialised dense layer in front of the activation: the contract then also checks
@@ -225,5 +232,62 @@ describe('applyActivation', () => {
         x.dispose();
       });
     }
+  });
+});
+
+describe('named ops', () => {
+  it('match applyActivation and leak nothing outside tf.tidy', () => {
+    const x = tf.tensor1d([-5, -1, -0.25, 0, 0.25, 1, 5]);
+    const alpha = tf.tensor1d([0.3]);
+    const before = tf.memory().numTensors;
+    const pairs: [(t: tf.Tensor) => tf.Tensor, ActivationLike][] = [
+      [(t) => ops.elu(t, { alpha: 2 }), { name: 'elu', alpha: 2 }],
+      [(t) => ops.celu(t, { alpha: 0.5 }), { name: 'celu', alpha: 0.5 }],
+      [(t) => ops.leakyRelu(t, { slope: 0.2 }), { name: 'leaky_relu', slope: 0.2 }],
+      [(t) => ops.prelu(t, alpha), { name: 'prelu', init: 0.3 }],
+      [(t) => ops.softplus(t, { beta: 2, threshold: 3 }), { name: 'softplus', beta: 2, threshold: 3 }],
+      [(t) => ops.hardTanh(t, { minVal: -2, maxVal: 0.5 }), { name: 'hard_tanh', min_val: -2, max_val: 0.5 }],
+      [ops.gelu, 'gelu'],
+      [ops.geluTanh, 'gelu_tanh'],
+      [ops.mish, 'mish'],
+      [ops.silu, 'swish'],
+      [ops.softsign, 'softsign'],
+      [ops.hardSigmoid, 'hard_sigmoid'],
+      [ops.hardSwish, 'hard_swish'],
+      [ops.relu6, 'relu6'],
+      [ops.logSigmoid, 'log_sigmoid'],
+      [(t) => ops.rrelu(t), 'rrelu'],
+    ];
+    for (const [op, like] of pairs) {
+      const a = op(x);
+      const b = applyActivation(like, x);
+      const ga = tf.grad(op)(x);
+      const gb = tf.grad((t: tf.Tensor) => applyActivation(like, t))(x);
+      expect(Array.from(a.dataSync()), JSON.stringify(like)).toEqual(Array.from(b.dataSync()));
+      expect(Array.from(ga.dataSync()), JSON.stringify(like)).toEqual(Array.from(gb.dataSync()));
+      tf.dispose([a, b, ga, gb]);
+      expect(tf.memory().numTensors, JSON.stringify(like)).toBe(before);
+    }
+    tf.dispose([x, alpha]);
+  });
+});
+
+describe('training', () => {
+  it("PReLU's alpha moves under model.fit", async () => {
+    const model = tf.sequential({
+      layers: [
+        tf.layers.dense({ units: 4, inputShape: [3], kernelInitializer: 'glorotUniform', name: 'd' }),
+        activationLayer('prelu', { name: 'p' }),
+        tf.layers.dense({ units: 1, name: 'out' }),
+      ],
+    });
+    model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+    const x = tf.tensor2d([-1, -2, -3, 1, 2, 3, -1, 0.5, 2, 0, -1, -1], [4, 3]);
+    const y = tf.tensor2d([1, -1, 0.5, 2], [4, 1]);
+    await model.fit(x, y, { epochs: 3, verbose: 0, batchSize: 4 });
+    const alpha = model.getLayer('p').getWeights()[0]!;
+    expect(alpha.dataSync()[0]).not.toBeCloseTo(0.25, 6);
+    tf.dispose([x, y]);
+    model.dispose();
   });
 });
