@@ -124,6 +124,47 @@ describe('RecurrentLayer semantics', () => {
     });
   });
 
+  it('trains with model.fit in a tf.sequential model (loss falls)', async () => {
+    await withBackend('cpu', async () => {
+      const model = tf.sequential({
+        layers: [lstmLayer({ units: 8, inputShape: [10, 2] }), tf.layers.dense({ units: 1 })],
+      });
+      model.compile({ optimizer: tf.train.adam(0.02), loss: 'meanSquaredError' });
+      // The adding problem (Hochreiter & Schmidhuber 1997), small: sum of the two marked values.
+      const [xs, ys] = tf.tidy(() => {
+        const values = tf.randomUniform([64, 10, 1], 0, 1, 'float32', 1);
+        const marks = tf
+          .oneHot(
+            tf.tensor1d(
+              [...Array(64).keys()].map((i) => i % 10),
+              'int32',
+            ),
+            10,
+          )
+          .add(
+            tf.oneHot(
+              tf.tensor1d(
+                [...Array(64).keys()].map((i) => (i * 3 + 5) % 10),
+                'int32',
+              ),
+              10,
+            ),
+          )
+          .minimum(1)
+          .expandDims(2);
+        return [tf.concat([values, marks], 2), tf.sum(tf.mul(values, marks), 1)];
+      });
+      const before = tf.memory().numTensors;
+      const history = await model.fit(xs, ys, { epochs: 30, batchSize: 64, verbose: 0 });
+      const losses = history.history.loss as number[];
+      expect(losses[losses.length - 1]!).toBeLessThan(losses[0]! * 0.5);
+      // Adam's two moments per weight are the only new tensors.
+      expect(tf.memory().numTensors - before).toBe(2 * model.trainableWeights.length);
+      tf.dispose([xs, ys]);
+      model.dispose();
+    });
+  });
+
   it('symbolic initial state builds a model with states as inputs', () => {
     const x = tf.input({ shape: [3, 2] });
     const h0 = tf.input({ shape: [4] });

@@ -71,6 +71,22 @@ describe('weight import / export', () => {
     });
   }
 
+  it('accepts tensors as well as { shape, data }, and leaks none', async () => {
+    await withBackend('cpu', () => {
+      const a = built(lstmCell({ units: 3 }));
+      const b = built(lstmCell({ units: 3 }));
+      const tensors = Object.fromEntries(
+        Object.entries(toTorchState(a)).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]),
+      );
+      const before = tf.memory().numTensors;
+      loadTorchState(b, tensors);
+      expect(tf.memory().numTensors).toBe(before);
+      sameOutputs(a, b);
+      tf.dispose(Object.values(tensors));
+      free(a, b);
+    });
+  });
+
   it('gate orders: torch r,z,n / i,f,g,o and Keras z,r,h / i,f,c,o describe the same weights', async () => {
     await withBackend('cpu', () => {
       const H = 2;
