@@ -1,4 +1,5 @@
 import { GradflowError, InvalidArgumentError, UnknownNameError, computeFans } from '@gradflow/core';
+import { activationGain, listActivations } from '@gradflow/activations';
 import { loadFixture } from '@gradflow/testing';
 import { describe, expect, it } from 'vitest';
 import { PYTORCH_GAINS, calculateGain } from './gain.js';
@@ -51,6 +52,32 @@ describe('calculateGain', () => {
     expect(error).toBeInstanceOf(UnknownNameError);
     expect((error as UnknownNameError).suggestions).toContain('leaky_relu');
     expect(() => calculateGain('no_such_thing_at_all')).toThrow(GradflowError);
+  });
+});
+
+describe('calculateGain beyond PyTorch falls back to the activation metadata', () => {
+  it('gives every activation (and alias) a finite positive gain, equal to activationGain', () => {
+    for (const name of listActivations({ aliases: true })) {
+      const gain = calculateGain(name);
+      expect(Number.isFinite(gain) && gain > 0, name).toBe(true);
+      // Names in both tables: PyTorch's value, which the activation metadata agrees with.
+      expect(gain, name).toBeCloseTo(activationGain(name), 6);
+    }
+    expect(calculateGain('gelu')).toBe(activationGain('gelu'));
+    expect(calculateGain('swish')).toBe(activationGain('silu'));
+    expect(calculateGain('identity')).toBe(1);
+  });
+
+  it("passes param as the activation's single numeric parameter, objects as they are", () => {
+    expect(calculateGain('elu', 0.5)).toBe(activationGain({ name: 'elu', alpha: 0.5 }));
+    expect(calculateGain({ name: 'leaky_relu', slope: 0.2 })).toBeCloseTo(
+      calculateGain('leaky_relu', 0.2),
+      12,
+    );
+    expect(() => calculateGain('gelu', 0.5)).toThrow(
+      "'gelu' has 0 numeric parameters; pass { name: 'gelu', ...params } instead",
+    );
+    expect(() => calculateGain({ name: 'elu', alpha: 2 }, 1)).toThrow(InvalidArgumentError);
   });
 });
 

@@ -1,3 +1,4 @@
+import { activationGain, getActivation, listActivations, type ActivationLike } from '@gradflow/activations';
 import { InvalidArgumentError, UnknownNameError, suggestNames } from '@gradflow/core';
 
 /**
@@ -27,28 +28,70 @@ function isPytorchName(name: string): name is PytorchGainName {
 }
 
 /**
- * The recommended gain for a nonlinearity, exactly PyTorch's `calculate_gain`: 1 for linear,
- * conv and sigmoid, 5/3 for tanh, sqrt(2) for relu, sqrt(2 / (1 + slope^2)) for leaky_relu
- * (slope `param`, default 0.01), 3/4 for selu. `param` must be finite and non-negative.
+ * The recommended gain for a nonlinearity, exactly PyTorch's `calculate_gain` for the names in
+ * its table: 1 for linear, conv and sigmoid, 5/3 for tanh, sqrt(2) for relu,
+ * sqrt(2 / (1 + slope^2)) for leaky_relu (slope `param`, default 0.01), 3/4 for selu.
+ *
+ * Any other activation of `@gradflow/activations` (by name, alias, or `{ name, ...params }`)
+ * gets the gain of its metadata (`activationGain`): He et al.'s formula for prelu/rrelu, and
+ * 1/sqrt(E f(z)^2), z ~ N(0, 1), for the rest (gelu, silu, elu, ...). For those, `param` sets the
+ * activation's single numeric parameter (elu's alpha, ...). `param` must be finite and >= 0.
  *
  * @example
  * ```ts
  * calculateGain('tanh');             // 1.6666666666666667
  * calculateGain('leaky_relu', 0.2);  // 1.3867504905630728
+ * calculateGain('gelu');             // from the activation metadata
  * ```
  */
-export function calculateGain(nonlinearity: string, param?: number): number {
+export function calculateGain(
+  nonlinearity: string | Exclude<ActivationLike, string>,
+  param?: number,
+): number {
+  const label =
+    typeof nonlinearity === 'object' && nonlinearity !== null
+      ? String(nonlinearity.name)
+      : String(nonlinearity);
   if (param !== undefined && (typeof param !== 'number' || !Number.isFinite(param) || param < 0)) {
-    throw new InvalidArgumentError(
-      `param of calculateGain('${String(nonlinearity)}')`,
-      param,
-      'a finite number >= 0',
-    );
+    throw new InvalidArgumentError(`param of calculateGain('${label}')`, param, 'a finite number >= 0');
   }
   if (typeof nonlinearity === 'string' && isPytorchName(nonlinearity)) {
     return PYTORCH_GAINS[nonlinearity](param);
   }
-  const known = Object.keys(PYTORCH_GAINS);
-  const suggestions = typeof nonlinearity === 'string' ? suggestNames(nonlinearity, known) : [];
-  throw new UnknownNameError('nonlinearity', nonlinearity, known, suggestions);
+  if (typeof nonlinearity === 'object' && nonlinearity !== null) {
+    if (param !== undefined) {
+      throw new InvalidArgumentError(
+        `param of calculateGain({ name: '${label}', ... })`,
+        param,
+        'undefined',
+        'give the parameters in the object',
+      );
+    }
+    return activationGain(nonlinearity);
+  }
+  const activations: readonly string[] = listActivations({ aliases: true });
+  if (typeof nonlinearity !== 'string' || !activations.includes(nonlinearity)) {
+    const known = [...Object.keys(PYTORCH_GAINS), ...activations.filter((n) => !isPytorchName(n))];
+    const suggestions = typeof nonlinearity === 'string' ? suggestNames(nonlinearity, known) : [];
+    throw new UnknownNameError(
+      'nonlinearity',
+      nonlinearity,
+      known,
+      suggestions,
+      'see PYTORCH_GAINS and listActivations()',
+    );
+  }
+  if (param === undefined) return activationGain(nonlinearity as ActivationLike);
+  const numeric = Object.entries(getActivation(nonlinearity).params).filter(
+    ([, spec]) => spec.type === 'number',
+  );
+  if (numeric.length !== 1) {
+    throw new InvalidArgumentError(
+      `param of calculateGain('${nonlinearity}')`,
+      param,
+      'undefined',
+      `'${nonlinearity}' has ${numeric.length} numeric parameters; pass { name: '${nonlinearity}', ...params } instead`,
+    );
+  }
+  return activationGain({ name: nonlinearity, [numeric[0]![0]]: param } as ActivationLike);
 }

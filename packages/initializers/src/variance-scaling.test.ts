@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { activationGain } from '@gradflow/activations';
 import { InvalidArgumentError, ShapeError } from '@gradflow/core';
 import { loadFixture } from '@gradflow/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -127,6 +128,19 @@ describe('variance scaling family: sample std within 2% of the formula on 1e5 dr
     std: 0.75 / Math.sqrt(250),
     distribution: 'uniform',
   });
+  // Beyond PyTorch's table the gain comes from the activation metadata; `a` only matters for leaky_relu.
+  cases.push({
+    spec: { name: 'kaiming_normal', nonlinearity: 'gelu', a: 0.3, seed: 5 },
+    shape: dense,
+    std: activationGain('gelu') / Math.sqrt(250),
+    distribution: 'normal',
+  });
+  cases.push({
+    spec: { name: 'he_uniform', nonlinearity: 'relu', a: 0.3, seed: 5 },
+    shape: dense,
+    std: Math.SQRT2 / Math.sqrt(250),
+    distribution: 'uniform',
+  });
   cases.push({
     spec: { name: 'xavier_normal', seed: 6 },
     shape: conv,
@@ -245,7 +259,7 @@ describe('bad input', () => {
         'invalid mode: got \'fan_avg\', expected one of "fan_in", "fan_out"',
       ],
       [{ name: 'kaiming_normal', a: Number.NaN }, 'invalid a: got NaN'],
-      [{ name: 'kaiming_normal', nonlinearity: 'rleu' }, "unknown nonlinearity 'rleu'; did you mean 'relu'?"],
+      [{ name: 'kaiming_normal', nonlinearity: 'rleu' }, "unknown nonlinearity 'rleu'; did you mean 'relu'"],
       [
         { name: 'he_normal', mdoe: 'fan_out' },
         "invalid kaiming option: got 'mdoe', expected one of 'a', 'mode', 'nonlinearity', 'seed'",

@@ -139,7 +139,7 @@ export class GlorotUniform extends GlorotBase {
 }
 
 export interface KaimingArgs extends SeedArgs {
-  /** Negative slope of the rectifier after this layer (used with 'leaky_relu', default 0). */
+  /** Negative slope of the rectifier after this layer (used with 'leaky_relu' only, as in PyTorch; default 0). */
   a?: number;
   /** 'fan_in' keeps forward activations' scale, 'fan_out' backward gradients' (default 'fan_in'). */
   mode?: 'fan_in' | 'fan_out';
@@ -160,7 +160,8 @@ abstract class KaimingBase extends VarianceScaling {
     const a = checkFinite('a', args.a ?? 0, { min: 0 });
     const mode = checkOneOf('mode', snakeCase(args.mode ?? 'fan_in'), ['fan_in', 'fan_out'] as const);
     const nonlinearity = String(snakeCase(args.nonlinearity ?? 'leaky_relu'));
-    const gain = calculateGain(nonlinearity, a);
+    // As in PyTorch, `a` is the negative slope of leaky_relu and ignored for other nonlinearities.
+    const gain = nonlinearity === 'leaky_relu' ? calculateGain(nonlinearity, a) : calculateGain(nonlinearity);
     super({ scale: gain * gain, mode, distribution, seed: args.seed ?? null });
     this.a = a;
     this.nonlinearity = nonlinearity;
