@@ -239,7 +239,7 @@ export function denseNetFeatures(
   const activation = parts.activation ?? 'relu';
   checkActivation(activation);
   const norm = parts.norm ?? 'batch_norm';
-  checkNorm(norm);
+  const normChannels = checkNorm(norm);
   const kernelInitializer = initializer(parts.kernelInitializer ?? 'he_normal');
   const useBias = parts.useBias ?? isNoNorm(norm);
   // Spatial size needed: the stem divides by 4 (imagenet) and every transition by 2.
@@ -254,8 +254,23 @@ export function denseNetFeatures(
     }
   }
   const common = { activation, norm, kernelInitializer, useBias };
-  // Validate the block and transition options once, before any layer exists.
-  denseNetChannels(config);
+  // Validate every norm's channel count once, before any layer exists.
+  const plan = denseNetChannels(config);
+  if (config.stem === 'imagenet') normChannels(config.initFeatures, `${prefix}stem_norm`);
+  for (const stage of plan) {
+    for (let i = 0; i < config.blockConfig[stage.block - 1]!; i++) {
+      normChannels(
+        stage.inChannels + i * config.growthRate,
+        `${prefix}block${stage.block}_layer${i + 1}_norm1`,
+      );
+    }
+    if (config.bottleneck)
+      normChannels(config.bottleneckWidth * config.growthRate, `${prefix}block${stage.block}_norm2`);
+    normChannels(
+      stage.outChannels,
+      stage.transitionChannels === null ? `${prefix}final_norm` : `${prefix}transition${stage.block}_norm`,
+    );
+  }
   if (dropout !== undefined && !(dropout >= 0 && dropout < 1))
     throw new InvalidArgumentError('dropout', dropout, 'a finite number in [0, 1)');
 

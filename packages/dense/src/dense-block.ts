@@ -5,6 +5,7 @@ import {
   checkActivation,
   checkName,
   checkNorm,
+  type ChannelCheck,
   checkRate,
   initializer,
   isNoNorm,
@@ -55,6 +56,7 @@ interface Resolved {
   norm: NormLike;
   kernelInitializer: Initializer;
   useBias: boolean;
+  normChannels: ChannelCheck;
 }
 
 function resolve(options: DenseLayerOptions): Resolved {
@@ -70,11 +72,27 @@ function resolve(options: DenseLayerOptions): Resolved {
   const activation = options.activation ?? 'relu';
   checkActivation(activation);
   const norm = options.norm ?? 'batch_norm';
-  checkNorm(norm);
+  const normChannels = checkNorm(norm);
   const kernelInitializer = initializer(options.kernelInitializer ?? 'he_normal');
   const useBias = options.useBias ?? isNoNorm(norm);
   if (typeof useBias !== 'boolean') throw new InvalidArgumentError('useBias', useBias, 'true or false');
-  return { growthRate, bottleneck, bottleneckWidth, dropout, activation, norm, kernelInitializer, useBias };
+  return {
+    growthRate,
+    bottleneck,
+    bottleneckWidth,
+    dropout,
+    activation,
+    norm,
+    kernelInitializer,
+    useBias,
+    normChannels,
+  };
+}
+
+/** Checks the channel counts every norm of a dense layer on `channels` inputs will see. */
+function checkLayerNorms(r: Resolved, channels: number, p: string): void {
+  r.normChannels(channels, `${p}_norm1`);
+  if (r.bottleneck) r.normChannels(r.bottleneckWidth * r.growthRate, `${p}_norm2`);
 }
 
 function build(x: tf.SymbolicTensor, r: Resolved, p: string): tf.SymbolicTensor {
@@ -113,9 +131,11 @@ function build(x: tf.SymbolicTensor, r: Resolved, p: string): tf.SymbolicTensor 
  * ```
  */
 export function denseLayer(x: tf.SymbolicTensor, options: DenseLayerOptions): tf.SymbolicTensor {
-  nhwc(x, 'dense layer');
+  const { channels } = nhwc(x, 'dense layer');
   const name = checkName(options?.name, 'dense_layer');
-  return build(x, resolve(options), name);
+  const r = resolve(options);
+  checkLayerNorms(r, channels, name);
+  return build(x, r, name);
 }
 
 /**
@@ -129,10 +149,12 @@ export function denseLayer(x: tf.SymbolicTensor, options: DenseLayerOptions): tf
  * ```
  */
 export function denseBlock(x: tf.SymbolicTensor, options: DenseBlockOptions): tf.SymbolicTensor {
-  nhwc(x, 'dense block');
+  const { channels } = nhwc(x, 'dense block');
   const layers = checkInteger('layers', options?.layers);
   const name = checkName(options.name, 'dense_block');
   const r = resolve(options);
+  for (let i = 1; i <= layers; i++)
+    checkLayerNorms(r, channels + (i - 1) * r.growthRate, `${name}_layer${i}`);
   let h = x;
   for (let i = 1; i <= layers; i++) {
     const fresh = build(h, r, `${name}_layer${i}`);
@@ -195,7 +217,7 @@ export function transition(x: tf.SymbolicTensor, options: TransitionOptions = {}
   const activation = options.activation ?? 'relu';
   checkActivation(activation);
   const norm = options.norm ?? 'batch_norm';
-  checkNorm(norm);
+  checkNorm(norm)(shape.channels, `${name}_norm`);
   const kernelInitializer = initializer(options.kernelInitializer ?? 'he_normal');
   const useBias = options.useBias ?? isNoNorm(norm);
   let h = normAct(x, { norm, activation }, name);

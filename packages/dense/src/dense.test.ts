@@ -219,6 +219,29 @@ describe('layer names and bad input', () => {
       /batch_norm/,
     ],
     [
+      'GroupNorm groups not dividing a layer input',
+      () =>
+        denseBlock(tf.input({ shape: [4, 4, 6] }), {
+          layers: 2,
+          growthRate: 2,
+          norm: { name: 'group_norm', groups: 4 },
+          name: 'b',
+        }),
+      InvalidArgumentError,
+      /divisor of the 6 channels of b_layer1_norm1/,
+    ],
+    [
+      'GroupNorm groups not dividing a DenseNet stage',
+      () =>
+        denseNetFeatures(
+          tf.input({ shape: [8, 8, 3] }),
+          { ...denseNetConfig(16, 2), initFeatures: 4 },
+          { norm: { name: 'group_norm', groups: 4 } },
+        ),
+      InvalidArgumentError,
+      /divisor of the 6 channels/,
+    ],
+    [
       'dropout 1',
       () => denseLayer(tf.input({ shape: [4, 4, 2] }), { growthRate: 2, dropout: 1 }),
       InvalidArgumentError,

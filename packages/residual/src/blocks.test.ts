@@ -460,6 +460,27 @@ describe('bad input: typed errors before any layer is created', () => {
       ],
       ['fractional filters', [8, 8, 4], { filters: 2.5 }, InvalidArgumentError, /positive integer/],
       ['zero stride', [8, 8, 4], { filters: 4, stride: 0 }, InvalidArgumentError, /positive integer/],
+      [
+        'GroupNorm groups not dividing the channels',
+        [8, 8, 4],
+        { filters: 8, norm: { name: 'group_norm', groups: 3 } },
+        InvalidArgumentError,
+        /divisor of the 8 channels of b_norm1/,
+      ],
+      [
+        'GroupNorm groups not dividing a preact input',
+        [8, 8, 6],
+        { filters: 8, preact: true, norm: { name: 'group_norm', groups: 4 } },
+        InvalidArgumentError,
+        /6 channels of b_norm1/,
+      ],
+      [
+        'zero_gamma with a norm without gamma',
+        [8, 8, 4],
+        { filters: 4, init: 'zero_gamma', norm: 'instance_norm' },
+        InvalidArgumentError,
+        /γ/,
+      ],
       ['bad strideIn', [8, 8, 4], { filters: 4, strideIn: '2x2' as never }, InvalidArgumentError, /1x1/],
     ];
   for (const [what, shape, options, type, message] of cases) {
@@ -468,7 +489,7 @@ describe('bad input: typed errors before any layer is created', () => {
       const before = tf.memory().numTensors;
       let error: unknown;
       try {
-        bottleneckOrBasic(options)(x, options);
+        bottleneckOrBasic(options)(x, { ...options, name: 'b' });
       } catch (e) {
         error = e;
       }

@@ -195,7 +195,7 @@ export function planBlock(
       `a norm: init '${init}' initializes the gamma of the branch's last norm`,
     );
   }
-  checkNorm(normSpec);
+  const normChannels = checkNorm(normSpec, scheme.zeroLastGamma ? 'zeros' : undefined);
   const kernelInitializer = initializer(options.kernelInitializer ?? 'he_normal');
   if (options.useBias !== undefined) checkBoolean('useBias', options.useBias);
   const useBias = options.useBias ?? (isNoNorm(normSpec) && !scheme.fixup);
@@ -279,6 +279,15 @@ export function planBlock(
         );
       }
     }
+  }
+
+  // Every norm of the block, with the channels it will normalize.
+  if (preact) {
+    normChannels(input.channels, `${name}_norm1`);
+    convs.slice(0, -1).forEach((c, i) => normChannels(c.filters, `${name}_norm${i + 2}`));
+  } else {
+    convs.forEach((c, i) => normChannels(c.filters, `${name}_norm${i + 1}`));
+    if (shortcut === 'projection') normChannels(outChannels, `${name}_shortcut_norm`);
   }
 
   const down = (d: number | null) => (d === null ? null : Math.floor((d - 1) / stride) + 1);

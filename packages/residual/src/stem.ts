@@ -69,7 +69,7 @@ export function stem(x: tf.SymbolicTensor, options: StemOptions = {}): tf.Symbol
   const act = options.activation ?? 'relu';
   checkActivation(act);
   const normSpec = options.norm ?? 'batch_norm';
-  checkNorm(normSpec);
+  const normChannels = checkNorm(normSpec);
   const init = initializer(options.kernelInitializer ?? 'he_normal');
   const useBias = options.useBias ?? isNoNorm(normSpec);
   const preact = options.preact ?? false;
@@ -82,6 +82,9 @@ export function stem(x: tf.SymbolicTensor, options: StemOptions = {}): tf.Symbol
         { kernelSize: 3, filters, stride: 1 },
       ]
     : [{ kernelSize, filters, stride }];
+  convs.forEach((c, i) => {
+    if (!(preact && i === convs.length - 1)) normChannels(c.filters, `${name}_norm${i + 1}`);
+  });
   let h = x;
   convs.forEach((c, i) => {
     const k = i + 1;

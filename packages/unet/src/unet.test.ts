@@ -324,6 +324,24 @@ describe('names, shapes and bad input', () => {
       UnknownNameError,
       /crop|pad/,
     ],
+    [
+      'GroupNorm with an attention gate (psi has 1 channel)',
+      () =>
+        unet([16, 16, 1], {
+          depth: 2,
+          baseFilters: 4,
+          norm: { name: 'group_norm', groups: 2 },
+          attention: true,
+        }),
+      InvalidArgumentError,
+      /1 channels of dec1_att_psi_norm/,
+    ],
+    [
+      'GroupNorm groups not dividing a level',
+      () => unet([16, 16, 1], { depth: 2, baseFilters: 6, norm: { name: 'group_norm', groups: 4 } }),
+      InvalidArgumentError,
+      /6 channels of enc1_norm1/,
+    ],
     ['depth 0', () => unet([16, 16, 1], { depth: 0 }), InvalidArgumentError, /positive integer/],
     ['dropout 1', () => unet([16, 16, 1], { depth: 2, dropout: 1 }), InvalidArgumentError, /\[0, 1\)/],
     [

@@ -9,6 +9,7 @@ import {
   checkActivation,
   checkName,
   checkNorm,
+  type ChannelCheck,
   checkRate,
   initializer,
   isNoNorm,
@@ -76,17 +77,18 @@ interface Parts {
   norm: NormLike;
   kernelInitializer: Initializer;
   useBias: boolean;
+  normChannels: ChannelCheck;
 }
 
 function resolveParts(options: UNetPartsOptions): Parts {
   const activation = options.activation ?? 'relu';
   checkActivation(activation);
   const norm = options.norm ?? 'none';
-  checkNorm(norm);
+  const normChannels = checkNorm(norm);
   const kernelInitializer = initializer(options.kernelInitializer ?? 'he_normal');
   const useBias = options.useBias ?? isNoNorm(norm);
   if (typeof useBias !== 'boolean') throw new InvalidArgumentError('useBias', useBias, 'true or false');
-  return { activation, norm, kernelInitializer, useBias };
+  return { activation, norm, kernelInitializer, useBias, normChannels };
 }
 
 function conv(
@@ -131,7 +133,9 @@ export function doubleConv(x: tf.SymbolicTensor, options: DoubleConvOptions): tf
   nhwc(x, 'double conv');
   const filters = checkInteger('filters', options?.filters);
   const name = checkName(options.name, 'double_conv');
-  return buildDoubleConv(x, filters, resolveParts(options), name);
+  const parts = resolveParts(options);
+  parts.normChannels(filters, `${name}_norm1`);
+  return buildDoubleConv(x, filters, parts, name);
 }
 
 export interface EncoderStageOptions extends UNetPartsOptions {
@@ -166,6 +170,7 @@ export function encoderStage(
       throw new ShapeError('encoder stage input', x.shape, `${axis} >= 2 (the stage halves it)`);
   }
   const parts = resolveParts(options);
+  parts.normChannels(filters, `${name}_norm1`);
   const skip = buildDoubleConv(x, filters, parts, name);
   let output: tf.SymbolicTensor;
   if (down === 'max_pool') {
@@ -220,7 +225,13 @@ export function attentionGate(
   );
   const name = checkName(options.name, 'attention');
   const parts = resolveParts({ ...options, activation: 'relu' });
+  checkAttentionNorms(parts, inter, name);
   return buildAttention(skip, gate, inter, parts, name);
+}
+
+function checkAttentionNorms(parts: Parts, inter: number, name: string): void {
+  parts.normChannels(inter, `${name}_theta_norm`);
+  parts.normChannels(1, `${name}_psi_norm`);
 }
 
 function buildAttention(
@@ -310,6 +321,8 @@ export function decoderStage(
     );
   }
   const parts = resolveParts(options);
+  parts.normChannels(filters, `${name}_norm1`);
+  if (inter !== null) checkAttentionNorms(parts, inter, `${name}_att`);
 
   // Size reconciliation, decided before any layer exists.
   const upH = xs.height === null ? null : 2 * xs.height;
@@ -505,6 +518,16 @@ function planUNet(inputShape: [number, number, number], options: UNetOptions): U
     kernelInitializer: options.kernelInitializer ?? 'he_normal',
   };
   const resolved = resolveParts(parts);
+  for (let i = 1; i <= depth + 1; i++)
+    resolved.normChannels(base * 2 ** (i - 1), i > depth ? 'bottleneck_norm1' : `enc${i}_norm1`);
+  if (attention !== false) {
+    for (let i = 1; i <= depth; i++) {
+      const inter =
+        (attention === true ? undefined : attention.interChannels) ??
+        Math.max(1, Math.floor((base * 2 ** (i - 1)) / 2));
+      checkAttentionNorms(resolved, inter, `dec${i}_att`);
+    }
+  }
   return {
     name,
     depth,
