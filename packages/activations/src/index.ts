@@ -46,9 +46,11 @@ export {
   prelu,
   relu6,
   rrelu,
+  selu,
   silu,
   softplus,
   softsign,
+  tanh,
 } from './ops.js';
 export { activationGain, activationInfo, activationTable, supDerivative } from './metadata.js';
 export type { ActivationInfo } from './metadata.js';

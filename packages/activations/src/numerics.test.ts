@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { backendsUnderTest, loadFixture, withBackend } from '@gradflow/testing';
-import { applyActivation, listActivations, type ActivationLike } from './index.js';
+import { applyActivation, listActivations, resolveActivation, type ActivationLike } from './index.js';
 
 /**
  * Values and gradients against PyTorch 1.13 (fixtures/activations.json, scripts/gen_fixtures.py).
@@ -100,6 +100,48 @@ describe(`activations match PyTorch ${fixture.torch} (values and gradients)`, ()
           for (const f of check(c, value, grad)) failures.push(`${c.name} ${JSON.stringify(c.params)}: ${f}`);
         }
         expect(tf.memory().numTensors).toBe(before);
+        expect(failures).toEqual([]);
+      });
+    });
+  }
+});
+
+/**
+ * Between the fixture points: a dense sweep (4001 points on [-10, 10], every 0.005) of every
+ * activation against its float64 reference formula (`f64`, `df64`, themselves checked against
+ * PyTorch float64 in metadata.test.ts), with the same tolerances. This is what validates the
+ * polynomial pieces (gelu's erfc fit, tanh's small-|x| branch) everywhere, not just at the
+ * fixture's inputs.
+ */
+describe('activations match their float64 formulas on a dense sweep', () => {
+  const xs = Float32Array.from({ length: 4001 }, (_, i) => -10 + i * 0.005);
+  for (const backend of backendsUnderTest()) {
+    it(`on ${backend}`, async () => {
+      await withBackend(backend, () => {
+        const failures: string[] = [];
+        for (const name of listActivations()) {
+          const { spec, params } = resolveActivation(name);
+          const { value, grad } = tf.tidy(() => {
+            const x = tf.tensor1d(xs);
+            const v = applyActivation(name, x).dataSync() as Float32Array;
+            const g = tf
+              .grad((t: tf.Tensor) => applyActivation(name, t))(x)
+              .dataSync() as Float32Array;
+            return { value: v, grad: g };
+          });
+          let worst = '';
+          let worstExcess = 0;
+          xs.forEach((x, i) => {
+            const e = spec.f64(x, params);
+            const d = spec.df64(x, params);
+            const kappa = e === 0 ? 0 : Math.abs((x * d) / e);
+            const excessV = Math.abs(value[i]! - e) - (Math.max(1e-6, 4 * U * kappa) * Math.abs(e) + TINY);
+            const excessG = Math.abs(grad[i]! - d) - (1e-6 * Math.abs(d) + 2 ** -23 + TINY);
+            if (excessV > worstExcess) [worst, worstExcess] = [`f(${x}) = ${value[i]} vs ${e}`, excessV];
+            if (excessG > worstExcess) [worst, worstExcess] = [`f'(${x}) = ${grad[i]} vs ${d}`, excessG];
+          });
+          if (worst) failures.push(`${name}: ${worst}`);
+        }
         expect(failures).toEqual([]);
       });
     });

@@ -17,9 +17,11 @@ import {
   prelu,
   relu6,
   rrelu,
+  selu,
   silu,
   softplus,
   softsign,
+  tanh,
 } from './ops.js';
 import type { ActivationParams, ActivationSpec } from './spec.js';
 
@@ -52,7 +54,7 @@ export const ACTIVATIONS = {
     formula: 'tanh(x)',
     derivative: '1 − tanh²(x)',
     params: {},
-    op: (x) => tf.tanh(x),
+    op: (x) => tanh(x),
     builtin: { label: 'tf.tanh', op: (x) => tf.tanh(x) },
     f64: (x) => Math.tanh(x),
     df64: (x) => 1 / Math.cosh(x) ** 2,
@@ -183,7 +185,7 @@ export const ACTIVATIONS = {
     formula: 'λ x if x > 0, else λ α (e^x − 1); λ ≈ 1.0507, α ≈ 1.6733',
     derivative: 'λ if x > 0, else λ α e^x',
     params: {},
-    op: (x) => tf.selu(x),
+    op: (x) => selu(x),
     builtin: { label: 'tf.selu', op: (x) => tf.selu(x) },
     f64: (x) => SELU_SCALE * (x > 0 ? x : SELU_ALPHA * Math.expm1(x)),
     df64: (x) => SELU_SCALE * (x > 0 ? 1 : SELU_ALPHA * Math.exp(x)),
@@ -233,11 +235,11 @@ export const ACTIVATIONS = {
       op: (x) =>
         tf.mul(tf.mul(x, 0.5), tf.add(1, tf.tanh(tf.mul(GELU_C, tf.add(x, tf.mul(0.044715, tf.pow(x, 3))))))),
     },
-    f64: (x) => 0.5 * x * (1 + Math.tanh(GELU_C * (x + 0.044715 * x ** 3))),
+    // x sigmoid(2u) = x/2 (1 + tanh u) without the 1 + tanh cancellation (it bites even in float64)
+    f64: (x) => x * sigmoid64(2 * GELU_C * (x + 0.044715 * x ** 3)),
     df64: (x) => {
-      const u = GELU_C * (x + 0.044715 * x ** 3);
-      const t = Math.tanh(u);
-      return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * GELU_C * (1 + 3 * 0.044715 * x * x);
+      const u2 = 2 * GELU_C * (x + 0.044715 * x ** 3);
+      return sigmoid64(u2) + x * sigmoid64(u2) * sigmoid64(-u2) * 2 * GELU_C * (1 + 3 * 0.044715 * x * x);
     },
     supDerivative: 'numeric',
     saturates: 'one',
