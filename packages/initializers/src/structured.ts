@@ -10,9 +10,63 @@ import {
 import { GradflowInitializer, checkKeys, checkSeed, type SeedArgs } from './base.js';
 
 /**
+ * Applies the reflector H = I - beta v v^T (v = rows k..n-1 of column `vc` of `v`) to columns
+ * j0..j1-1 of `t` (both column-major with n rows), four columns per pass over v.
+ */
+function reflect(
+  v: Float64Array,
+  vc: number,
+  beta: number,
+  t: Float64Array,
+  j0: number,
+  j1: number,
+  n: number,
+  k: number,
+): void {
+  const vo = vc * n;
+  let j = j0;
+  for (; j + 4 <= j1; j += 4) {
+    const c0 = j * n,
+      c1 = c0 + n,
+      c2 = c1 + n,
+      c3 = c2 + n;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
+    for (let i = k; i < n; i++) {
+      const vi = v[vo + i]!;
+      s0 += vi * t[c0 + i]!;
+      s1 += vi * t[c1 + i]!;
+      s2 += vi * t[c2 + i]!;
+      s3 += vi * t[c3 + i]!;
+    }
+    s0 *= beta;
+    s1 *= beta;
+    s2 *= beta;
+    s3 *= beta;
+    for (let i = k; i < n; i++) {
+      const vi = v[vo + i]!;
+      t[c0 + i] = t[c0 + i]! - s0 * vi;
+      t[c1 + i] = t[c1 + i]! - s1 * vi;
+      t[c2 + i] = t[c2 + i]! - s2 * vi;
+      t[c3 + i] = t[c3 + i]! - s3 * vi;
+    }
+  }
+  for (; j < j1; j++) {
+    const c = j * n;
+    let s = 0;
+    for (let i = k; i < n; i++) s += v[vo + i]! * t[c + i]!;
+    s *= beta;
+    for (let i = k; i < n; i++) t[c + i] = t[c + i]! - s * v[vo + i]!;
+  }
+}
+
+/**
  * The thin Q factor (n x m, n >= m, column-major Float64Array) of an n x m column-major
  * matrix, by Householder QR in Float64, with the sign correction that makes the diagonal of R
- * positive (so Q of a Gaussian matrix is Haar-distributed, Mezzadri 2007). O(n m^2).
+ * positive (so Q of a Gaussian matrix is Haar-distributed, Mezzadri 2007). O(n m^2); `a` is
+ * overwritten with the Householder vectors.
  */
 export function householderQ(a: Float64Array, n: number, m: number): Float64Array {
   if (n < m) throw new ShapeError('matrix for QR', [n, m], 'rows >= columns');
@@ -30,31 +84,14 @@ export function householderQ(a: Float64Array, n: number, m: number): Float64Arra
     betas[k] = vnorm2 > 0 ? 2 / vnorm2 : 0;
     // R[k][k] = alpha; the sign correction multiplies Q's column k by sign(alpha).
     signs[k] = alpha < 0 ? -1 : 1;
-    const beta = betas[k]!;
-    if (beta === 0) continue;
-    for (let j = k + 1; j < m; j++) {
-      const cj = j * n;
-      let s = 0;
-      for (let i = k; i < n; i++) s += a[ck + i]! * a[cj + i]!;
-      s *= beta;
-      if (s === 0) continue;
-      for (let i = k; i < n; i++) a[cj + i] = a[cj + i]! - s * a[ck + i]!;
-    }
+    if (betas[k]! !== 0) reflect(a, k, betas[k]!, a, k + 1, m, n, k);
   }
+  // Q = H_0 H_1 ... H_{m-1} [I; 0], accumulated backwards; H_k only touches rows >= k, and
+  // columns < k of the partial product are still unit vectors there, so they are skipped.
   const q = new Float64Array(n * m);
   for (let j = 0; j < m; j++) q[j * n + j] = 1;
   for (let k = m - 1; k >= 0; k--) {
-    const ck = k * n;
-    const beta = betas[k]!;
-    if (beta === 0) continue;
-    for (let j = k; j < m; j++) {
-      const cj = j * n;
-      let s = 0;
-      for (let i = k; i < n; i++) s += a[ck + i]! * q[cj + i]!;
-      s *= beta;
-      if (s === 0) continue;
-      for (let i = k; i < n; i++) q[cj + i] = q[cj + i]! - s * a[ck + i]!;
-    }
+    if (betas[k]! !== 0) reflect(a, k, betas[k]!, q, k, m, n, k);
   }
   for (let j = 0; j < m; j++) {
     if (signs[j]! > 0) continue;
