@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { Registry } from '@gradflow/core';
+import { resolveActivation } from '@gradflow/activations';
 import type { ActivationKind } from './types.js';
 
 /**
@@ -11,6 +12,11 @@ export interface OutputActivationSpec {
   kind: ActivationKind;
   /** Boolean tensor: true where the unit is saturated. Only for sigmoid/tanh kinds. */
   saturated?: (y: tf.Tensor, ratio: number) => tf.Tensor;
+  /**
+   * For elementwise activation layers known only by their metadata (`@gradflow/activations`):
+   * sup |f'|, so saturation is judged from the layer's input x by f'(x) < ratio * sup |f'|.
+   */
+  supDerivative?: number;
 }
 
 const sigmoidLike: OutputActivationSpec = {
@@ -98,5 +104,53 @@ export function outputActivationOf(layer: tf.layers.Layer): {
   if (name === null) return other;
   const key = normaliseActivationName(name);
   if (OUTPUT_ACTIVATIONS.has(key)) return { name, spec: OUTPUT_ACTIVATIONS.get(key) };
-  return { name, spec: { kind: 'other' } };
+  const params =
+    config.params && typeof config.params === 'object' ? (config.params as Record<string, unknown>) : {};
+  return { name, spec: fromActivationRegistry(name, params) ?? { kind: 'other' } };
+}
+
+const registryCache = new Map<string, OutputActivationSpec | null>();
+
+/**
+ * What `@gradflow/activations` metadata says about `name`: ReLU-like when f is exactly 0 on the
+ * negative half line (it can die), sigmoid/tanh-like when f' vanishes on both sides
+ * (`saturates: 'both'`), with sup |f'| for the saturation test.
+ */
+export function fromActivationRegistry(
+  name: string,
+  params: Record<string, unknown> = {},
+): OutputActivationSpec | null {
+  const cacheKey = `${name}|${JSON.stringify(params)}`;
+  const hit = registryCache.get(cacheKey);
+  if (hit !== undefined) return hit;
+  let result: OutputActivationSpec | null = null;
+  try {
+    const { spec, params: p } = resolveActivation({ ...params, name } as Parameters<
+      typeof resolveActivation
+    >[0]);
+    const f = (x: number) => spec.f64(x, p);
+    if (f(-1) === 0 && f(-100) === 0 && f(1) > 0) {
+      result = { kind: 'relu' };
+    } else if (spec.saturates === 'both') {
+      const sup =
+        typeof spec.supDerivative === 'number'
+          ? spec.supDerivative
+          : typeof spec.supDerivative === 'function'
+            ? spec.supDerivative(p)
+            : numericSup((x) => spec.df64(x, p));
+      result = { kind: f(-100) >= -1e-6 ? 'sigmoid' : 'tanh', supDerivative: sup };
+    } else {
+      result = { kind: 'other' };
+    }
+  } catch {
+    result = null;
+  }
+  registryCache.set(cacheKey, result);
+  return result;
+}
+
+function numericSup(df: (x: number) => number): number {
+  let best = 0;
+  for (let x = -20; x <= 20; x += 0.01) best = Math.max(best, Math.abs(df(x)));
+  return best;
 }

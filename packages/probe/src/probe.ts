@@ -265,9 +265,20 @@ export async function probe(
           const { spec } = outputActivationOf(step.layer);
           const m = tf.moments(out);
           const moments = col.add(tf.stack([m.mean, m.variance]));
-          const sat = spec.saturated
-            ? col.add(tf.mean(tf.cast(spec.saturated(out, ratio), 'float32')))
-            : null;
+          let sat: Stat | null = null;
+          if (spec.saturated) {
+            sat = col.add(tf.mean(tf.cast(spec.saturated(out, ratio), 'float32')));
+          } else if (spec.supDerivative !== undefined && step.inputIds.length === 1) {
+            // An elementwise activation layer: f'(x) from its input, by autodiff through the layer.
+            const input = actById.get(step.inputIds[0]!);
+            const sup = spec.supDerivative;
+            if (input && input.dtype === 'float32') {
+              const d = tf.grad((v: tf.Tensor) =>
+                tf.sum(step.layer.apply(v, { training: false }) as tf.Tensor),
+              )(input);
+              sat = col.add(tf.mean(tf.cast(tf.less(tf.abs(d), ratio * sup), 'float32')));
+            }
+          }
           let dead: Stat | null = null;
           if (spec.kind === 'relu') {
             const axes = out.rank >= 2 ? Array.from({ length: out.rank - 1 }, (_, k) => k) : [0];

@@ -385,6 +385,22 @@ export function diagnose(layers: LayerReport[], ctx: DiagnoseContext): Verdict {
     ]);
   }
 
+  if (backward.length > 0) {
+    const lo = backward.reduce((a, b) => (b.ratio < a.ratio ? b : a));
+    const hi = backward.reduce((a, b) => (b.ratio > a.ratio ? b : a));
+    evidence.push({
+      metric: 'smallest backprop signal ratio',
+      value: lo.ratio,
+      threshold: th.vanishingRatio,
+      layer: lo.l.name,
+    });
+    evidence.push({
+      metric: 'largest backprop signal ratio',
+      value: hi.ratio,
+      threshold: th.explodingRatio,
+      layer: hi.l.name,
+    });
+  }
   return done(
     'healthy',
     null,
