@@ -73,17 +73,61 @@ function tanh(a: number): number {
   return 1 - 2 / (Math.exp(2 * a) + 1);
 }
 
+interface RawBackend {
+  write(values: Float32Array, shape: number[], dtype: tf.DataType): object;
+  readSync(dataId: object): unknown;
+  disposeData(dataId: object): unknown;
+}
+
 /**
- * `a [rows, inner] x w` as a typed array (the tensors are disposed at once). `a` may be a view
- * into a larger buffer: it is only read, and never written after being passed here.
+ * `a [rows, K] x W [K, N]` as a typed array, with `W` fixed for a whole sequence: the per-step
+ * matmul of the time loop. On the cpu and wasm backends it calls the registered `BatchMatMul`
+ * kernel directly (whichever is registered, so gradflow's wasm GEMM when `useWasmBackend()` ran),
+ * skipping the engine's per-op bookkeeping, which costs about as much as the matmul itself at
+ * these sizes; elsewhere it is a plain `tf.matMul`. `a` may be a view into a larger buffer: it
+ * is only read.
  */
-function matmulRows(a: Float32Array, rows: number, inner: number, w: tf.Tensor): Float32Array {
-  const at = tf.tensor2d(a, [rows, inner]);
-  const out = tf.matMul(at, w);
-  const data = out.dataSync() as Float32Array;
-  at.dispose();
-  out.dispose();
-  return data;
+class StepMatmul {
+  private readonly w3: tf.Tensor;
+  private readonly k: number;
+  private readonly kernel: tf.KernelConfig | undefined;
+  private readonly backend: RawBackend;
+
+  constructor(private readonly w: tf.Tensor) {
+    this.k = w.shape[0]!;
+    this.w3 = tf.reshape(w, [1, this.k, w.shape[1]!]);
+    const name = tf.getBackend();
+    this.kernel = name === 'cpu' || name === 'wasm' ? tf.getKernel('BatchMatMul', name) : undefined;
+    this.backend = tf.backend() as unknown as RawBackend;
+  }
+
+  run(a: Float32Array, rows: number): Float32Array {
+    if (!this.kernel) {
+      const at = tf.tensor2d(a, [rows, this.k]);
+      const out = tf.matMul(at, this.w);
+      const data = out.dataSync() as Float32Array;
+      tf.dispose([at, out]);
+      return data;
+    }
+    const shape = [1, rows, this.k];
+    const dataId = this.backend.write(a, shape, 'float32');
+    try {
+      const out = this.kernel.kernelFunc({
+        inputs: { a: { dataId, shape, dtype: 'float32' } as tf.TensorInfo, b: this.w3 },
+        backend: this.backend as unknown as tf.KernelBackend,
+        attrs: { transposeA: false, transposeB: false },
+      }) as tf.TensorInfo;
+      const data = this.backend.readSync(out.dataId) as Float32Array;
+      this.backend.disposeData(out.dataId);
+      return data;
+    } finally {
+      this.backend.disposeData(dataId);
+    }
+  }
+
+  dispose(): void {
+    this.w3.dispose();
+  }
 }
 
 function columnSums(data: Float32Array, rows: number, cols: number): Float32Array {
@@ -199,24 +243,28 @@ function forward(
   // The Cho GRU needs U_rz and U_n apart (r multiplies h before U_n).
   const [urz, un] =
     kind === 'gru_cho' ? [tf.slice(rk, [0, 0], [H, 2 * H]), tf.slice(rk, [0, 2 * H], [H, H])] : [null, null];
+  const mm = new StepMatmul(urz ?? rk);
+  const mmN = un ? new StepMatmul(un) : null;
 
   const ctx: StepContext = { B, T, H, xp, rbv, hs, cs, stash, out, mask };
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const hPrev = hs.subarray(s * BH, (s + 1) * BH);
     if (kind === 'tanh' || kind === 'relu') {
-      elmanForward(ctx, s, t, matmulRows(hPrev, B, H, rk), kind === 'tanh');
+      elmanForward(ctx, s, t, mm.run(hPrev, B), kind === 'tanh');
     } else if (kind === 'gru') {
-      gruForward(ctx, s, t, matmulRows(hPrev, B, H, rk));
+      gruForward(ctx, s, t, mm.run(hPrev, B));
     } else if (kind === 'gru_cho') {
       // r must be known before U_n can be applied to r * h: two matmuls.
-      choForwardGates(ctx, s, t, matmulRows(hPrev, B, H, urz!));
-      choForwardCandidate(ctx, s, t, matmulRows(stash[3]!.subarray(s * BH, (s + 1) * BH), B, H, un!));
+      choForwardGates(ctx, s, t, mm.run(hPrev, B));
+      choForwardCandidate(ctx, s, t, mmN!.run(stash[3]!.subarray(s * BH, (s + 1) * BH), B));
     } else {
-      lstmForward(ctx, s, t, matmulRows(hPrev, B, H, rk));
+      lstmForward(ctx, s, t, mm.run(hPrev, B));
     }
     if (probe) probe.hidden[t] = hs.slice((s + 1) * BH, (s + 2) * BH);
   }
+  mm.dispose();
+  mmN?.dispose();
   if (urz) tf.dispose([urz, un!]);
 
   // Pack [B, T+S, H]: the outputs, then the final h (and c).
@@ -601,6 +649,8 @@ function backward(
     kind === 'gru_cho'
       ? [tf.transpose(tf.slice(rk, [0, 0], [H, 2 * H])), tf.transpose(tf.slice(rk, [0, 2 * H], [H, H]))]
       : [null, null];
+  const mmT = new StepMatmul(urzT ?? rkT);
+  const mmNT = unT ? new StepMatmul(unT) : null;
   const direct = new Float32Array(BH);
 
   const ctx: StepContext = { B, T, H, xp: dy, rbv: null, hs, cs, stash, out: dXp, mask };
@@ -621,17 +671,19 @@ function backward(
     } else if (kind === 'gru_cho') {
       const dan = dAn!.subarray(s * BH, (s + 1) * BH);
       choBackwardCandidate(ctx, s, t, dh, dan);
-      choBackwardGates(ctx, s, t, dh, rows, direct, dan, matmulRows(dan, B, H, unT!));
+      choBackwardGates(ctx, s, t, dh, rows, direct, dan, mmNT!.run(dan, B));
     } else {
       lstmBackward(ctx, s, t, dh, dc!, rows, direct);
     }
     // d h_{t-1} = direct path + dGates_h U^T (one matmul per step); masked rows pass dh through.
-    const viaU = matmulRows(rows, B, hpCols, kind === 'gru_cho' ? urzT! : rkT);
+    const viaU = mmT.run(rows, B);
     for (let b = 0; b < B; b++) {
       if (mask !== null && mask[b * T + t] === 0) continue;
       for (let k = b * H; k < (b + 1) * H; k++) dh[k] = direct[k]! + viaU[k]!;
     }
   }
+  mmT.dispose();
+  mmNT?.dispose();
   rkT.dispose();
   if (urzT) tf.dispose([urzT, unT!]);
 
