@@ -43,3 +43,4 @@ export type { InitializerName, InitializerLike, InitializerSpec, InitializerClas
 export { INITIALIZER_CLASSES } from './register.js';
 export { lsuv, LSUV_LAYER_CLASSES, LSUV_MEASURES } from './lsuv.js';
 export type { LsuvOptions, LsuvLayerResult } from './lsuv.js';
+export * as init from './factories.js';

@@ -210,3 +210,18 @@ describe('seeding', () => {
     );
   });
 });
+
+describe('typed factories (init.*)', () => {
+  it('exist for every registry name (camelCase) and build its class', async () => {
+    const { init } = await import('./index.js');
+    const factories = init as unknown as Record<string, () => unknown>;
+    const camel = (s: string) => s.replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase());
+    expect(Object.keys(factories).sort()).toEqual(Object.keys(INITIALIZERS).map(camel).sort());
+    for (const [name, spec] of Object.entries(INITIALIZERS)) {
+      expect(factories[camel(name)]!(), name).toBeInstanceOf(spec.cls);
+    }
+    expect(init.heNormal({ mode: 'fan_out' }).getConfig()).toEqual(
+      resolveInitializer({ name: 'he_normal', mode: 'fan_out' }).getConfig(),
+    );
+  });
+});
