@@ -10,7 +10,7 @@ import {
   oneTensor,
   range,
 } from './base.js';
-import { normalize } from './kernel.js';
+import { momentsOver, normalize } from './kernel.js';
 import { serializeInitializer, toInitializer, type Initializer, type InitializerOption } from './init.js';
 import {
   resolveAveraging,
@@ -175,7 +175,7 @@ export class BatchNorm extends NormLayerBase {
           'the batch variance of one value is 0 and the unbiased running variance is undefined; use a batch > 1, call with training: false, or use group_norm/layer_norm',
         );
       }
-      const { mean, variance } = tf.moments(x, reduceAxes, true);
+      const { mean, variance } = momentsOver(x, reduceAxes);
       updateRunningStats(
         this.running!,
         tf.reshape(mean, [channels]),

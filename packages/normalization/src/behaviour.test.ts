@@ -15,6 +15,7 @@ import {
   listNorms,
   normLayer,
   normsMarkdownTable,
+  sumOver,
 } from './index.js';
 
 beforeAll(async () => {
@@ -413,5 +414,58 @@ describe('probe statistics', () => {
     expect(bn.normStats()!.training).toBe(false);
     x.dispose();
     bn.dispose();
+  });
+});
+
+describe('kernel pieces', () => {
+  it('sumOver equals tf.sum for leading, trailing, middle and scattered axes', () => {
+    noLeak(() => {
+      const x = randomInput([2, 3, 4, 5, 2], 8);
+      for (const axes of [[0], [4], [0, 1, 2, 3], [1, 2], [1, 2, 4], [0, 2], [1, 3], [0, 1, 2, 3, 4]]) {
+        const [a, b] = tf.tidy(() => [sumOver(x, axes), tf.sum(x, axes, true)]);
+        expect(a!.shape, JSON.stringify(axes)).toEqual(b!.shape);
+        expectAllClose(a!, b!, { rtol: 1e-5, atol: 1e-5 }, `sumOver ${JSON.stringify(axes)}`);
+        tf.dispose([a!, b!]);
+      }
+      x.dispose();
+    });
+  });
+
+  it('GroupNorm and BatchNorm with the channels in the middle equal channels-last', () => {
+    const x = randomInput([2, 3, 4, 5], 9); // channels on axis 2
+    const dy = randomInput([2, 3, 4, 5], 10);
+    const xt = tf.transpose(x, [0, 1, 3, 2]);
+    const dyt = tf.transpose(dy, [0, 1, 3, 2]);
+    for (const [middle, last] of [
+      [new GroupNorm({ groups: 2, axis: 2 }), new GroupNorm({ groups: 2 })],
+      [new BatchNorm({ axis: 2 }), new BatchNorm()],
+      [new InstanceNorm({ axis: 2, affine: true }), new InstanceNorm({ affine: true })],
+    ] as const) {
+      built(middle, [3, 4, 5]);
+      built(last, [3, 5, 4]);
+      noLeak(() => {
+        const grad = (layer: tf.layers.Layer, input: tf.Tensor, upstream: tf.Tensor) => {
+          const vars = layer.trainableWeights.map((w) => w.read() as tf.Variable);
+          const r = tf
+            .engine()
+            .gradients(() => layer.apply(input, { training: true }) as tf.Tensor, [input, ...vars], upstream);
+          return [r.value, ...r.grads];
+        };
+        const a = grad(middle, x, dy);
+        const b = grad(last, xt, dyt);
+        const aT = tf.tidy(() => [
+          tf.transpose(a[0]!, [0, 1, 3, 2]),
+          tf.transpose(a[1]!, [0, 1, 3, 2]),
+          ...a.slice(2).map((t) => t.clone()),
+        ]);
+        aT.forEach((t, i) =>
+          expectAllClose(t, b[i]!, { rtol: 1e-5, atol: 1e-6 }, `${middle.getClassName()} tensor ${i}`),
+        );
+        tf.dispose([...a, ...b, ...aT]);
+      });
+      middle.dispose();
+      last.dispose();
+    }
+    tf.dispose([x, dy, xt, dyt]);
   });
 });

@@ -10,7 +10,7 @@ import {
   oneTensor,
   range,
 } from './base.js';
-import { normalize } from './kernel.js';
+import { momentsOver, normalize } from './kernel.js';
 import { serializeInitializer, toInitializer, type Initializer, type InitializerOption } from './init.js';
 import {
   resolveAveraging,
@@ -135,31 +135,53 @@ export class GroupNorm extends NormLayerBase {
       this.checkInput(x, rank, { [axis]: this.channels });
       const g = this.numGroups;
       const perGroup = this.channels / g;
-      // [N, ..., C, ...] → [N, ..., G, C/G, ...]: statistics over everything but N and G.
-      const grouped = [...x.shape.slice(0, axis), g, perGroup, ...x.shape.slice(axis + 1)];
-      const xg = tf.reshape(x, grouped);
-      const statAxes = range(rank + 1).filter((a) => a !== 0 && a !== axis);
-      const paramReduceAxes = range(rank + 1).filter((a) => a !== axis && a !== axis + 1);
-      const pshape = broadcastShape(rank + 1, [axis, axis + 1], [g, perGroup]);
+      const c = this.channels;
+      const n = x.shape[0]!;
+      // Channel view [N, B, C, A] (B, A: products of the axes before/after the channels, dropped
+      // when 1). The work runs on per-(sample, channel) statistics, constant within a group, so
+      // every broadcast is [N, 1, C]-like (tfjs-wasm broadcasts [N, 1, G, 1] against
+      // [N, S, G, C/G] an order of magnitude slower); group sums are taken on those small tensors.
+      const before = x.shape.slice(1, axis).reduce((p, d) => p * d, 1);
+      const after = x.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+      const view = [n, ...(before > 1 ? [before] : []), c, ...(after > 1 ? [after] : [])];
+      const cAxis = before > 1 ? 2 : 1;
+      const xv = tf.reshape(x, view);
+      const statAxes = range(view.length).filter((a) => a !== 0 && a !== cAxis);
+      const paramReduceAxes = range(view.length).filter((a) => a !== cAxis);
+      const pshape = broadcastShape(view.length, [cAxis], [c]);
       const gamma = this.gamma ? tf.reshape(this.gamma.read(), pshape) : null;
       const beta = this.beta ? tf.reshape(this.beta.read(), pshape) : null;
-      const { mean, variance } = tf.moments(xg, statAxes, true);
+      // Per-channel moments, then the group's by the law of total variance (two-pass stable).
+      const { mean: channelMean, variance: channelVar } = momentsOver(xv, statAxes);
+      const statShape = channelMean.shape;
+      const grouped = (t: tf.Tensor) => tf.reshape(t, [n, g, perGroup]);
+      const expand = (t: tf.Tensor) => tf.reshape(tf.broadcastTo(t, [n, g, perGroup]), statShape);
+      const groupMean = tf.mean(grouped(channelMean), 2, true);
+      const groupVar = tf.mean(
+        tf.add(grouped(channelVar), tf.squaredDifference(grouped(channelMean), groupMean)),
+        2,
+        true,
+      );
+      const combine = (t: tf.Tensor) => expand(tf.sum(grouped(t), 2, true));
       this.recordCall(
         x,
         kwargs?.training ?? false,
-        () => tf.mul(gamma ? tf.mean(tf.abs(gamma)) : 1, tf.mean(tf.rsqrt(tf.add(variance, this.epsilon)))),
-        mean,
-        variance,
+        () => tf.mul(gamma ? tf.mean(tf.abs(gamma)) : 1, tf.mean(tf.rsqrt(tf.add(groupVar, this.epsilon)))),
+        groupMean,
+        groupVar,
       );
+      const count = statAxes.reduce((k, a) => k * view[a]!, 1) * perGroup;
       const y = normalize({
-        x: xg,
-        mean,
-        variance,
+        x: xv,
+        mean: expand(groupMean),
+        variance: expand(groupVar),
         epsilon: this.epsilon,
         statAxes,
         gamma,
         beta,
         paramReduceAxes,
+        combine,
+        statCount: count,
       });
       return tf.reshape(y, x.shape);
     });
@@ -322,7 +344,7 @@ export class InstanceNorm extends NormLayerBase {
           'the instance variance of one value is 0',
         );
       }
-      const { mean, variance } = tf.moments(x, statAxes, true);
+      const { mean, variance } = momentsOver(x, statAxes);
       if (this.running && training) {
         // PyTorch: the running statistics take the batch mean of the per-instance statistics,
         // with each instance's variance unbiased over its spatial elements.

@@ -12,7 +12,7 @@ export { WeightStandardizedConv2d } from './ws-conv.js';
 export type { WeightStandardizedConv2dOptions } from './ws-conv.js';
 export { NormLayerBase, hasNormStats } from './base.js';
 export type { NormStats, NormStatsProvider } from './base.js';
-export { normalize } from './kernel.js';
+export { normalize, sumOver, meanOver, momentsOver } from './kernel.js';
 export type { NormalizeArgs } from './kernel.js';
 export { NON_FINITE_POLICIES } from './running-stats.js';
 export type { RunningStatsOptions, NonFinitePolicy } from './running-stats.js';

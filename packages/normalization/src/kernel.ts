@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError } from '@gradflow/core';
 
 /**
  * The one normalization kernel every layer here uses:
@@ -8,9 +9,9 @@ import * as tf from '@tensorflow/tfjs';
  *   y = γ · x̂ + β
  *
  * with statistics over `statAxes` and γ, β broadcast over `paramReduceAxes`. The gradient is
- * written by hand (the closed form of the normalization's Jacobian), so the backward pass is two
- * or three reductions and a few element-wise ops instead of autodiff through `moments` and
- * broadcasts (and no `Tile`, which tfjs-core's own BatchNorm gradient uses):
+ * written by hand (the closed form of the normalization's Jacobian), so the backward pass is a few
+ * reductions and element-wise ops instead of autodiff through `moments` and broadcasts (and no
+ * `Tile`, which tfjs-core's own BatchNorm gradient uses):
  *
  *   g = γ·dy,   dx = (σ²+ε)^(-1/2) · (g − mean(g) − x̂ · mean(g·x̂))   (uncentred: no mean(g) term)
  *   dγ = Σ dy·x̂,   dβ = Σ dy
@@ -28,21 +29,44 @@ export interface NormalizeArgs {
   epsilon: number;
   /** Axes the statistics were reduced over. */
   statAxes: number[];
-  /** γ, already shaped to broadcast against x, or null. */
+  /** γ, already shaped to broadcast against x (same rank), or null. */
   gamma: tf.Tensor | null;
-  /** β, already shaped to broadcast against x, or null. */
+  /** β, already shaped to broadcast against x (same rank), or null. */
   beta: tf.Tensor | null;
   /** Axes of x along which γ and β are broadcast (where their shape is 1). */
   paramReduceAxes: number[];
+  /**
+   * GroupNorm: the statistics passed in are per channel (constant within each group, already
+   * expanded), `statAxes` are the per-channel reduction axes, and `combine` sums a per-channel
+   * tensor (of the statistics' shape) over the channels of each group, expanded back to every
+   * channel. `statCount` is then the number of elements per group. Without `combine` each
+   * statistics group is its own group.
+   */
+  combine?: (perChannel: tf.Tensor) => tf.Tensor;
+  statCount?: number;
 }
 
 export function normalize(args: NormalizeArgs): tf.Tensor {
   const { x, mean, variance, epsilon, statAxes, gamma, beta, paramReduceAxes } = args;
   const invStd = tf.rsqrt(tf.add(variance, epsilon));
-  const count = statAxes.reduce((n, a) => n * x.shape[a]!, 1);
-  // BatchNorm: statistics and parameter reductions run over the same axes, so the sums the
-  // parameter gradients need are the sums dx needs too.
-  const sameAxes = gamma !== null && sameSet(statAxes, paramReduceAxes);
+  const count = args.statCount ?? statAxes.reduce((n, a) => n * x.shape[a]!, 1);
+  const combine = args.combine ?? ((t: tf.Tensor) => t);
+  // γ (and β) constant within each statistics group (BatchNorm, InstanceNorm): every sum the
+  // gradient needs is then a per-group sum of dy or dy·(x − μ), and the factors fold.
+  const paramConstOverStats = statAxes.every(
+    (a) => (gamma?.shape[a] ?? 1) === 1 && (beta?.shape[a] ?? 1) === 1,
+  );
+  if (args.combine && !paramConstOverStats) {
+    throw new InvalidArgumentError(
+      'combine',
+      'a combine function',
+      'γ and β constant over statAxes (one value per channel)',
+    );
+  }
+  // y = x·s + o with s = γ/σ, o = β − μ·s costs two passes when s is small (one value per
+  // channel, or per sample and channel); LayerNorm/RMSNorm's s would be as large as x.
+  const foldedSize = broadcastSize(invStd.shape, gamma?.shape ?? []);
+  const fold = foldedSize * 2 <= x.size;
   const inputs: tf.Tensor[] = [x];
   if (gamma) inputs.push(gamma);
   if (beta) inputs.push(beta);
@@ -52,43 +76,60 @@ export function normalize(args: NormalizeArgs): tf.Tensor {
     const xIn = args[0] as tf.Tensor;
     const gammaIn = gamma ? (args[1] as tf.Tensor) : null;
     const betaIn = beta ? (args[gamma ? 2 : 1] as tf.Tensor) : null;
-    const xHat = tf.mul(mean ? tf.sub(xIn, mean) : xIn, invStd);
-    let y = gammaIn ? tf.mul(xHat, gammaIn) : xHat;
-    if (betaIn) y = tf.add(y, betaIn);
+    let y: tf.Tensor;
+    if (fold) {
+      const s = gammaIn ? tf.mul(gammaIn, invStd) : invStd;
+      let o = mean ? tf.neg(tf.mul(mean, s)) : null;
+      if (betaIn) o = o ? tf.add(o, betaIn) : betaIn;
+      y = tf.mul(xIn, s);
+      if (o) y = tf.add(y, o);
+    } else {
+      const xHat = tf.mul(mean ? tf.sub(xIn, mean) : xIn, invStd);
+      y = gammaIn ? tf.mul(xHat, gammaIn) : xHat;
+      if (betaIn) y = tf.add(y, betaIn);
+    }
     // Everything the backward pass reads is saved: tensors captured from the caller's tidy scope
-    // are gone by the time the gradient runs.
-    save(gammaIn ? [xHat, invStd, gammaIn] : [xHat, invStd]);
+    // are gone by the time the gradient runs. x is saved rather than x̂ (a clone shares its data).
+    const saved = [xIn, invStd];
+    if (mean) saved.push(mean);
+    if (gammaIn) saved.push(gammaIn);
+    save(saved);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const xh = saved[0]!;
-        const invStd = saved[1]!;
-        const gammaIn = gamma ? saved[2]! : null;
+      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => {
+        const xs = s[0]!;
+        const inv = s[1]!;
+        const mu = mean ? s[2]! : null;
+        const gam = gammaIn ? s[mean ? 3 : 2]! : null;
         const grads: tf.Tensor[] = [];
-        let sumDy: tf.Tensor | null = null;
-        let sumDyXh: tf.Tensor | null = null;
-        if (gammaIn || betaIn) {
-          if (betaIn) sumDy = tf.sum(dy, paramReduceAxes, true);
-          if (gammaIn) sumDyXh = tf.sum(tf.mul(dy, xh), paramReduceAxes, true);
+        const xc = mu ? tf.sub(xs, mu) : xs;
+        if (paramConstOverStats) {
+          // Per-group sums S1 = Σdy and S2 = Σdy·(x−μ) give dγ, dβ and both mean terms of dx.
+          // With P = mean(γ·dy·(x−μ)) and Q = mean(γ·dy) over the group:
+          // dx = (γ/σ)·dy − σ⁻³·P·(x − μ) − σ⁻¹·Q.
+          const s1 = mu || betaIn ? sumOver(dy, statAxes) : null;
+          const s2 = sumOver(tf.mul(dy, xc), statAxes);
+          const p = tf.div(combine(gam ? tf.mul(gam, s2) : s2), count);
+          const a = gam ? tf.mul(gam, inv) : inv;
+          let dx = tf.sub(tf.mul(dy, a), tf.mul(xc, tf.mul(tf.pow(inv, 3), p)));
+          if (mu) dx = tf.sub(dx, tf.mul(inv, tf.div(combine(gam ? tf.mul(gam, s1!) : s1!), count)));
+          grads.push(dx);
+          if (gam) grads.push(tf.reshape(sumOver(tf.mul(s2, inv), paramReduceAxes), gam.shape));
+          if (betaIn) grads.push(tf.reshape(sumOver(s1!, paramReduceAxes), betaIn.shape));
+          return grads;
         }
-        let meanG: tf.Tensor | null;
-        let meanGXh: tf.Tensor;
-        if (sameAxes && gammaIn) {
-          // mean(γ·dy) = γ·Σdy/n and mean(γ·dy·x̂) = γ·Σ(dy·x̂)/n over the same axes.
-          meanG = mean ? tf.mul(gammaIn, tf.div(sumDy ?? tf.sum(dy, statAxes, true), count)) : null;
-          meanGXh = tf.mul(gammaIn, tf.div(sumDyXh!, count));
-        } else {
-          const g = gammaIn ? tf.mul(dy, gammaIn) : dy;
-          meanG = mean ? tf.mean(g, statAxes, true) : null;
-          meanGXh = tf.mean(tf.mul(g, xh), statAxes, true);
-        }
-        // dx = invStd·(γ·dy − mean(g) − x̂·mean(g·x̂)) = (γ·invStd)·dy − invStd·(mean(g) + x̂·mean(g·x̂))
-        const scaledDy = gammaIn ? tf.mul(dy, tf.mul(gammaIn, invStd)) : tf.mul(dy, invStd);
-        let correction = tf.mul(xh, tf.mul(meanGXh, invStd));
-        if (meanG) correction = tf.add(correction, tf.mul(meanG, invStd));
-        grads.push(tf.sub(scaledDy, correction));
-        if (gammaIn) grads.push(tf.reshape(sumDyXh!, gammaIn.shape));
-        if (betaIn) grads.push(tf.reshape(sumDy!, betaIn.shape));
+        const xh = tf.mul(xc, inv);
+        const dyXh = tf.mul(dy, xh);
+        const g = gam ? tf.mul(dy, gam) : dy;
+        const gXh = gam ? tf.mul(dyXh, gam) : dyXh;
+        const meanG = mu ? meanOver(g, statAxes) : null;
+        const meanGXh = meanOver(gXh, statAxes);
+        // dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂))
+        let dx = tf.sub(tf.mul(g, inv), tf.mul(xh, tf.mul(meanGXh, inv)));
+        if (meanG) dx = tf.sub(dx, tf.mul(meanG, inv));
+        grads.push(dx);
+        if (gam) grads.push(tf.reshape(sumOver(dyXh, paramReduceAxes), gam.shape));
+        if (betaIn) grads.push(tf.reshape(sumOver(dy, paramReduceAxes), betaIn.shape));
         return grads;
       },
     };
@@ -96,17 +137,70 @@ export function normalize(args: NormalizeArgs): tf.Tensor {
   return kernel(...inputs);
 }
 
-function sameSet(a: number[], b: number[]): boolean {
-  return a.length === b.length && a.every((v) => b.includes(v));
+function broadcastSize(a: readonly number[], b: readonly number[]): number {
+  const rank = Math.max(a.length, b.length);
+  let size = 1;
+  for (let i = 0; i < rank; i++) size *= Math.max(a[a.length - rank + i] ?? 1, b[b.length - rank + i] ?? 1);
+  return size;
 }
 
-/** Moments over `axes` with kept dims, as the kernel wants them (`tf.moments`: two passes). */
-export function moments(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; variance: tf.Tensor } {
-  const { mean, variance } = tf.moments(x, axes, true);
+/**
+ * Sum over `axes` with kept dims, arranged so that no backend has to transpose: a trailing run
+ * of axes and a leading run are reduced directly (tfjs-wasm reduces innermost axes natively and
+ * @gradflow/backend-wasm leading ones), and a contiguous block of middle axes (the spatial axes of
+ * NHWC, for InstanceNorm and GroupNorm) is reduced as a batched product with a row of ones.
+ */
+export function sumOver(x: tf.Tensor, axes: number[]): tf.Tensor {
+  const rank = x.rank;
+  let rest = [...new Set(axes)].sort((p, q) => p - q);
+  let y = x;
+  if (rest.length === 0) return y;
+  // Trailing run.
+  let t = rank - 1;
+  const trailing: number[] = [];
+  while (rest.includes(t)) trailing.unshift(t--);
+  if (trailing.length > 0) {
+    y = tf.sum(y, trailing, true);
+    rest = rest.filter((a) => !trailing.includes(a));
+  }
+  // Leading run.
+  let l = 0;
+  const leading: number[] = [];
+  while (rest.includes(l)) leading.push(l++);
+  if (leading.length > 0) {
+    y = tf.sum(y, leading, true);
+    rest = rest.filter((a) => !leading.includes(a));
+  }
+  if (rest.length === 0) return y;
+  const lo = rest[0]!;
+  const hi = rest[rest.length - 1]!;
+  if (hi - lo + 1 !== rest.length) return tf.sum(y, rest, true);
+  // Contiguous middle block [lo, hi]: [A, B, C] → ones[A, 1, B] · [A, B, C] = [A, 1, C].
+  const shape = y.shape;
+  const a = shape.slice(0, lo).reduce((p, d) => p * d, 1);
+  const b = shape.slice(lo, hi + 1).reduce((p, d) => p * d, 1);
+  const c = shape.slice(hi + 1).reduce((p, d) => p * d, 1);
+  const summed = tf.matMul(tf.ones([a, 1, b]), tf.reshape(y, [a, b, c]));
+  return tf.reshape(
+    summed,
+    shape.map((d, i) => (i >= lo && i <= hi ? 1 : d)),
+  );
+}
+
+/** Mean over `axes` with kept dims (see {@link sumOver}). */
+export function meanOver(x: tf.Tensor, axes: number[]): tf.Tensor {
+  const n = axes.reduce((k, a) => k * x.shape[a]!, 1);
+  return tf.div(sumOver(x, axes), n);
+}
+
+/** Mean and (biased) variance over `axes` with kept dims: two passes, no copy of x. */
+export function momentsOver(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; variance: tf.Tensor } {
+  const mean = meanOver(x, axes);
+  const variance = meanOver(tf.squaredDifference(x, mean), axes);
   return { mean, variance };
 }
 
 /** Mean of x² over `axes` with kept dims (RMSNorm's statistic). */
-export function meanSquare(x: tf.Tensor, axes: number[]): tf.Tensor {
-  return tf.mean(tf.square(x), axes, true);
+export function meanSquareOver(x: tf.Tensor, axes: number[]): tf.Tensor {
+  return meanOver(tf.square(x), axes);
 }

@@ -9,7 +9,7 @@ import {
   oneTensor,
   range,
 } from './base.js';
-import { normalize } from './kernel.js';
+import { meanSquareOver, momentsOver, normalize } from './kernel.js';
 import { serializeInitializer, toInitializer, type Initializer, type InitializerOption } from './init.js';
 
 export interface AxesNormOptions {
@@ -101,8 +101,8 @@ abstract class AxesNorm extends NormLayerBase {
       const beta = this.beta ? tf.reshape(this.beta.read(), bshape) : null;
       let mean: tf.Tensor | null = null;
       let variance: tf.Tensor;
-      if (this.centred) ({ mean, variance } = tf.moments(x, this.axes, true));
-      else variance = tf.mean(tf.square(x), this.axes, true);
+      if (this.centred) ({ mean, variance } = momentsOver(x, this.axes));
+      else variance = meanSquareOver(x, this.axes);
       const v = variance;
       this.recordCall(
         x,

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, ShapeError, checkInteger, checkOneOf } from '@gradflow/core';
 import { NormLayerBase, checkBoolean, checkEpsilon, getShape, oneTensor } from './base.js';
-import { normalize } from './kernel.js';
+import { momentsOver, normalize } from './kernel.js';
 import { serializeInitializer, toInitializer, type Initializer, type InitializerOption } from './init.js';
 
 export interface WeightStandardizedConv2dOptions {
@@ -118,7 +118,7 @@ export class WeightStandardizedConv2d extends NormLayerBase {
   standardizedKernel(): tf.Tensor4D {
     return tf.tidy(() => {
       const w = this.kernel!.read();
-      const { mean, variance } = tf.moments(w, [0, 1, 2], true);
+      const { mean, variance } = momentsOver(w, [0, 1, 2]);
       return normalize({
         x: w,
         mean,
@@ -137,7 +137,7 @@ export class WeightStandardizedConv2d extends NormLayerBase {
       const x = oneTensor(inputs);
       this.checkInput(x, 4, { 3: this.inChannels });
       const w = this.kernel!.read();
-      const { mean, variance } = tf.moments(w, [0, 1, 2], true);
+      const { mean, variance } = momentsOver(w, [0, 1, 2]);
       const wHat = normalize({
         x: w,
         mean,
