@@ -50,7 +50,6 @@ export {
   silu,
   softplus,
   softsign,
-  tanh,
 } from './ops.js';
 export { activationGain, activationInfo, activationTable, supDerivative } from './metadata.js';
 export type { ActivationInfo } from './metadata.js';

@@ -170,38 +170,6 @@ export function celu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor 
   return tf.tidy(() => tf.mul(tf.elu(tf.div(x, alpha)), alpha));
 }
 
-/** tanh(x)/x on |x| <= 1/2 as a polynomial in x^2 (weighted least-squares minimax, rel. error 1.3e-8). */
-const TANH_SMALL = [
-  0.017135483199248822, -0.052986344838346744, 0.13324784393123612, -0.3333306974707822, 0.9999999869376728,
-];
-
-/**
- * tanh from vectorised kernels (tfjs-wasm's Tanh is a scalar loop, ~20x slower than Sigmoid):
- * 2 sigmoid(2x) - 1 for |x| > 1/2 (no cancellation there: |tanh| > 0.46), x P(x^2) below.
- * Gradient 4 sigmoid(2x) sigmoid(-2x) = 1 - tanh^2, accurate also where tanh^2 rounds to 1.
- */
-export function tanh(x: tf.Tensor): tf.Tensor {
-  const f = tf.customGrad((input, save) => {
-    const v = input as tf.Tensor;
-    const big = tf.sub(tf.mul(tf.sigmoid(tf.mul(v, 2)), 2), 1);
-    const vc = tf.clipByValue(v, -0.5, 0.5); // keeps the unused branch finite
-    const u = tf.square(vc);
-    let poly: tf.Tensor = tf.add(tf.mul(u, TANH_SMALL[0]!), TANH_SMALL[1]!);
-    for (const c of TANH_SMALL.slice(2)) poly = tf.add(tf.mul(poly, u), c);
-    const small = tf.mul(vc, poly);
-    (save as tf.GradSaveFunc)([v]);
-    return {
-      value: blend(above(tf.abs(v), 0.5), big, small),
-      // 1 - tanh^2 = 4 sigmoid(2x) sigmoid(-2x): relative accuracy even where tanh^2 -> 1
-      gradFunc: (dy: tf.Tensor, [xs]: tf.Tensor[]) => {
-        const x2 = tf.mul(xs!, 2);
-        return tf.mul(tf.mul(dy, 4), tf.mul(tf.sigmoid(x2), tf.sigmoid(tf.neg(x2))));
-      },
-    };
-  });
-  return f(x);
-}
-
 /**
  * SELU, scale (x > 0 ? x : alpha (exp(x) - 1)) (Klambauer et al. 2017), from vectorised kernels:
  * scale (relu(x) + alpha elu(x - relu(x))); gradient scale alpha exp(x) for x <= 0, as PyTorch.

@@ -21,7 +21,6 @@ import {
   silu,
   softplus,
   softsign,
-  tanh,
 } from './ops.js';
 import type { ActivationParams, ActivationSpec } from './spec.js';
 
@@ -54,7 +53,7 @@ export const ACTIVATIONS = {
     formula: 'tanh(x)',
     derivative: '1 − tanh²(x)',
     params: {},
-    op: (x) => tanh(x),
+    op: (x) => tf.tanh(x),
     builtin: { label: 'tf.tanh', op: (x) => tf.tanh(x) },
     f64: (x) => Math.tanh(x),
     df64: (x) => 1 / Math.cosh(x) ** 2,
