@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { expectAllClose, withBackend } from '@gradflow/testing';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { probe } from '../src/index.js';
-import { weightValues } from './models.js';
+import { cifarResnet, weightValues } from './models.js';
 
 function chainModel() {
   const init = (seed: number) => tf.initializers.glorotNormal({ seed });
@@ -174,6 +174,46 @@ describe('probe statistics equal tf.grads-computed ones', () => {
     });
     expect(wasm.verdict.status).toBe(cpu.verdict.status);
     tf.dispose([x, y]);
+  });
+});
+
+describe('conv nets on wasm (gradflow kernels provide the conv backprops)', () => {
+  it('ResNet-8 with BN in training mode: wasm report equals cpu report', async () => {
+    await tf.setBackend('cpu');
+    const model = cifarResnet({ n: 1, width: 4, plain: false });
+    const xv = Array.from(tf.tidy(() => tf.randomNormal([4, 8, 8, 3], 0, 1, 'float32', 3).dataSync()));
+    const yv = Array.from(tf.tidy(() => tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 4).dataSync()));
+    const run = async () => {
+      const x = tf.tensor4d(xv, [4, 8, 8, 3]);
+      const y = tf.tensor2d(yv, [4, 4]);
+      const n = tf.memory().numTensors;
+      const r = await probe(model, { x, y }, { loss: 'categorical_crossentropy', training: true });
+      expect(tf.memory().numTensors).toBe(n);
+      tf.dispose([x, y]);
+      return r;
+    };
+    const cpu = await run();
+    const wasm = await withBackend('wasm', run);
+    expect(wasm.backend).toBe('wasm');
+    cpu.layers.forEach((l, k) => {
+      const w = wasm.layers[k]!;
+      expectAllClose(w.gradNorm ?? 0, l.gradNorm ?? 0, { rtol: 2e-3, atol: 1e-6 }, `${l.name} gradNorm`);
+      expectAllClose(
+        w.outputGradNorm ?? 0,
+        l.outputGradNorm ?? 0,
+        { rtol: 2e-3, atol: 1e-7 },
+        `${l.name} outputGradNorm`,
+      );
+    });
+    wasm.signalPropagation.forEach((b, k) => {
+      expectAllClose(
+        b.avgChannelVariance,
+        cpu.signalPropagation[k]!.avgChannelVariance,
+        { rtol: 1e-3 },
+        b.block,
+      );
+    });
+    expect(wasm.verdict.status).toBe(cpu.verdict.status);
   });
 });
 
