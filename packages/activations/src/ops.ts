@@ -36,7 +36,7 @@ function below(a: tf.Tensor, b: number): tf.Tensor {
   return tf.step(tf.sub(b, a));
 }
 
-/** exp(-a) as sigmoid(-a) / sigmoid(a): exact algebraically, and two vectorised kernels on wasm. */
+/** exp(-a) as sigmoid(-a) / sigmoid(a): exact algebraically, and vectorised kernels only on wasm. */
 function expNeg(a: tf.Tensor): tf.Tensor {
   return tf.div(tf.sigmoid(tf.neg(a)), tf.sigmoid(a));
 }
@@ -78,24 +78,25 @@ export function prelu(x: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
  * PyTorch (tfjs's built-in relu6 passes the gradient at x = 6).
  */
 export function relu6(x: tf.Tensor): tf.Tensor {
-  return hardTanh(x, { minVal: 0, maxVal: 6 }, tf.relu6);
+  return clip(x, 0, 6, tf.relu6);
 }
 
 /**
  * HardTanh, min(max(x, min_val), max_val); gradient 1 strictly inside (PyTorch's convention).
  */
-export function hardTanh(
-  x: tf.Tensor,
-  options: { minVal?: number; maxVal?: number } = {},
-  forward?: (x: tf.Tensor) => tf.Tensor,
-): tf.Tensor {
+export function hardTanh(x: tf.Tensor, options: { minVal?: number; maxVal?: number } = {}): tf.Tensor {
   const lo = options.minVal ?? -1;
   const hi = options.maxVal ?? 1;
+  return clip(x, lo, hi, (v) => tf.clipByValue(v, lo, hi));
+}
+
+/** `forward` (a clip to [lo, hi]) with gradient 1 on the open interval (lo, hi) and 0 elsewhere. */
+function clip(x: tf.Tensor, lo: number, hi: number, forward: (x: tf.Tensor) => tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
     const v = input as tf.Tensor;
     (save as tf.GradSaveFunc)([v]);
     return {
-      value: forward ? forward(v) : tf.clipByValue(v, lo, hi),
+      value: forward(v),
       gradFunc: (dy: tf.Tensor, [s]: tf.Tensor[]) => tf.mul(dy, tf.mul(above(s!, lo), below(s!, hi))),
     };
   });
