@@ -326,6 +326,7 @@ describe('layer contract with gradflow initializers', () => {
       return v;
     });
     const onWasm = await withBackend('wasm', () => {
+      expect(tf.getBackend()).toBe('wasm');
       const t = make();
       const v = t.arraySync();
       t.dispose();
