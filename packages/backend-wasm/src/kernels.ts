@@ -370,6 +370,41 @@ function identity({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
+const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+type BinaryName = keyof typeof BINARY_OPS;
+
+/** Size of the repeating block of `shape` broadcast to `out`, or -1 if it is not a suffix broadcast. */
+function suffixBlock(shape: number[], out: number[]): number {
+  let start = 0;
+  while (start < shape.length && shape[start] === 1) start++;
+  const core = shape.slice(start);
+  if (core.length > out.length) return -1;
+  const tail = out.slice(out.length - core.length);
+  if (core.some((d, i) => d !== tail[i])) return -1;
+  return core.reduce((p, d) => p * d, 1);
+}
+
+/**
+ * float32 Add/Sub/Multiply/RealDiv where each operand is the full output or a trailing block of it
+ * (per-channel vectors and scalars: the BatchNorm forward and gradient arithmetic), one SIMD pass.
+ */
+function binary(kernelName: BinaryName, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend } = args;
+  const a = inputs.a;
+  const bIn = inputs.b;
+  if (!a || !bIn || a.dtype !== 'float32' || bIn.dtype !== 'float32') return callStock(kernelName, args);
+  const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, bIn.shape);
+  const n = outShape.reduce((p, d) => p * d, 1);
+  const na = suffixBlock(a.shape, outShape);
+  const nb = suffixBlock(bIn.shape, outShape);
+  if (n === 0 || na <= 0 || nb <= 0 || (na !== n && nb !== n)) return callStock(kernelName, args);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput(outShape, 'float32');
+  rt.exports.gf_binary(BINARY_OPS[kernelName], ptrOf(b, a), na, ptrOf(b, bIn), nb, ptrOf(b, out), n);
+  return out;
+}
+
 /** Kernels this package registers for the 'wasm' backend. */
 export const GRADFLOW_WASM_KERNELS = [
   { kernelName: 'Conv2DBackpropFilter', replacesStock: false, kernelFunc: conv2DBackpropFilter },
@@ -387,6 +422,10 @@ export const GRADFLOW_WASM_KERNELS = [
   { kernelName: 'BatchMatMul', replacesStock: true, kernelFunc: batchMatMul },
   { kernelName: 'Tile', replacesStock: true, kernelFunc: tile },
   { kernelName: 'Identity', replacesStock: true, kernelFunc: identity },
+  { kernelName: 'Add', replacesStock: true, kernelFunc: (a: KernelArgs) => binary('Add', a) },
+  { kernelName: 'Sub', replacesStock: true, kernelFunc: (a: KernelArgs) => binary('Sub', a) },
+  { kernelName: 'Multiply', replacesStock: true, kernelFunc: (a: KernelArgs) => binary('Multiply', a) },
+  { kernelName: 'RealDiv', replacesStock: true, kernelFunc: (a: KernelArgs) => binary('RealDiv', a) },
   { kernelName: 'Sum', replacesStock: true, kernelFunc: (a: KernelArgs) => leadingReduce('Sum', a) },
   { kernelName: 'Mean', replacesStock: true, kernelFunc: (a: KernelArgs) => leadingReduce('Mean', a) },
 ] as const satisfies readonly {

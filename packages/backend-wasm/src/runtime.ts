@@ -77,6 +77,7 @@ export interface GradflowKernelExports {
   gf_repeat_block(src: number, block: number, reps: number, out: number): void;
   gf_flip_filter(w: number, kh: number, kw: number, ci: number, co: number, out: number): void;
   gf_sum_rows(x: number, rows: number, cols: number, scale: number, out: number): void;
+  gf_binary(op: number, a: number, na: number, b: number, nb: number, out: number, n: number): void;
   gf_peak_fma(iters: number, seed: number): number;
 }
 

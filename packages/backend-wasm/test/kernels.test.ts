@@ -261,6 +261,57 @@ describe('BatchMatMul and Tile on wasm', () => {
     });
   });
 
+  it('Add/Sub/Multiply/RealDiv: full, per-channel, scalar and fallback broadcasts', async () => {
+    const rng = new Rng(24);
+    const pairs: [number[], number[]][] = [
+      [
+        [2, 3, 4, 9],
+        [2, 3, 4, 9],
+      ],
+      [[2, 3, 4, 9], [9]],
+      [[9], [2, 3, 4, 9]],
+      [
+        [2, 3, 4, 8],
+        [1, 1, 1, 8],
+      ],
+      [[2, 3, 4, 8], []],
+      [[], [5, 7]],
+      [[5, 7], [1]],
+      [
+        [2, 3, 5],
+        [3, 5],
+      ],
+      [
+        [2, 3, 5],
+        [2, 1, 5],
+      ],
+      [
+        [4, 1],
+        [1, 6],
+      ],
+      [[7], [7]],
+    ];
+    for (const [sa, sb] of pairs) {
+      const a = {
+        data: randomData(
+          rng,
+          sa.reduce((p, d) => p * d, 1),
+        ),
+        shape: sa,
+      };
+      const bData = randomData(
+        rng,
+        sb.reduce((p, d) => p * d, 1),
+      ).map((v) => (Math.abs(v) < 0.1 ? 0.5 : v));
+      const b = { data: bData, shape: sb };
+      for (const kernel of ['Add', 'Sub', 'Multiply', 'RealDiv']) {
+        const got = await runKernelOn('wasm', kernel, { a, b }, {});
+        const want = await runKernelOn('cpu', kernel, { a, b }, {});
+        expect(relErr(got, want), `${kernel} ${JSON.stringify([sa, sb])}`).toBeLessThanOrEqual(1e-6);
+      }
+    }
+  });
+
   it('Tile: the broadcast fast path and the stock fallback', async () => {
     const rng = new Rng(22);
     for (const [shape, reps] of [

@@ -434,6 +434,68 @@ void gf_sum_rows(const float *x, int rows, int cols, float scale, float *out) {
   }
 }
 
+/*
+ * Elementwise binary op with suffix broadcasting: out[i] = a[i % na] OP b[i % nb], where each of
+ * na, nb is n (full) or the size of a trailing block of the output (a per-channel vector, a
+ * scalar). op: 0 add, 1 sub, 2 mul, 3 div.
+ */
+#ifdef __wasm_simd128__
+#define GF_VOP(op, x, y)                                                                                    \
+  ((op) == 0 ? wasm_f32x4_add(x, y) : (op) == 1 ? wasm_f32x4_sub(x, y) : (op) == 2 ? wasm_f32x4_mul(x, y) \
+                                                                                     : wasm_f32x4_div(x, y))
+#endif
+#define GF_SOP(op, x, y) ((op) == 0 ? (x) + (y) : (op) == 1 ? (x) - (y) : (op) == 2 ? (x) * (y) : (x) / (y))
+
+static inline __attribute__((always_inline)) void binary_rows(int op, const float *a, int na, const float *b,
+                                                                  int nb, float *out, int n) {
+  if (na == n && nb == n) {
+    int i = 0;
+#ifdef __wasm_simd128__
+    for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, GF_VOP(op, wasm_v128_load(a + i), wasm_v128_load(b + i)));
+#endif
+    for (; i < n; ++i) out[i] = GF_SOP(op, a[i], b[i]);
+    return;
+  }
+  if (nb == 1 || na == 1) {
+    float s = nb == 1 ? b[0] : a[0];
+    const float *v = nb == 1 ? a : b;
+    int i = 0;
+#ifdef __wasm_simd128__
+    v128_t sv = wasm_f32x4_splat(s);
+    if (nb == 1)
+      for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, GF_VOP(op, wasm_v128_load(v + i), sv));
+    else
+      for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, GF_VOP(op, sv, wasm_v128_load(v + i)));
+#endif
+    if (nb == 1)
+      for (; i < n; ++i) out[i] = GF_SOP(op, v[i], s);
+    else
+      for (; i < n; ++i) out[i] = GF_SOP(op, s, v[i]);
+    return;
+  }
+  int block = na < n ? na : nb;
+  for (int r = 0; r < n; r += block) {
+    const float *ar = na == n ? a + r : a;
+    const float *br = nb == n ? b + r : b;
+    float *o = out + r;
+    int j = 0;
+#ifdef __wasm_simd128__
+    for (; j + 4 <= block; j += 4) wasm_v128_store(o + j, GF_VOP(op, wasm_v128_load(ar + j), wasm_v128_load(br + j)));
+#endif
+    for (; j < block; ++j) o[j] = GF_SOP(op, ar[j], br[j]);
+  }
+}
+
+EXPORT(gf_binary)
+void gf_binary(int op, const float *a, int na, const float *b, int nb, float *out, int n) {
+  switch (op) {
+    case 0: binary_rows(0, a, na, b, nb, out, n); break;
+    case 1: binary_rows(1, a, na, b, nb, out, n); break;
+    case 2: binary_rows(2, a, na, b, nb, out, n); break;
+    default: binary_rows(3, a, na, b, nb, out, n); break;
+  }
+}
+
 /* Multiply-add loop for measuring the engine's SIMD peak (returns a value so it is not elided). */
 EXPORT(gf_peak_fma)
 float gf_peak_fma(int iters, float seed) {
