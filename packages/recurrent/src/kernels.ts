@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { StateError } from '@gradflow/core';
 import type { KernelKind } from './cells.js';
 
 /**
@@ -28,6 +29,12 @@ export interface SequenceKernelOptions {
   mask?: Float32Array | null;
   /** Receives per-timestep hidden states and d loss / d h_t (see `sequenceGradientProfile`). */
   probe?: ProbeSink | null;
+}
+
+/** Whether tfjs is inside a gradient computation (so a backward pass may follow). */
+function tapeIsRecording(): boolean {
+  const state = (tf.engine() as unknown as { state?: { gradientDepth?: number } }).state;
+  return (state?.gradientDepth ?? 1) > 0;
 }
 
 /** Where a kernel call writes its per-timestep hidden states and their gradients. */
@@ -156,6 +163,9 @@ export function runSequenceKernel(
   list.push(inputs.h0);
   if (S === 2) list.push(inputs.c0 ?? tf.zeros([B, H]));
   const hasRb = inputs.recurrentBias !== null;
+  // Outside a gradient computation (`tf.grad`, `variableGrads`, `model.fit`) no backward pass can
+  // follow: the gates of only one step are kept, so inference needs 4-5x less memory.
+  const recording = tapeIsRecording();
 
   const op = tf.customGrad((...args: unknown[]) => {
     const tensors = args.slice(0, list.length) as tf.Tensor[];
@@ -166,11 +176,16 @@ export function runSequenceKernel(
     const c0 = S === 2 ? tensors[hasRb ? 6 : 5]! : null;
     // The backward pass reads x, W and U; tfjs keeps saved tensors alive until it has run.
     (args[list.length] as tf.GradSaveFunc)([x, kernel, rk]);
-    const state = forward(kind, B, T, H, x, kernel, rk, bias, rb, h0, c0, options);
+    const state = forward(kind, B, T, H, x, kernel, rk, bias, rb, h0, c0, options, recording);
     return {
       value: tf.tensor3d(state.packed, [B, T + S, H]),
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, ks, rks] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        if (state.stashStride === 0) {
+          throw new StateError(
+            'a recurrent kernel that ran outside a gradient computation kept no gates to backpropagate through',
+          );
+        }
         const g = backward(state, dy.dataSync() as Float32Array, xs, ks, rks, options);
         const out = [g.dx, g.dKernel, g.dRecurrent, g.dBias];
         if (hasRb) out.push(g.dRecurrentBias!);
@@ -182,12 +197,14 @@ export function runSequenceKernel(
   });
 
   const packed = op(...list) as tf.Tensor;
-  const output = tf.slice(packed, [0, 0, 0], [B, T, H]);
-  const h = tf.reshape(tf.slice(packed, [0, T, 0], [B, 1, H]), [B, H]);
-  const c = S === 2 ? tf.reshape(tf.slice(packed, [0, T + 1, 0], [B, 1, H]), [B, H]) : null;
+  const [output, h, c] = tf.tidy(() => [
+    tf.slice(packed, [0, 0, 0], [B, T, H]),
+    tf.reshape(tf.slice(packed, [0, T, 0], [B, 1, H]), [B, H]),
+    ...(S === 2 ? [tf.reshape(tf.slice(packed, [0, T + 1, 0], [B, 1, H]), [B, H])] : []),
+  ]);
   if (S === 2 && !inputs.c0) list[list.length - 1]!.dispose();
   packed.dispose();
-  return { output, h, c };
+  return { output: output!, h: h!, c: c ?? null };
 }
 
 interface ForwardState {
@@ -203,6 +220,8 @@ interface ForwardState {
   cs: Float32Array | null;
   /** Gate activations per processing step `[T*B*H]` each (which ones depends on the kind). */
   stash: Float32Array[];
+  /** 0 when nothing was kept for a backward pass. */
+  stashStride: number;
 }
 
 function forward(
@@ -218,6 +237,7 @@ function forward(
   h0: tf.Tensor,
   c0: tf.Tensor | null,
   options: SequenceKernelOptions,
+  recording: boolean,
 ): ForwardState {
   const S = STATES[kind];
   const BH = B * H;
@@ -237,7 +257,9 @@ function forward(
   if (cs && c0) cs.set(c0.dataSync() as Float32Array, 0);
   const out = new Float32Array(B * T * H);
   const nStash = kind === 'gru' ? 4 : kind === 'gru_cho' ? 4 : kind === 'lstm' ? 5 : 0;
-  const stash = Array.from({ length: nStash }, () => new Float32Array(T * BH));
+  // Without a gradient tape nothing will read the gates back: one step's worth is reused.
+  const stashStride = recording ? BH : 0;
+  const stash = Array.from({ length: nStash }, () => new Float32Array(stashStride === 0 ? BH : T * BH));
   const probe = options.probe ?? null;
 
   // The Cho GRU needs U_rz and U_n apart (r multiplies h before U_n).
@@ -246,7 +268,7 @@ function forward(
   const mm = new StepMatmul(urz ?? rk);
   const mmN = un ? new StepMatmul(un) : null;
 
-  const ctx: StepContext = { B, T, H, xp, rbv, hs, cs, stash, out, mask };
+  const ctx: StepContext = { B, T, H, xp, rbv, hs, cs, stash, stashStride, out, mask };
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const hPrev = hs.subarray(s * BH, (s + 1) * BH);
@@ -257,7 +279,7 @@ function forward(
     } else if (kind === 'gru_cho') {
       // r must be known before U_n can be applied to r * h: two matmuls.
       choForwardGates(ctx, s, t, mm.run(hPrev, B));
-      choForwardCandidate(ctx, s, t, mmN!.run(stash[3]!.subarray(s * BH, (s + 1) * BH), B));
+      choForwardCandidate(ctx, s, t, mmN!.run(stash[3]!.subarray(s * stashStride, s * stashStride + BH), B));
     } else {
       lstmForward(ctx, s, t, mm.run(hPrev, B));
     }
@@ -276,7 +298,7 @@ function forward(
     packed.set(hLast.subarray(b * H, (b + 1) * H), o + T * H);
     if (cs) packed.set(cs.subarray(T * BH + b * H, T * BH + (b + 1) * H), o + (T + 1) * H);
   }
-  return { kind, B, T, H, I, packed, hs, cs, stash };
+  return { kind, B, T, H, I, packed, hs, cs, stash, stashStride };
 }
 
 /** What the per-step loops read and write (typed arrays only, so the loops stay monomorphic). */
@@ -291,6 +313,8 @@ interface StepContext {
   hs: Float32Array;
   cs: Float32Array | null;
   stash: Float32Array[];
+  /** Offset between the stashes of two steps: B*H when recording for backprop, 0 (one reused step) otherwise. */
+  stashStride: number;
   /** Forward: the outputs `[B*T, H]`. Backward: d input projection `[B*T, G*H]`. */
   out: Float32Array;
   mask: Float32Array | null;
@@ -322,6 +346,7 @@ function gruForward(c: StepContext, s: number, t: number, hp: Float32Array): voi
   const [R, Z, N, HN] = c.stash as [Float32Array, Float32Array, Float32Array, Float32Array];
   const GH = 3 * H;
   const po = s * B * H;
+  const so = s * c.stashStride;
   const no = po + B * H;
   for (let b = 0; b < B; b++) {
     const masked = mask !== null && mask[b * T + t] === 0;
@@ -338,10 +363,10 @@ function gruForward(c: StepContext, s: number, t: number, hp: Float32Array): voi
       const hn = hp[hb + 2 * H + j]! + rbv[2 * H + j]!;
       const n = tanh(xp[xb + 2 * H + j]! + r * hn);
       const h = (1 - z) * n + z * hs[po + k]!;
-      R[po + k] = r;
-      Z[po + k] = z;
-      N[po + k] = n;
-      HN[po + k] = hn;
+      R[so + k] = r;
+      Z[so + k] = z;
+      N[so + k] = n;
+      HN[so + k] = hn;
       hs[no + k] = h;
       out[ob + j] = h;
     }
@@ -354,15 +379,16 @@ function choForwardGates(c: StepContext, s: number, t: number, hp: Float32Array)
   const [R, Z, , RH] = c.stash as [Float32Array, Float32Array, Float32Array, Float32Array];
   const GH = 3 * H;
   const po = s * B * H;
+  const so = s * c.stashStride;
   for (let b = 0; b < B; b++) {
     if (mask !== null && mask[b * T + t] === 0) continue;
     const xb = (b * T + t) * GH;
     const hb = b * 2 * H;
     for (let j = 0, k = b * H; j < H; j++, k++) {
       const r = sigmoid(xp[xb + j]! + hp[hb + j]!);
-      R[po + k] = r;
-      Z[po + k] = sigmoid(xp[xb + H + j]! + hp[hb + H + j]!);
-      RH[po + k] = r * hs[po + k]!;
+      R[so + k] = r;
+      Z[so + k] = sigmoid(xp[xb + H + j]! + hp[hb + H + j]!);
+      RH[so + k] = r * hs[po + k]!;
     }
   }
 }
@@ -373,6 +399,7 @@ function choForwardCandidate(c: StepContext, s: number, t: number, hn: Float32Ar
   const [, Z, N] = c.stash as [Float32Array, Float32Array, Float32Array];
   const GH = 3 * H;
   const po = s * B * H;
+  const so = s * c.stashStride;
   const no = po + B * H;
   for (let b = 0; b < B; b++) {
     const masked = mask !== null && mask[b * T + t] === 0;
@@ -383,10 +410,10 @@ function choForwardCandidate(c: StepContext, s: number, t: number, hn: Float32Ar
         hs[no + k] = hs[po + k]!;
         continue;
       }
-      const z = Z[po + k]!;
+      const z = Z[so + k]!;
       const n = tanh(xp[xb + 2 * H + j]! + hn[k]!);
       const h = (1 - z) * n + z * hs[po + k]!;
-      N[po + k] = n;
+      N[so + k] = n;
       hs[no + k] = h;
       out[ob + j] = h;
     }
@@ -405,6 +432,7 @@ function lstmForward(c: StepContext, s: number, t: number, hp: Float32Array): vo
   ];
   const GH = 4 * H;
   const po = s * B * H;
+  const so = s * c.stashStride;
   const no = po + B * H;
   for (let b = 0; b < B; b++) {
     const masked = mask !== null && mask[b * T + t] === 0;
@@ -424,11 +452,11 @@ function lstmForward(c: StepContext, s: number, t: number, hp: Float32Array): vo
       const cn = f * cs[po + k]! + i * g;
       const tc = tanh(cn);
       const h = o * tc;
-      Ig[po + k] = i;
-      Fg[po + k] = f;
-      Gg[po + k] = g;
-      Og[po + k] = o;
-      TC[po + k] = tc;
+      Ig[so + k] = i;
+      Fg[so + k] = f;
+      Gg[so + k] = g;
+      Og[so + k] = o;
+      TC[so + k] = tc;
       cs[no + k] = cn;
       hs[no + k] = h;
       out[ob + j] = h;
@@ -653,7 +681,7 @@ function backward(
   const mmNT = unT ? new StepMatmul(unT) : null;
   const direct = new Float32Array(BH);
 
-  const ctx: StepContext = { B, T, H, xp: dy, rbv: null, hs, cs, stash, out: dXp, mask };
+  const ctx: StepContext = { B, T, H, xp: dy, rbv: null, hs, cs, stash, stashStride: BH, out: dXp, mask };
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
     // d loss / d h_t: the output's gradient plus what flowed back from step t+1.
