@@ -81,6 +81,16 @@ export function outputActivationOf(layer: tf.layers.Layer): {
   name: string | null;
   spec: OutputActivationSpec;
 } {
+  const hit = kindCache.get(layer);
+  if (hit) return hit;
+  const found = classify(layer);
+  kindCache.set(layer, found);
+  return found;
+}
+
+const kindCache = new WeakMap<tf.layers.Layer, { name: string | null; spec: OutputActivationSpec }>();
+
+function classify(layer: tf.layers.Layer): { name: string | null; spec: OutputActivationSpec } {
   const className = layer.getClassName();
   const other = { name: null, spec: { kind: 'other' as const } };
   if (GATED.has(className)) return other;

@@ -176,6 +176,7 @@ export async function probe(
   let lossValue: tf.Tensor | undefined;
   let grads: (tf.Tensor | undefined)[] = [];
   let jacobian: JacobianReport | null = null;
+  let jacobianNote: string | null = null;
   const jacobianLayer = new Map<number, number>();
   try {
     const f = () => {
@@ -215,7 +216,9 @@ export async function probe(
     const res = tf.engine().gradients(f, variables, undefined, true);
     lossValue = res.value;
     grads = res.grads as (tf.Tensor | undefined)[];
-    if (projections > 0) {
+    if (projections > 0 && xs[0]!.dtype !== 'float32') {
+      jacobianNote = 'no input-output Jacobian: the first model input is not float32 (token ids?)';
+    } else if (projections > 0) {
       const outStep = plan.producer.get(plan.outputIds[0]!) ?? -1;
       const outShape = captures[outStep]?.acts?.[0]?.shape ?? [];
       jacobian = estimateJacobian(
@@ -428,6 +431,7 @@ export async function probe(
     }));
 
     const notes: string[] = [];
+    if (jacobianNote) notes.push(jacobianNote);
     const hasBn = plan.steps.some((s) => s.layer.getClassName() === 'BatchNormalization');
     if (hasBn && !training) {
       notes.push(

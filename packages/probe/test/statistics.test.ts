@@ -177,6 +177,35 @@ describe('probe statistics equal tf.grads-computed ones', () => {
   });
 });
 
+describe('branching graphs', () => {
+  it('d loss / d output of a tensor consumed twice sums both paths (zero-tap reference)', async () => {
+    await tf.setBackend('cpu');
+    const input = tf.input({ shape: [5] });
+    const d1 = tf.layers.dense({ units: 6, activation: 'tanh', name: 'd1' });
+    const d2a = tf.layers.dense({ units: 6, activation: 'relu', name: 'd2a' });
+    const d2b = tf.layers.dense({ units: 6, name: 'd2b' });
+    const add = tf.layers.add({ name: 'sum' });
+    const head = tf.layers.dense({ units: 3, activation: 'softmax', name: 'head' });
+    const a = d1.apply(input) as tf.SymbolicTensor;
+    const out = head.apply(
+      add.apply([d2a.apply(a) as tf.SymbolicTensor, d2b.apply(a) as tf.SymbolicTensor]),
+    ) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    const x = tf.randomNormal([7, 5], 0, 1, 'float32', 1);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0, 1, 2, 0], 'int32'), 3).cast('float32');
+    const r = await probe(model, { x, y }, { loss: 'categorical_crossentropy' });
+    const [ga, gs] = tf.grads((ta: tf.Tensor, ts: tf.Tensor) => {
+      const av = tf.add(d1.apply(x) as tf.Tensor, ta);
+      const sv = tf.add(add.apply([d2a.apply(av) as tf.Tensor, d2b.apply(av) as tf.Tensor]) as tf.Tensor, ts);
+      return tf.mean(tf.metrics.categoricalCrossentropy(y, head.apply(sv) as tf.Tensor));
+    })([tf.zeros([7, 6]), tf.zeros([7, 6])]);
+    expectAllClose(r.layers.find((l) => l.name === 'd1')!.outputGradNorm!, l2(ga!), { rtol: 1e-5 }, 'd1');
+    expectAllClose(r.layers.find((l) => l.name === 'sum')!.outputGradNorm!, l2(gs!), { rtol: 1e-5 }, 'sum');
+    expect(r.signalPropagation).toHaveLength(1);
+    tf.dispose([x, y, ga!, gs!]);
+  });
+});
+
 describe('conv nets on wasm (gradflow kernels provide the conv backprops)', () => {
   it('ResNet-8 with BN in training mode: wasm report equals cpu report', async () => {
     await tf.setBackend('cpu');
@@ -297,6 +326,48 @@ describe('recurrent: gradient through time', () => {
       expect(r.recurrent[0]!.gradNorms.every((g) => g > 0)).toBe(true);
       tf.dispose([x, y]);
     }
+  });
+});
+
+describe('token inputs and masks', () => {
+  it('Embedding(maskZero) -> LSTM -> Dense: probes, notes the masked RNN and the int input', async () => {
+    await tf.setBackend('cpu');
+    const model = tf.sequential();
+    model.add(
+      tf.layers.embedding({ inputDim: 10, outputDim: 4, maskZero: true, inputLength: 5, name: 'emb' }),
+    );
+    model.add(tf.layers.lstm({ units: 3, name: 'lstm' }));
+    model.add(tf.layers.dense({ units: 2, activation: 'softmax', name: 'head' }));
+    const x = tf.tensor2d(
+      [
+        [1, 2, 3, 0, 0],
+        [4, 5, 0, 0, 0],
+        [6, 7, 8, 9, 1],
+      ],
+      [3, 5],
+      'int32',
+    );
+    const y = tf.tensor1d([0, 1, 1]);
+    const n = tf.memory().numTensors;
+    const r = await probe(model, { x, y }, { loss: 'sparse_categorical_crossentropy', jacobian: true });
+    expect(tf.memory().numTensors).toBe(n);
+    const loss = tf.tidy(
+      () =>
+        tf
+          .mean(
+            tf.metrics.categoricalCrossentropy(
+              tf.oneHot(tf.tensor1d([0, 1, 1], 'int32'), 2),
+              model.predict(x) as tf.Tensor,
+            ),
+          )
+          .dataSync()[0]!,
+    );
+    expectAllClose(r.loss, loss, { rtol: 1e-5 }, 'masked loss');
+    expect(r.recurrent).toHaveLength(0);
+    expect(r.notes.join('\n')).toContain('no gradient-through-time profile for lstm');
+    expect(r.notes.join('\n')).toContain('not float32');
+    expect(r.layers.find((l) => l.name === 'emb')!.gradNorm).toBeGreaterThan(0);
+    tf.dispose([x, y]);
   });
 });
 
