@@ -98,6 +98,31 @@ describe('verdicts on models built here', () => {
   });
 });
 
+describe('recurrent verdicts', () => {
+  it('SimpleRNN whose gradient fades over 30 steps: vanishing, advice gruCell', async () => {
+    await tf.setBackend('cpu');
+    const model = tf.sequential();
+    model.add(
+      tf.layers.simpleRNN({
+        inputShape: [30, 2],
+        units: 8,
+        name: 'srnn',
+        kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
+        recurrentInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: 2 }),
+      }),
+    );
+    model.add(tf.layers.dense({ units: 1, name: 'head' }));
+    const x = tf.randomNormal([4, 30, 2], 0, 1, 'float32', 3);
+    const y = tf.randomNormal([4, 1], 0, 1, 'float32', 4);
+    const r = await probeNoLeak(model, { x, y }, { loss: 'mse' });
+    expect(r.verdict.status).toBe('vanishing');
+    expect(r.verdict.firstBadLayer).toBe('srnn');
+    expect(r.recurrent[0]!.firstToLast).toBeLessThan(1e-3);
+    expect(r.verdict.advice.join('\n')).toContain('gruCell instead of simpleRnnCell');
+    tf.dispose([x, y]);
+  });
+});
+
 describe('ResNet-56-like nets (He et al. 2016, CIFAR family, tiny width)', () => {
   const batchOf = () =>
     tf.tidy(() => ({
