@@ -1,6 +1,13 @@
 import './register.js';
 
-export { MODELS, createModel, listModels, getModelInfo, registerModel } from './registry.js';
+export {
+  MODELS,
+  createModel,
+  listModels,
+  getModelInfo,
+  registerModel,
+  modelsMarkdownTable,
+} from './registry.js';
 export type { ModelName, ModelFamily, ModelInfo, ModelSpec, ModelFilter, OptionsOf } from './registry.js';
 export type { ModelOptions, Pooling, ClassifierActivation } from './options.js';
 export {

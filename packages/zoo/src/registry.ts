@@ -508,3 +508,17 @@ export function registerModel(
 ): void {
   models.register(name, spec, options);
 }
+
+/** The README's model table, derived from the registry (a test keeps the README in sync). */
+export function modelsMarkdownTable(): string {
+  const rows = listModels().map((name) => {
+    const info = getModelInfo(name);
+    const params = info.params.toLocaleString('en-US');
+    return `| \`${name}\` | ${info.family} | ${info.description} | ${params} | [${info.defaultInputShape.join(', ')}] → ${info.numClasses} |`;
+  });
+  return [
+    '| name | family | what | trainable params | default input → outputs |',
+    '|---|---|---|---:|---|',
+    ...rows,
+  ].join('\n');
+}
