@@ -12,7 +12,7 @@ import {
   simpleRnnCell,
   type CellConfig,
 } from './cells.js';
-import { RecurrentLayer, gruLayer, lstmLayer, recurrent } from './layer.js';
+import { RecurrentLayer, gruLayer, irnnLayer, lstmLayer, recurrent, simpleRnnLayer } from './layer.js';
 
 const CONTRACT_CELLS: [string, CellConfig][] = [
   ['simple_rnn tanh', simpleRnnCell({ units: 4 })],
@@ -254,6 +254,19 @@ describe('RecurrentLayer semantics', () => {
     expect(config.cell.resetAfter).toBe(false);
     const again = new RecurrentLayer(config);
     expect(JSON.stringify(again.getConfig())).toBe(JSON.stringify(layer.getConfig()));
+  });
+
+  it('layer factories put cell and sequence options where they belong', () => {
+    const a = simpleRnnLayer({ units: 3, activation: 'relu', returnSequences: true, name: 'rnn' });
+    expect(a.cell).toMatchObject({ type: 'simple_rnn', units: 3, activation: 'relu' });
+    expect([a.returnSequences, a.name]).toEqual([true, 'rnn']);
+    const b = irnnLayer({ units: 2, bidirectional: true });
+    expect(b.cell).toMatchObject({ type: 'irnn', activation: 'relu', recurrentInitializer: 'identity' });
+    expect(b.bidirectional).toBe(true);
+    const c = gruLayer({ units: 2, resetAfter: false, numLayers: 3 });
+    expect([c.cell.resetAfter, c.numLayers, c.kind]).toEqual([false, 3, 'gru_cho']);
+    const d = lstmLayer({ units: 2, unitForgetBias: false, returnState: true });
+    expect([d.cell.unitForgetBias, d.returnState, d.stateTensorCount]).toEqual([false, true, 2]);
   });
 
   it('cell types come from one registry', () => {
