@@ -38,6 +38,14 @@ function time(step: () => void): number {
   return samples[Math.floor(samples.length / 2)]!;
 }
 
+/** Milliseconds of one run after one warm-up (for the slow cpu conv). */
+function timeOnce(step: () => void): number {
+  step();
+  const t0 = performance.now();
+  step();
+  return performance.now() - t0;
+}
+
 /**
  * One forward+backward pass of `f` w.r.t. x and `vars`. The cpu and wasm backends run kernels
  * synchronously, so no read-back is needed (and none is done: reading a 2 MB tensor back from

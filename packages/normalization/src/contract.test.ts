@@ -92,12 +92,17 @@ describe('layer contract: variants', () => {
     },
     { name: 'instance_norm plain', layer: () => new InstanceNorm(), inputShape: [3, 3, 4], dense: true },
     { name: 'rms_norm with β, sequence', layer: () => new RMSNorm({ center: true }), inputShape: [5, 6] },
-    // Stock tfjs-backend-wasm 4.22 has no Conv2DBackpropFilter: cpu only until @gradflow/backend-wasm lands it.
+    // Trains on wasm through @gradflow/backend-wasm's Conv2DBackpropFilter (stock wasm has none).
     {
       name: 'weightStandardizedConv2d',
       layer: () => new WeightStandardizedConv2d({ filters: 5, kernelSize: 3, padding: 'same' }),
       inputShape: [5, 5, 3],
-      backends: ['cpu'],
+    },
+    {
+      name: 'weightStandardizedConv2d strided valid, no bias',
+      layer: () =>
+        new WeightStandardizedConv2d({ filters: 4, kernelSize: [3, 2], strides: 2, useBias: false }),
+      inputShape: [7, 6, 2],
     },
   ];
   for (const c of cases) {

@@ -155,7 +155,8 @@ export class GroupNorm extends NormLayerBase {
       const { mean: channelMean, variance: channelVar } = momentsOver(xv, statAxes);
       const statShape = channelMean.shape;
       const grouped = (t: tf.Tensor) => tf.reshape(t, [n, g, perGroup]);
-      const expand = (t: tf.Tensor) => tf.reshape(tf.broadcastTo(t, [n, g, perGroup]), statShape);
+      const ones = tf.ones([1, 1, perGroup]);
+      const expand = (t: tf.Tensor) => tf.reshape(tf.mul(t, ones), statShape);
       const groupMean = tf.mean(grouped(channelMean), 2, true);
       const groupVar = tf.mean(
         tf.add(grouped(channelVar), tf.squaredDifference(grouped(channelMean), groupMean)),

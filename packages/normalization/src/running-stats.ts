@@ -121,7 +121,7 @@ export function updateRunningStats(
     const keep = tf.sub(1, factor);
     const candMean = tf.add(tf.mul(oldMean, keep), tf.mul(batchMean, factor));
     const candVar = tf.add(tf.mul(oldVar, keep), tf.mul(batchVar, factor));
-    const ok = tf.broadcastTo(finite, oldMean.shape);
+    const ok = tf.logicalAnd(finite, tf.onesLike(oldMean).cast('bool'));
     stats.mean.write(tf.where(ok, candMean, oldMean));
     stats.variance.write(tf.where(ok, candVar, oldVar));
     if (newCount) stats.count!.write(newCount);
