@@ -1,6 +1,7 @@
 // Kernel and training-step benchmark: gradflow's wasm kernels vs stock tfjs-backend-wasm (plus a
 // naive filter gradient where stock has none) vs the tfjs cpu backend, side by side in one run.
-//   npx tsx --conditions=source bench/kernels.ts [--quick] [--steps-only] [--cpu-step] [--reps N]
+//   npx tsx --conditions=source bench/kernels.ts [--quick] [--steps-only] [--threads N] [--cpu-step] [--reps N]
+// (run once with --threads 1 and once with --threads 2 to compare: the count is fixed per process)
 // Prints medians after warm-up. Benchmarks are not tests: numbers depend on the machine.
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -16,6 +17,8 @@ const args = process.argv.slice(2);
 const quick = args.includes('--quick');
 const cpuStep = args.includes('--cpu-step');
 const stepsOnly = args.includes('--steps-only');
+const threadsArg = args.indexOf('--threads');
+const THREADS = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 1;
 const repsArg = args.indexOf('--reps');
 const REPS = repsArg >= 0 ? Number(args[repsArg + 1]) : quick ? 3 : 10;
 
@@ -76,7 +79,7 @@ async function timeKernel(
   return ms;
 }
 
-const info = await useWasmBackend();
+const info = await useWasmBackend({ threads: THREADS });
 console.log(`useWasmBackend: ${JSON.stringify(info)}`);
 console.log(`measured WASM SIMD multiply-add peak: ${simdPeakGflops().toFixed(1)} GFLOP/s (1 thread)`);
 

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { InvalidArgumentError } from '@gradflow/core';
+import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { InvalidArgumentError, StateError, UnsupportedError } from '@gradflow/core';
 import { registerGradflowKernels, unregisterGradflowKernels, type GradflowKernelName } from './kernels.js';
 import { engineHasRelaxedSimd, runtimeFor, type KernelVariant, type WasmBackendLike } from './runtime.js';
 
@@ -23,6 +23,14 @@ export interface UseWasmBackendOptions {
    * false gives the stock tfjs backend (for comparisons).
    */
   kernels?: boolean;
+  /**
+   * Threads for the backend's XNNPACK pool (the stock multi-threaded SIMD build). Default 1 (the
+   * single-threaded build). In Node this makes the stock threaded build start its workers (it
+   * fails there by itself: tfjs#3830); in a browser it needs cross-origin isolation. Must be
+   * chosen before the wasm backend first initializes. gradflow's own kernels run on the calling
+   * thread either way.
+   */
+  threads?: number;
 }
 
 export interface WasmBackendInfo {
@@ -41,6 +49,43 @@ export interface WasmBackendInfo {
   kernels: GradflowKernelName[];
 }
 
+let initialized = false;
+let threadsRequested = 1;
+
+function isNode(): boolean {
+  return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
+}
+
+function threadConflict(threads: number): StateError {
+  return new StateError(
+    `the wasm backend already runs with ${threadsRequested} thread(s); threads (${threads}) must be chosen before it first initializes`,
+    { value: threads, accepted: threadsRequested },
+  );
+}
+
+async function prepareThreads(threads: number): Promise<void> {
+  if (initialized || tf.engine().registry.wasm !== undefined) {
+    if (threadsRequested === threads) return;
+    throw threadConflict(threads);
+  }
+  if (isNode()) {
+    const { patchNodeWorkers } = await import('./threads.js');
+    patchNodeWorkers();
+    tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  } else if (!(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'))) {
+    throw new UnsupportedError(
+      'wasm threads need SharedArrayBuffer and cross-origin isolation (COOP: same-origin, COEP: require-corp)',
+    );
+  }
+  setThreadsCount(threads);
+  threadsRequested = threads;
+}
+
+async function withReportedCpusLazy(threads: number): Promise<boolean> {
+  const { withReportedCpus } = await import('./threads.js');
+  return withReportedCpus(threads, () => tf.setBackend('wasm'));
+}
+
 /**
  * Makes the tfjs WASM backend the active backend and registers the training kernels the stock
  * backend lacks or runs slowly. Idempotent: calling it twice is safe and cheap.
@@ -55,7 +100,16 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
   const withKernels = options.kernels ?? true;
   if (typeof withKernels !== 'boolean')
     throw new InvalidArgumentError('options.kernels', withKernels, 'a boolean');
-  const ok = await tf.setBackend('wasm');
+  const threads = options.threads;
+  if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 8)) {
+    throw new InvalidArgumentError('options.threads', threads, 'an integer in [1, 8]');
+  }
+  if (threads !== undefined && threads > 1) await prepareThreads(threads);
+  else if (threads === 1 && threadsRequested > 1) throw threadConflict(threads);
+  const firstThreaded =
+    threads !== undefined && threads > 1 && isNode() && tf.engine().registry.wasm === undefined;
+  const ok = await (firstThreaded ? withReportedCpusLazy(threads) : tf.setBackend('wasm'));
+  initialized = true;
   if (!ok)
     throw new InvalidArgumentError(
       'backend',
@@ -69,13 +123,19 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
   const variant = withKernels
     ? runtimeFor(tf.findBackend('wasm') as unknown as WasmBackendLike).variant
     : null;
-  const threads = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
-  const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+  const threaded = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
+  const threadCount = threaded ? getThreadsCount() : 1;
+  if (threads !== undefined && threads > 1 && threadCount !== threads) {
+    throw new UnsupportedError(`asked for ${threads} wasm threads, the backend runs ${threadCount}`, {
+      value: threadCount,
+      accepted: threads,
+    });
+  }
   return {
     backend: 'wasm',
     simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
-    threads,
-    threadCount: threads ? getThreadsCount() : 1,
+    threads: threaded,
+    threadCount,
     relaxedSimd: engineHasRelaxedSimd(),
     kernelVariant: variant,
     kernels,

@@ -9,6 +9,8 @@ export interface WasmBackendLike {
     _free(ptr: number): void;
     HEAPU8: Uint8Array;
     asm?: { memory?: WebAssembly.Memory };
+    /** The threaded build imports its (shared) memory and keeps it here. */
+    wasmMemory?: WebAssembly.Memory;
   };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -141,10 +143,10 @@ export function engineHasRelaxedSimd(): boolean {
 }
 
 function heapMemory(backend: WasmBackendLike): WebAssembly.Memory {
-  const memory = backend.wasm.asm?.memory;
+  const memory = backend.wasm.asm?.memory ?? backend.wasm.wasmMemory;
   if (!(memory instanceof WebAssembly.Memory)) {
     throw new UnsupportedError(
-      'cannot find the tfjs wasm backend heap (module.asm.memory); @gradflow/backend-wasm supports @tensorflow/tfjs-backend-wasm 4.22',
+      'cannot find the tfjs wasm backend heap (module.asm.memory or module.wasmMemory); @gradflow/backend-wasm supports @tensorflow/tfjs-backend-wasm 4.22',
     );
   }
   return memory;

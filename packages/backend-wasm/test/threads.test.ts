@@ -1,0 +1,51 @@
+// Runs in its own process (vitest forks pool): the thread count is fixed when the backend first initializes.
+import * as tf from '@tensorflow/tfjs';
+import { Rng } from '@gradflow/core';
+import { describe, expect, it } from 'vitest';
+import { useWasmBackend } from '../src/index.js';
+import { randomData, relErr, runKernelOn } from './helpers.js';
+
+describe('useWasmBackend({ threads: 2 }) in Node', () => {
+  it('starts the stock threaded build and gradflow kernels run on its shared heap', async () => {
+    const info = await useWasmBackend({ threads: 2 });
+    expect(info.threads).toBe(true);
+    expect(info.threadCount).toBe(2);
+    expect(info.kernelVariant).toBe('shared-simd');
+    const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
+    expect(heap).toBeInstanceOf(SharedArrayBuffer);
+    // Idempotent with the same or no thread count; a different one is a typed error.
+    expect((await useWasmBackend()).threadCount).toBe(2);
+    expect((await useWasmBackend({ threads: 2 })).threadCount).toBe(2);
+    await expect(useWasmBackend({ threads: 1 })).rejects.toThrow(
+      /must be chosen before it first initializes/,
+    );
+    await expect(useWasmBackend({ threads: 0 })).rejects.toThrow(/invalid options.threads/);
+
+    const rng = new Rng(9);
+    const x = { data: randomData(rng, 2 * 9 * 9 * 8), shape: [2, 9, 9, 8] };
+    const dy = { data: randomData(rng, 2 * 5 * 5 * 16), shape: [2, 5, 5, 16] };
+    const attrs = { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 8, 16] };
+    const got = await runKernelOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    const want = await runKernelOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs);
+    expect(relErr(got, want)).toBeLessThanOrEqual(1e-4);
+    const a = { data: randomData(rng, 64 * 48), shape: [64, 48] };
+    const b = { data: randomData(rng, 64 * 40), shape: [64, 40] };
+    const mm = { transposeA: true, transposeB: false };
+    expect(
+      relErr(
+        await runKernelOn('wasm', 'BatchMatMul', { a, b }, mm),
+        await runKernelOn('cpu', 'BatchMatMul', { a, b }, mm),
+      ),
+    ).toBeLessThanOrEqual(1e-4);
+    const xf = { data: randomData(rng, 2 * 12 * 12 * 16), shape: [2, 12, 12, 16] };
+    const f = { data: randomData(rng, 3 * 3 * 16 * 32), shape: [3, 3, 16, 32] };
+    const conv = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+    // The forward conv runs on XNNPACK's 2-thread pool.
+    expect(
+      relErr(
+        await runKernelOn('wasm', 'Conv2D', { x: xf, filter: f }, conv),
+        await runKernelOn('cpu', 'Conv2D', { x: xf, filter: f }, conv),
+      ),
+    ).toBeLessThanOrEqual(1e-4);
+  });
+});
