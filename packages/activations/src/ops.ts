@@ -172,9 +172,10 @@ export function celu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor 
 }
 
 /**
- * SELU, scale (x > 0 ? x : alpha (exp(x) - 1)) (Klambauer et al. 2017), from vectorised kernels:
+ * SELU, scale (x > 0 ? x : alpha (exp(x) - 1)) (Klambauer et al. 2017), as
  * scale (relu(x) + alpha elu(x - relu(x))); gradient scale alpha exp(x) for x <= 0, as PyTorch.
- * (tfjs's selu gradient uses Greater, Exp and Select, scalar loops on wasm.)
+ * tfjs-wasm's Selu kernel computes exp(x) - 1 in float32 (3.5e-6 relative error at x = -0.005)
+ * and its gradient uses Greater, Exp and Select, scalar loops on wasm; Elu uses expm1.
  */
 export function selu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
