@@ -85,6 +85,12 @@ describe('registry and normLayer', () => {
       const gn = built(normLayer({ name: 'group_norm', groups: 2 }, { axis: 1 })!, [4, 3, 3]);
       expect(gn).toBeInstanceOf(GroupNorm);
       expect(values(gn, 'gamma')).toHaveLength(4);
+      const ln = built(
+        normLayer('layer_norm', { gammaInitializer: { name: 'constant', value: 0.5 } })!,
+        [2, 3],
+      );
+      expect(values(ln, 'gamma')).toEqual([0.5, 0.5, 0.5]);
+      ln.dispose();
       expect(normLayer('frozen_batch_norm')).toBeInstanceOf(BatchNorm);
       expect((normLayer('frozen_batch_norm') as BatchNorm).frozen).toBe(true);
       for (const n of listNorms())
