@@ -133,6 +133,7 @@ export function isRnn(layer: tf.layers.Layer): layer is RnnLike {
   return (
     typeof l.cell === 'object' &&
     l.cell !== null &&
+    typeof (l.cell as { call?: unknown }).call === 'function' &&
     typeof l.returnSequences === 'boolean' &&
     typeof l.getInitialState === 'function'
   );
