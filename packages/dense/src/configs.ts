@@ -319,3 +319,25 @@ export function denseNetFeatures(
   });
   return normAct(h, common, `${prefix}final`);
 }
+
+/** The configuration table of the README, generated from {@link DENSENET_CONFIGS}. */
+export function denseNetsMarkdownTable(): string {
+  const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+  const lines = [
+    row(['name', 'k', 'layers per block', 'bottleneck', 'stem', 'θ']),
+    row(Array(6).fill('---')),
+  ];
+  for (const [name, c] of denseNets) {
+    lines.push(
+      row([
+        `\`${name}\``,
+        c.growthRate,
+        c.blockConfig.join(', '),
+        c.bottleneck ? `yes (${c.bottleneckWidth}k)` : 'no',
+        `${c.stem}, ${c.initFeatures}`,
+        c.compression,
+      ]),
+    );
+  }
+  return lines.join('\n');
+}

@@ -13,6 +13,7 @@ export {
   denseNetConfig,
   denseNetChannels,
   denseNetFeatures,
+  denseNetsMarkdownTable,
 } from './configs.js';
 export type {
   DenseNetConfig,

@@ -9,13 +9,27 @@ export type {
   BranchSpec,
   FeatureShape,
 } from './blocks.js';
-export { residualStage, RESIDUAL_BLOCKS, residualBlocks, listResidualBlocks } from './stage.js';
+export {
+  residualStage,
+  RESIDUAL_BLOCKS,
+  residualBlocks,
+  listResidualBlocks,
+  residualBlocksMarkdownTable,
+} from './stage.js';
 export type { ResidualStageOptions, ResidualBlockName, ResidualBlockSpec } from './stage.js';
 export { stem } from './stem.js';
 export type { StemOptions } from './stem.js';
 export { squeezeExcitation } from './se.js';
 export type { SqueezeExcitationOptions, SqueezeExcitationBuildOptions } from './se.js';
-export { RESIDUAL_INITS, residualInits, listResidualInits, SHORTCUTS, shortcuts } from './schemes.js';
+export {
+  RESIDUAL_INITS,
+  residualInits,
+  listResidualInits,
+  SHORTCUTS,
+  shortcuts,
+  residualInitsMarkdownTable,
+  shortcutsMarkdownTable,
+} from './schemes.js';
 export type { ResidualInit, ResidualInitSpec, ShortcutKind, ShortcutSpec } from './schemes.js';
 export { conv } from './parts.js';
 export type { ConvSpec } from './parts.js';

@@ -116,3 +116,31 @@ export const SHORTCUTS = {
 export type ShortcutKind = keyof typeof SHORTCUTS;
 
 export const shortcuts = new Registry<ShortcutSpec>('shortcut', SHORTCUTS, { hint: 'see SHORTCUTS' });
+
+function row(cells: string[]): string {
+  return `| ${cells.join(' | ')} |`;
+}
+
+/** The init-scheme table of the README, generated from {@link RESIDUAL_INITS}. */
+export function residualInitsMarkdownTable(): string {
+  const lines = [
+    row(['`init`', 'what changes', 'default norm', 'norm', 'pre-activation', 'reference']),
+    row(Array(6).fill('---')),
+  ];
+  for (const [name, s] of residualInits) {
+    const norm = typeof s.defaultNorm === 'string' ? `\`${s.defaultNorm}\`` : 'none';
+    lines.push(row([`\`${name}\``, s.description, norm, s.norm, s.preact ? 'yes' : 'no', s.reference]));
+  }
+  return lines.join('\n');
+}
+
+/** The shortcut table of the README, generated from {@link SHORTCUTS}. */
+export function shortcutsMarkdownTable(): string {
+  const lines = [
+    row(['`shortcut`', 'used when the block changes the shape', 'parameters']),
+    row(Array(3).fill('---')),
+  ];
+  for (const [name, s] of shortcuts)
+    lines.push(row([`\`${name}\``, s.description, s.parameters ? 'yes' : 'no']));
+  return lines.join('\n');
+}

@@ -96,3 +96,14 @@ export function residualStage(x: tf.SymbolicTensor, options: ResidualStageOption
   }
   return plans.reduce((h, plan) => buildBlock(h, plan), x);
 }
+
+/** The block-type table of the README, generated from {@link RESIDUAL_BLOCKS}. */
+export function residualBlocksMarkdownTable(): string {
+  const lines = ['| `block` | branch | ordering | what |', '| --- | --- | --- | --- |'];
+  for (const [name, s] of residualBlocks) {
+    lines.push(
+      `| \`${name}\` | ${s.branch} | ${s.preact ? 'pre-activation' : 'post-activation'} | ${s.description} |`,
+    );
+  }
+  return lines.join('\n');
+}

@@ -3,6 +3,7 @@ import './register.js';
 export {
   unet,
   unetGraph,
+  unetOptionsMarkdownTables,
   encoderStage,
   decoderStage,
   doubleConv,

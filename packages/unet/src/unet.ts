@@ -583,3 +583,14 @@ function buildUNet(input: tf.SymbolicTensor, plan: UNetPlan): tf.SymbolicTensor 
   if (plan.outAct !== null) h = applyLayer(activationLayer(plan.outAct, { name: 'head_act' }), h);
   return h;
 }
+
+/** The option tables of the README, generated from the registries. */
+export function unetOptionsMarkdownTables(): string {
+  const table = (option: string, reg: Registry<{ description: string }>) =>
+    [
+      `| \`${option}\` | what |`,
+      '| --- | --- |',
+      ...[...reg].map(([name, v]) => `| \`${name}\` | ${v.description} |`),
+    ].join('\n');
+  return [table('upsample', upsamplings), table('down', downsamplings), table('match', matches)].join('\n\n');
+}
