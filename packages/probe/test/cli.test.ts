@@ -124,6 +124,14 @@ describe('gradflow-probe CLI', () => {
     expect(missing.err).toContain('no model file');
   });
 
+  it('--backend wasm', async () => {
+    const io = capture();
+    await runCli([modelPath, '--batch', '4', '--format', 'json', '--backend', 'wasm'], io);
+    expect(io.err).toBe('');
+    expect(fromJSON(io.out).backend).toBe('wasm');
+    await tf.setBackend('cpu');
+  });
+
   it('the executable runs (tsx, source condition)', async () => {
     const { stdout } = await promisify(execFile)(
       'npx',
