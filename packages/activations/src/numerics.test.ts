@@ -108,7 +108,7 @@ describe(`activations match PyTorch ${fixture.torch} (values and gradients)`, ()
 
 /**
  * Between the fixture points: a dense sweep (4001 points on [-10, 10], every 0.005) of every
- * activation against its float64 reference formula (`f64`, `df64`, themselves checked against
+ * activation and parameter variant against its float64 reference formula (`f64`, `df64`, themselves checked against
  * PyTorch float64 in metadata.test.ts), with the same tolerances. This is what validates the
  * polynomial pieces (gelu's erfc fit, tanh's small-|x| branch) everywhere, not just at the
  * fixture's inputs.
