@@ -10,6 +10,7 @@ export {
   unregisterGradflowKernels,
   gradflowKernelsRegistered,
   stockKernel,
+  kernelTableMarkdown,
 } from './kernels.js';
 export type { GradflowKernelName } from './kernels.js';
 export { matMul, simdPeakGflops } from './gemm.js';

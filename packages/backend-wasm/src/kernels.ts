@@ -407,32 +407,98 @@ function binary(kernelName: BinaryName, args: KernelArgs): tf.TensorInfo | tf.Te
 
 /** Kernels this package registers for the 'wasm' backend. */
 export const GRADFLOW_WASM_KERNELS = [
-  { kernelName: 'Conv2DBackpropFilter', replacesStock: false, kernelFunc: conv2DBackpropFilter },
-  { kernelName: 'Conv2DBackpropInput', replacesStock: true, kernelFunc: conv2DBackpropInput },
+  {
+    kernelName: 'Conv2DBackpropFilter',
+    replacesStock: false,
+    path: 'im2col in 1 MB chunks + packed SIMD GEMM (1x1 stride-1: GEMM on x directly)',
+    kernelFunc: conv2DBackpropFilter,
+  },
+  {
+    kernelName: 'Conv2DBackpropInput',
+    replacesStock: true,
+    path: 'stride 1: XNNPACK forward conv with the flipped filter; strided: SIMD GEMM + col2im (no work on inserted zeros)',
+    kernelFunc: conv2DBackpropInput,
+  },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter',
     replacesStock: false,
+    path: 'direct loops, SIMD over channels (multiplier 1)',
     kernelFunc: depthwiseBackpropFilter,
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropInput',
     replacesStock: false,
+    path: 'direct loops, SIMD over channels (multiplier 1)',
     kernelFunc: depthwiseBackpropInput,
   },
-  { kernelName: 'BatchMatMul', replacesStock: true, kernelFunc: batchMatMul },
-  { kernelName: 'Tile', replacesStock: true, kernelFunc: tile },
-  { kernelName: 'Identity', replacesStock: true, kernelFunc: identity },
-  { kernelName: 'Add', replacesStock: true, kernelFunc: (a: KernelArgs) => binary('Add', a) },
-  { kernelName: 'Sub', replacesStock: true, kernelFunc: (a: KernelArgs) => binary('Sub', a) },
-  { kernelName: 'Multiply', replacesStock: true, kernelFunc: (a: KernelArgs) => binary('Multiply', a) },
-  { kernelName: 'RealDiv', replacesStock: true, kernelFunc: (a: KernelArgs) => binary('RealDiv', a) },
-  { kernelName: 'Sum', replacesStock: true, kernelFunc: (a: KernelArgs) => leadingReduce('Sum', a) },
-  { kernelName: 'Mean', replacesStock: true, kernelFunc: (a: KernelArgs) => leadingReduce('Mean', a) },
+  {
+    kernelName: 'BatchMatMul',
+    replacesStock: true,
+    path: 'packed 4x8 SIMD GEMM, every transpose combination by strides, batch broadcast',
+    kernelFunc: batchMatMul,
+  },
+  {
+    kernelName: 'Tile',
+    replacesStock: true,
+    path: 'block copies when only leading size-1 axes repeat (the BatchNorm gradient); else stock',
+    kernelFunc: tile,
+  },
+  {
+    kernelName: 'Identity',
+    replacesStock: true,
+    path: 'shares the buffer (refcount), no copy',
+    kernelFunc: identity,
+  },
+  {
+    kernelName: 'Add',
+    replacesStock: true,
+    path: 'one SIMD pass for same-shape, per-channel and scalar operands; else stock',
+    kernelFunc: (a: KernelArgs) => binary('Add', a),
+  },
+  {
+    kernelName: 'Sub',
+    replacesStock: true,
+    path: 'one SIMD pass for same-shape, per-channel and scalar operands; else stock',
+    kernelFunc: (a: KernelArgs) => binary('Sub', a),
+  },
+  {
+    kernelName: 'Multiply',
+    replacesStock: true,
+    path: 'one SIMD pass for same-shape, per-channel and scalar operands; else stock',
+    kernelFunc: (a: KernelArgs) => binary('Multiply', a),
+  },
+  {
+    kernelName: 'RealDiv',
+    replacesStock: true,
+    path: 'one SIMD pass for same-shape, per-channel and scalar operands; else stock',
+    kernelFunc: (a: KernelArgs) => binary('RealDiv', a),
+  },
+  {
+    kernelName: 'Sum',
+    replacesStock: true,
+    path: 'SIMD column sums when reducing leading axes (per-channel statistics); else stock',
+    kernelFunc: (a: KernelArgs) => leadingReduce('Sum', a),
+  },
+  {
+    kernelName: 'Mean',
+    replacesStock: true,
+    path: 'SIMD column sums when reducing leading axes (per-channel statistics); else stock',
+    kernelFunc: (a: KernelArgs) => leadingReduce('Mean', a),
+  },
 ] as const satisfies readonly {
   kernelName: string;
   replacesStock: boolean;
+  path: string;
   kernelFunc: (args: KernelArgs) => unknown;
 }[];
+
+/** The README's kernel table, derived from GRADFLOW_WASM_KERNELS. */
+export function kernelTableMarkdown(): string {
+  const rows = GRADFLOW_WASM_KERNELS.map(
+    (k) => `| \`${k.kernelName}\` | ${k.replacesStock ? 'replaces stock' : 'missing in stock'} | ${k.path} |`,
+  );
+  return ['| kernel | stock 4.22 | gradflow path |', '|---|---|---|', ...rows].join('\n');
+}
 
 export type GradflowKernelName = (typeof GRADFLOW_WASM_KERNELS)[number]['kernelName'];
 

@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@gradflow/core';
 import { afterAll, describe, expect, it } from 'vitest';
-import { forceKernelVariant, GRADFLOW_WASM_KERNELS, useWasmBackend } from '../src/index.js';
+import { readFileSync } from 'node:fs';
+import {
+  forceKernelVariant,
+  GRADFLOW_WASM_KERNELS,
+  kernelTableMarkdown,
+  useWasmBackend,
+} from '../src/index.js';
 import {
   describeCase,
   on,
@@ -347,6 +353,17 @@ describe('BatchMatMul and Tile on wasm', () => {
 });
 
 describe('useWasmBackend', () => {
+  it('the README kernel table is the one derived from the registry', () => {
+    // Compared cell by cell: prettier pads the README's columns.
+    const cells = (text: string): string[][] =>
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('| `'))
+        .map((l) => l.split('|').map((c) => c.trim()));
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(cells(readme)).toEqual(cells(kernelTableMarkdown()));
+  });
+
   it('is idempotent and reports what it enabled', async () => {
     const a = await useWasmBackend();
     const b = await useWasmBackend();
