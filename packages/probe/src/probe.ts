@@ -380,6 +380,8 @@ export async function probe(
           rms: Math.sqrt(Math.max(0, variance) + mean * mean),
           saturatedFraction: l.act.sat ? at(l.act.sat) : null,
           deadFraction: l.act.dead ? at(l.act.dead) : null,
+          samplesPerUnit:
+            l.act.t.rank >= 2 ? l.act.t.size / (l.act.t.shape[l.act.t.rank - 1] ?? 1) : l.act.t.size,
         };
       }
       const outSize = (cap.acts ?? []).reduce((n, t) => n + t.size, 0);

@@ -27,6 +27,11 @@ export interface Thresholds {
   updateRatioLow: number;
   /** Update/weight ratio above this is reported as too fast (a note, not a status). */
   updateRatioHigh: number;
+  /**
+   * Dead units are only judged when each unit was seen at least this many times (batch size
+   * times positions): a live unit firing half the time looks dead with probability 2^-n.
+   */
+  minDeadSamples: number;
   /** Depth analysis needs at least this many weighted layers (Dense, Conv, RNN, ...). */
   minDepth: number;
 }
@@ -41,6 +46,7 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   updateRatioLow: 1e-5,
   updateRatioHigh: 1e-1,
   minDepth: 3,
+  minDeadSamples: 8,
 });
 
 /** Where each default comes from (rendered in the README table). */
@@ -61,4 +67,6 @@ export const THRESHOLD_SOURCES: Readonly<Record<keyof Thresholds, string>> = Obj
     'Karpathy, CS231n "Neural Networks Part 3": update/weight ~ 1e-3; 100x lower learns too slowly',
   updateRatioHigh: 'Karpathy, CS231n: update/weight ~ 1e-3; 100x higher is unstable',
   minDepth: 'a ratio over depth needs depth',
+  minDeadSamples:
+    'a unit active with probability 1/2 is zero on n samples with probability 2^-n: 8 samples keep false alarms below 0.4% per unit',
 });

@@ -37,6 +37,8 @@ export interface ActivationStats {
    * and every spatial / time position (ReLU-like outputs only; null otherwise).
    */
   deadFraction: number | null;
+  /** Values per unit behind `deadFraction`: batch size times positions (output size / channels). */
+  samplesPerUnit: number;
 }
 
 export interface WeightStats {

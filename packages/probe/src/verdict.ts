@@ -249,7 +249,10 @@ export function diagnose(layers: LayerReport[], ctx: DiagnoseContext): Verdict {
 
   // 3. Dead ReLUs.
   const dead = hidden.filter(
-    (l) => l.activation?.deadFraction != null && l.activation.deadFraction >= th.deadFraction,
+    (l) =>
+      l.activation?.deadFraction != null &&
+      l.activation.deadFraction >= th.deadFraction &&
+      l.activation.samplesPerUnit >= th.minDeadSamples,
   );
   if (dead.length > 0) {
     const d = dead[0]!;

@@ -69,6 +69,16 @@ describe('verdicts on models built here', () => {
     tf.dispose(batch);
   });
 
+  it('a batch of one example cannot tell dead units from resting ones', async () => {
+    const model = mlp({ depth: 6, width: 32, activation: 'relu', std: Math.sqrt(2 / 32), name: 'one' });
+    const batch = classificationBatch(1, 16, 4);
+    const r = await probeNoLeak(model, batch);
+    expect(r.layers[0]!.activation!.samplesPerUnit).toBe(1);
+    expect(Math.max(...r.layers.slice(0, 6).map((l) => l.activation!.deadFraction!))).toBeGreaterThan(0.3);
+    expect(r.verdict.status).not.toBe('dead');
+    tf.dispose(batch);
+  });
+
   it('healthy ReLU MLP with He init: healthy', async () => {
     const model = mlp({ depth: 8, width: 32, activation: 'relu', std: Math.sqrt(2 / 32), name: 'he' });
     const batch = classificationBatch(32, 16, 4);
