@@ -79,6 +79,45 @@ describe('verdicts on models built here', () => {
     tf.dispose(batch);
   });
 
+  it('tanh MLP with N(0, 1) init: saturated, from the first layer', async () => {
+    const model = mlp({ depth: 8, width: 32, activation: 'tanh', std: 1.0, name: 'sat' });
+    const batch = classificationBatch(16, 16, 4);
+    const r = await probeNoLeak(model, batch);
+    expect(r.verdict.status).toBe('saturated');
+    expect(r.verdict.firstBadLayer).toBe('sat_dense_1');
+    expect(r.verdict.evidence[0]!.metric).toBe('saturated unit fraction');
+    expect(r.verdict.evidence[0]!.value).toBeGreaterThan(0.5);
+    tf.dispose(batch);
+  });
+
+  it('30-layer BN MLP on a batch of 4 in training mode: exploding backward (Yang et al. 2019)', async () => {
+    const input = tf.input({ shape: [16] });
+    let h: tf.SymbolicTensor = input;
+    for (let i = 1; i <= 30; i++) {
+      h = tf.layers
+        .dense({
+          units: 16,
+          useBias: false,
+          kernelInitializer: tf.initializers.heNormal({ seed: i }),
+          name: `fc${i}`,
+        })
+        .apply(h) as tf.SymbolicTensor;
+      h = tf.layers.batchNormalization({ name: `bn${i}` }).apply(h) as tf.SymbolicTensor;
+      h = tf.layers.reLU({ name: `relu${i}` }).apply(h) as tf.SymbolicTensor;
+    }
+    const out = tf.layers
+      .dense({ units: 4, activation: 'softmax', name: 'head' })
+      .apply(h) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    const batch = classificationBatch(4, 16, 4);
+    const r = await probeNoLeak(model, batch, { training: true });
+    expect(r.verdict.status).toBe('exploding');
+    expect(r.verdict.firstBadLayer).toBe('fc1');
+    expect(r.verdict.evidence[0]!.metric).toBe('backprop signal RMS ratio to last hidden layer');
+    expect(r.verdict.advice.join('\n')).toContain('clip gradients');
+    tf.dispose(batch);
+  });
+
   it('healthy ReLU MLP with He init: healthy', async () => {
     const model = mlp({ depth: 8, width: 32, activation: 'relu', std: Math.sqrt(2 / 32), name: 'he' });
     const batch = classificationBatch(32, 16, 4);
