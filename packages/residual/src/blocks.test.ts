@@ -46,7 +46,7 @@ describe('basicBlock and bottleneckBlock pass the layer contract over a grid of 
       [8, 8, 4],
       { filters: 4, init: 'zero_gamma' },
       [8, 8, 4],
-      /_conv1|_norm1|_conv2|_norm2\/gamma/,
+      /_conv1|_norm1|_conv2/,
     ],
     [
       'basic fixup option_a',
@@ -481,6 +481,13 @@ describe('bad input: typed errors before any layer is created', () => {
         InvalidArgumentError,
         /γ/,
       ],
+      [
+        'a name with a space',
+        [8, 8, 4],
+        { filters: 4, name: 'stage 2' },
+        InvalidArgumentError,
+        /letters, digits/,
+      ],
       ['bad strideIn', [8, 8, 4], { filters: 4, strideIn: '2x2' as never }, InvalidArgumentError, /1x1/],
     ];
   for (const [what, shape, options, type, message] of cases) {
@@ -489,7 +496,7 @@ describe('bad input: typed errors before any layer is created', () => {
       const before = tf.memory().numTensors;
       let error: unknown;
       try {
-        bottleneckOrBasic(options)(x, { ...options, name: 'b' });
+        bottleneckOrBasic(options)(x, { name: 'b', ...options });
       } catch (e) {
         error = e;
       }

@@ -153,8 +153,8 @@ export function defaultName(kind: string): string {
 /** Validates an optional name prefix. */
 export function checkName(name: unknown, kind: string): string {
   if (name === undefined) return defaultName(kind);
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-/]+$/.test(name)) {
-    throw new InvalidArgumentError('name', name, 'a non-empty string of letters, digits, _ . - /');
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new InvalidArgumentError('name', name, 'a non-empty string of letters, digits, _ . -');
   }
   return name;
 }

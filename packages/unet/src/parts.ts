@@ -91,8 +91,8 @@ export function checkName(name: unknown, kind: string): string {
     anonymous += 1;
     return `${kind}${anonymous}`;
   }
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.\-/]+$/.test(name)) {
-    throw new InvalidArgumentError('name', name, 'a non-empty string of letters, digits, _ . - /');
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new InvalidArgumentError('name', name, 'a non-empty string of letters, digits, _ . -');
   }
   return name;
 }
