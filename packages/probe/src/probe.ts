@@ -413,12 +413,16 @@ export async function probe(
         Math.sqrt(values[l.hidden!.offset + t]!),
       );
       const step = plan.steps[i]!;
+      const goBackwards = isRnn(step.layer) && step.layer.goBackwards;
+      // In processing order: a goBackwards layer processes t = T-1 first.
+      const first = goBackwards ? norms[norms.length - 1]! : norms[0]!;
+      const last = goBackwards ? norms[0]! : norms[norms.length - 1]!;
       recurrentProfiles.push({
         layer: step.name,
         className: step.layer.getClassName(),
         gradNorms: norms,
-        firstToLast:
-          norms[norms.length - 1]! > 0 ? norms[0]! / norms[norms.length - 1]! : norms[0]! > 0 ? Infinity : 0,
+        goBackwards,
+        firstToLast: last > 0 ? first / last : first > 0 ? Infinity : 0,
       });
     });
 

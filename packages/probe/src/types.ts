@@ -128,7 +128,12 @@ export interface RecurrentProfile {
   className: string;
   /** |d loss / d h_t| (L2 over batch and units) for t = 0..T-1, in input time order. */
   gradNorms: number[];
-  /** gradNorms[0] / gradNorms[T-1]: < 1 means the signal fades going back in time. */
+  /** The layer runs over the sequence in reverse (t = T-1 first). */
+  goBackwards: boolean;
+  /**
+   * |dL/dh| at the first processed step over that at the last processed step (gradNorms[0] /
+   * gradNorms[T-1], reversed for goBackwards): < 1 means the signal fades going back in time.
+   */
   firstToLast: number;
 }
 

@@ -148,27 +148,34 @@ describe('verdicts on models built here', () => {
 });
 
 describe('recurrent verdicts', () => {
-  it('SimpleRNN whose gradient fades over 30 steps: vanishing, advice gruCell', async () => {
+  it('SimpleRNN whose gradient fades over 30 steps: vanishing, advice gruCell (also goBackwards)', async () => {
     await tf.setBackend('cpu');
-    const model = tf.sequential();
-    model.add(
-      tf.layers.simpleRNN({
-        inputShape: [30, 2],
-        units: 8,
-        name: 'srnn',
-        kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
-        recurrentInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: 2 }),
-      }),
-    );
-    model.add(tf.layers.dense({ units: 1, name: 'head' }));
-    const x = tf.randomNormal([4, 30, 2], 0, 1, 'float32', 3);
-    const y = tf.randomNormal([4, 1], 0, 1, 'float32', 4);
-    const r = await probeNoLeak(model, { x, y }, { loss: 'mse' });
-    expect(r.verdict.status).toBe('vanishing');
-    expect(r.verdict.firstBadLayer).toBe('srnn');
-    expect(r.recurrent[0]!.firstToLast).toBeLessThan(1e-3);
-    expect(r.verdict.advice.join('\n')).toContain('gruCell instead of simpleRnnCell');
-    tf.dispose([x, y]);
+    for (const goBackwards of [false, true]) {
+      const model = tf.sequential();
+      model.add(
+        tf.layers.simpleRNN({
+          inputShape: [30, 2],
+          units: 8,
+          name: 'srnn',
+          kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
+          recurrentInitializer: tf.initializers.randomNormal({ mean: 0, stddev: 0.05, seed: 2 }),
+          goBackwards,
+        }),
+      );
+      model.add(tf.layers.dense({ units: 1, name: 'head' }));
+      const x = tf.randomNormal([4, 30, 2], 0, 1, 'float32', 3);
+      const y = tf.randomNormal([4, 1], 0, 1, 'float32', 4);
+      const r = await probeNoLeak(model, { x, y }, { loss: 'mse' });
+      expect(r.verdict.status).toBe('vanishing');
+      expect(r.verdict.firstBadLayer).toBe('srnn');
+      expect(r.recurrent[0]!.firstToLast).toBeLessThan(1e-3);
+      expect(r.verdict.advice.join('\n')).toContain('gruCell instead of simpleRnnCell');
+      const g = r.recurrent[0]!.gradNorms;
+      // gradients are largest at the last processed step: t = T-1 forwards, t = 0 backwards
+      expect(goBackwards ? g[0]! > g[29]! : g[29]! > g[0]!).toBe(true);
+      expect(r.recurrent[0]!.goBackwards).toBe(goBackwards);
+      tf.dispose([x, y]);
+    }
   });
 });
 
