@@ -155,8 +155,8 @@ export class GroupNorm extends NormLayerBase {
       const { mean: channelMean, variance: channelVar } = momentsOver(xv, statAxes);
       const statShape = channelMean.shape;
       const grouped = (t: tf.Tensor) => tf.reshape(t, [n, g, perGroup]);
-      const ones = tf.ones([1, 1, perGroup]);
-      const expand = (t: tf.Tensor) => tf.reshape(tf.mul(t, ones), statShape);
+      // `combine` also runs in the backward pass, after this call's tidy: it captures no tensor.
+      const expand = (t: tf.Tensor) => tf.reshape(tf.mul(t, tf.ones([1, 1, perGroup])), statShape);
       const groupMean = tf.mean(grouped(channelMean), 2, true);
       const groupVar = tf.mean(
         tf.add(grouped(channelVar), tf.squaredDifference(grouped(channelMean), groupMean)),

@@ -76,18 +76,20 @@ export function normalize(args: NormalizeArgs): tf.Tensor {
     const xIn = args[0] as tf.Tensor;
     const gammaIn = gamma ? (args[1] as tf.Tensor) : null;
     const betaIn = beta ? (args[gamma ? 2 : 1] as tf.Tensor) : null;
-    let y: tf.Tensor;
-    if (fold) {
-      const s = gammaIn ? tf.mul(gammaIn, invStd) : invStd;
-      let o = mean ? tf.neg(tf.mul(mean, s)) : null;
-      if (betaIn) o = o ? tf.add(o, betaIn) : betaIn;
-      y = tf.mul(xIn, s);
-      if (o) y = tf.add(y, o);
-    } else {
-      const xHat = tf.mul(mean ? tf.sub(xIn, mean) : xIn, invStd);
-      y = gammaIn ? tf.mul(xHat, gammaIn) : xHat;
-      if (betaIn) y = tf.add(y, betaIn);
-    }
+    // Inner tidies free full-size temporaries as soon as they are consumed, so the allocator
+    // hands the next one the same (cache-warm) memory.
+    const y = tf.tidy(() => {
+      if (fold) {
+        const s = gammaIn ? tf.mul(gammaIn, invStd) : invStd;
+        let o = mean ? tf.neg(tf.mul(mean, s)) : null;
+        if (betaIn) o = o ? tf.add(o, betaIn) : betaIn;
+        const xs = tf.mul(xIn, s);
+        return o ? tf.add(xs, o) : xs;
+      }
+      const xHat = tf.tidy(() => tf.mul(mean ? tf.sub(xIn, mean) : xIn, invStd));
+      const scaled = gammaIn ? tf.tidy(() => tf.mul(xHat, gammaIn)) : xHat;
+      return betaIn ? tf.add(scaled, betaIn) : scaled;
+    });
     // Everything the backward pass reads is saved: tensors captured from the caller's tidy scope
     // are gone by the time the gradient runs. x is saved rather than x̂ (a clone shares its data).
     const saved = [xIn, invStd];
@@ -96,42 +98,54 @@ export function normalize(args: NormalizeArgs): tf.Tensor {
     save(saved);
     return {
       value: y,
-      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) => {
-        const xs = s[0]!;
-        const inv = s[1]!;
-        const mu = mean ? s[2]! : null;
-        const gam = gammaIn ? s[mean ? 3 : 2]! : null;
-        const grads: tf.Tensor[] = [];
-        const xc = mu ? tf.sub(xs, mu) : xs;
-        if (paramConstOverStats) {
-          // Per-group sums S1 = Σdy and S2 = Σdy·(x−μ) give dγ, dβ and both mean terms of dx.
-          // With P = mean(γ·dy·(x−μ)) and Q = mean(γ·dy) over the group:
-          // dx = (γ/σ)·dy − σ⁻³·P·(x − μ) − σ⁻¹·Q.
-          const s1 = mu || betaIn ? sumOver(dy, statAxes) : null;
-          const s2 = sumOver(tf.mul(dy, xc), statAxes);
-          const p = tf.div(combine(gam ? tf.mul(gam, s2) : s2), count);
-          const a = gam ? tf.mul(gam, inv) : inv;
-          let dx = tf.sub(tf.mul(dy, a), tf.mul(xc, tf.mul(tf.pow(inv, 3), p)));
-          if (mu) dx = tf.sub(dx, tf.mul(inv, tf.div(combine(gam ? tf.mul(gam, s1!) : s1!), count)));
+      gradFunc: (dy: tf.Tensor, s: tf.Tensor[]) =>
+        tf.tidy(() => {
+          const xs = s[0]!;
+          const inv = s[1]!;
+          const mu = mean ? s[2]! : null;
+          const gam = gammaIn ? s[mean ? 3 : 2]! : null;
+          const grads: tf.Tensor[] = [];
+          const xc = mu ? tf.sub(xs, mu) : xs;
+          if (paramConstOverStats) {
+            // Per-group sums S1 = Σdy and S2 = Σdy·(x−μ) give dγ, dβ and both mean terms of dx.
+            // With P = mean(γ·dy·(x−μ)) and Q = mean(γ·dy) over the group:
+            // dx = (γ/σ)·dy − σ⁻³·P·(x − μ) − σ⁻¹·Q.
+            const s1 = mu || betaIn ? sumOver(dy, statAxes) : null;
+            const s2 = tf.tidy(() => sumOver(tf.mul(dy, xc), statAxes));
+            const p = tf.div(combine(gam ? tf.mul(gam, s2) : s2), count);
+            const a = gam ? tf.mul(gam, inv) : inv;
+            const b = tf.mul(tf.pow(inv, 3), p);
+            const c = mu ? tf.mul(inv, tf.div(combine(gam ? tf.mul(gam, s1!) : s1!), count)) : null;
+            const dx = tf.tidy(() => {
+              const d = tf.sub(
+                tf.mul(dy, a),
+                tf.tidy(() => tf.mul(xc, b)),
+              );
+              return c ? tf.sub(d, c) : d;
+            });
+            grads.push(dx);
+            if (gam) grads.push(tf.reshape(sumOver(tf.mul(s2, inv), paramReduceAxes), gam.shape));
+            if (betaIn) grads.push(tf.reshape(sumOver(s1!, paramReduceAxes), betaIn.shape));
+            return grads;
+          }
+          const xh = tf.tidy(() => tf.mul(xc, inv));
+          const dyXh = tf.mul(dy, xh);
+          const g = gam ? tf.mul(dy, gam) : dy;
+          const meanG = mu ? meanOver(g, statAxes) : null;
+          const meanGXh = tf.tidy(() => meanOver(gam ? tf.mul(dyXh, gam) : dyXh, statAxes));
+          // dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂))
+          const dx = tf.tidy(() => {
+            const d = tf.sub(
+              tf.tidy(() => tf.mul(g, inv)),
+              tf.tidy(() => tf.mul(xh, tf.mul(meanGXh, inv))),
+            );
+            return meanG ? tf.sub(d, tf.mul(meanG, inv)) : d;
+          });
           grads.push(dx);
-          if (gam) grads.push(tf.reshape(sumOver(tf.mul(s2, inv), paramReduceAxes), gam.shape));
-          if (betaIn) grads.push(tf.reshape(sumOver(s1!, paramReduceAxes), betaIn.shape));
+          if (gam) grads.push(tf.reshape(sumOver(dyXh, paramReduceAxes), gam.shape));
+          if (betaIn) grads.push(tf.reshape(sumOver(dy, paramReduceAxes), betaIn.shape));
           return grads;
-        }
-        const xh = tf.mul(xc, inv);
-        const dyXh = tf.mul(dy, xh);
-        const g = gam ? tf.mul(dy, gam) : dy;
-        const gXh = gam ? tf.mul(dyXh, gam) : dyXh;
-        const meanG = mu ? meanOver(g, statAxes) : null;
-        const meanGXh = meanOver(gXh, statAxes);
-        // dx = σ⁻¹·(g − mean(g) − x̂·mean(g·x̂))
-        let dx = tf.sub(tf.mul(g, inv), tf.mul(xh, tf.mul(meanGXh, inv)));
-        if (meanG) dx = tf.sub(dx, tf.mul(meanG, inv));
-        grads.push(dx);
-        if (gam) grads.push(tf.reshape(sumOver(dyXh, paramReduceAxes), gam.shape));
-        if (betaIn) grads.push(tf.reshape(sumOver(dy, paramReduceAxes), betaIn.shape));
-        return grads;
-      },
+        }),
     };
   });
   return kernel(...inputs);
@@ -196,11 +210,11 @@ export function meanOver(x: tf.Tensor, axes: number[]): tf.Tensor {
 /** Mean and (biased) variance over `axes` with kept dims: two passes, no copy of x. */
 export function momentsOver(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; variance: tf.Tensor } {
   const mean = meanOver(x, axes);
-  const variance = meanOver(tf.squaredDifference(x, mean), axes);
+  const variance = tf.tidy(() => meanOver(tf.squaredDifference(x, mean), axes));
   return { mean, variance };
 }
 
 /** Mean of x² over `axes` with kept dims (RMSNorm's statistic). */
 export function meanSquareOver(x: tf.Tensor, axes: number[]): tf.Tensor {
-  return meanOver(tf.square(x), axes);
+  return tf.tidy(() => meanOver(tf.square(x), axes));
 }
