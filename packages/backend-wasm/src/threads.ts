@@ -60,6 +60,9 @@ export function patchNodeWorkers(): void {
       const url = String(filename);
       if (url.startsWith('blob:')) super(source, { ...options, eval: true });
       else super(filename, options);
+      // The pool only works while the main thread calls into the backend; idle workers must not
+      // keep a finished Node process alive.
+      this.unref();
     }
 
     override postMessage(value: unknown, transferList?: readonly WorkerThreads.TransferListItem[]): void {
