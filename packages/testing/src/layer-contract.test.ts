@@ -23,6 +23,17 @@ describe('runLayerContract', () => {
     });
   });
 
+  it('passes for a layer without trainable weights', async () => {
+    const result = await runLayerContract({
+      name: 'relu',
+      inputShape: [4],
+      outputShape: [4],
+      build: (x) => tf.layers.reLU().apply(x) as tf.SymbolicTensor,
+    });
+    expect(result.trainableWeightNames).toEqual([]);
+    expect(result.runs.map((r) => r.backend)).toEqual(['cpu', 'wasm']);
+  });
+
   it('catches a disconnected weight, a wrong shape and a leak', async () => {
     await expect(
       runLayerContract({

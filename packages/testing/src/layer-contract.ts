@@ -79,6 +79,7 @@ export async function runLayerContract(options: LayerContractOptions): Promise<L
     const outputShape = model.outputs[0]!.shape;
     const projection = tf.tensor(rng.fill(batchSize * size(outputShape.slice(1) as number[]), (r) => r.uniform(-1, 1)), [batchSize, ...(outputShape.slice(1) as number[])]);
     const snapshot = model.getWeights().map((w) => w.clone());
+    let failed = false;
 
     try {
       if (options.outputShape && JSON.stringify(outputShape.slice(1)) !== JSON.stringify(options.outputShape)) {
@@ -106,11 +107,15 @@ export async function runLayerContract(options: LayerContractOptions): Promise<L
         }
       }
       return { outputShape, runs, trainableWeightNames };
+    } catch (error) {
+      failed = true;
+      throw error;
     } finally {
       tf.dispose([x, projection, ...snapshot]);
       model.dispose();
       const leaked = tf.memory().numTensors - tensorsBefore;
-      if (leaked !== 0) fail('tensor leak', `${leaked} tensor(s) outlived the contract`);
+      // A clause that already failed may have left tensors behind; its error is the one to report.
+      if (leaked !== 0 && !failed) fail('tensor leak', `${leaked} tensor(s) outlived the contract`);
     }
   });
 }
@@ -159,6 +164,12 @@ async function checkSaveLoadRoundTrip(model: tf.LayersModel, x: tf.Tensor, fail:
 function runOnBackend(model: tf.LayersModel, x: tf.Tensor, projection: tf.Tensor, training: boolean, backend: BackendName): BackendRun {
   const output = tf.tidy(() => model.predict(x) as tf.Tensor);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  if (variables.length === 0) {
+    // Nothing to differentiate (tf.variableGrads rejects an empty list): the output is the result.
+    const run = { backend, output: output.dataSync() as Float32Array, gradients: new Map<string, Float32Array>() };
+    output.dispose();
+    return run;
+  }
   const { value, grads } = tf.variableGrads(
     () => tf.sum(tf.mul(model.apply(x, { training }) as tf.Tensor, projection)) as tf.Scalar,
     variables,
