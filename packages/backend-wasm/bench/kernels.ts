@@ -267,3 +267,4 @@ console.log(`\ntraining step (trainOnBatch, SGD), median ms:`);
 console.log(
   '\nPyTorch on the same thread count: /usr/bin/python3 bench/torch_step.py --threads 1 --batch 32',
 );
+process.exit(0);

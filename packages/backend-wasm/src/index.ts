@@ -20,8 +20,9 @@ export type { KernelVariant } from './runtime.js';
 
 export interface UseWasmBackendOptions {
   /**
-   * Register gradflow's kernels (conv/depthwise backprops, fast BatchMatMul, Tile). Default true;
-   * false gives the stock tfjs backend (for comparisons).
+   * Register gradflow's kernels (GRADFLOW_WASM_KERNELS: conv/depthwise backprops, BatchMatMul,
+   * Tile, Sum/Mean, elementwise). Default true; false restores the stock tfjs kernels (for
+   * comparisons).
    */
   kernels?: boolean;
   /**
@@ -40,7 +41,10 @@ export interface WasmBackendInfo {
   simd: boolean;
   /** The tfjs backend runs its multi-threaded build. */
   threads: boolean;
-  /** Threads the tfjs backend's XNNPACK pool uses (1 when single-threaded). */
+  /**
+   * Threads the tfjs backend's XNNPACK pool uses (1 when single-threaded). In a browser tfjs caps
+   * it at navigator.hardwareConcurrency / 2, so it can be below `options.threads`.
+   */
   threadCount: number;
   /** The engine validates relaxed SIMD (f32x4.relaxed_madd). */
   relaxedSimd: boolean;
@@ -111,13 +115,11 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
     threads !== undefined && threads > 1 && isNode() && tf.engine().registry.wasm === undefined;
   const ok = await (firstThreaded ? withReportedCpusLazy(threads) : tf.setBackend('wasm'));
   initialized = true;
-  if (!ok)
-    throw new InvalidArgumentError(
-      'backend',
-      'wasm',
-      'a tfjs backend that initializes',
-      'the wasm backend failed to initialize',
+  if (!ok) {
+    throw new UnsupportedError(
+      'the tfjs wasm backend failed to initialize (is the .wasm binary reachable? see setWasmPaths in @tensorflow/tfjs-backend-wasm)',
     );
+  }
   await tf.ready();
   if (!withKernels) unregisterGradflowKernels();
   const kernels = withKernels ? registerGradflowKernels() : [];
@@ -126,12 +128,6 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
     : null;
   const threaded = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
   const threadCount = threaded ? getThreadsCount() : 1;
-  if (threads !== undefined && threads > 1 && threadCount !== threads) {
-    throw new UnsupportedError(`asked for ${threads} wasm threads, the backend runs ${threadCount}`, {
-      value: threadCount,
-      accepted: threads,
-    });
-  }
   return {
     backend: 'wasm',
     simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
