@@ -6,6 +6,8 @@ import {
   forceKernelVariant,
   GRADFLOW_WASM_KERNELS,
   kernelTableMarkdown,
+  matMul,
+  simdPeakGflops,
   useWasmBackend,
 } from '../src/index.js';
 import {
@@ -349,6 +351,44 @@ describe('BatchMatMul and Tile on wasm', () => {
       const want = await runKernelOn('cpu', 'Tile', { x }, { reps: [...reps] });
       expect(Array.from(got)).toEqual(Array.from(want));
     }
+  });
+});
+
+describe('matMul and simdPeakGflops', () => {
+  it('matMul: values and gradients match cpu for every transpose combination, no leaks', async () => {
+    const rng = new Rng(31);
+    const aData = randomData(rng, 6 * 5);
+    const bData = randomData(rng, 5 * 7);
+    const run = (backend: 'cpu' | 'wasm', ta: boolean, tb: boolean): Promise<number[][]> =>
+      on(backend, () => {
+        const before = tf.memory().numTensors;
+        const a = tf.tidy(() => (ta ? tf.tensor(aData, [6, 5]).transpose() : tf.tensor(aData, [6, 5])));
+        const b = tf.tidy(() => (tb ? tf.tensor(bData, [5, 7]).transpose() : tf.tensor(bData, [5, 7])));
+        const f = (x: tf.Tensor, y: tf.Tensor): tf.Tensor =>
+          matMul(x, y, { transposeA: ta, transposeB: tb }).square().sum();
+        const { value, grads } = tf.valueAndGrads(f)([a, b]);
+        const out = [Array.from(value.dataSync()), ...grads.map((g) => Array.from(g.dataSync()))];
+        tf.dispose([a, b, value, ...grads]);
+        expect(tf.memory().numTensors).toBe(before);
+        return out;
+      });
+    for (const ta of [false, true])
+      for (const tb of [false, true]) {
+        const got = await run('wasm', ta, tb);
+        const want = await run('cpu', ta, tb);
+        got.forEach((g, i) =>
+          expect(relErr(g, want[i] as number[]), `${ta} ${tb} #${i}`).toBeLessThanOrEqual(TOL),
+        );
+      }
+    expect(() => matMul(tf.zeros([2, 2]), tf.zeros([2, 2]), { transposeA: 1 as unknown as boolean })).toThrow(
+      /invalid transposeA/,
+    );
+  });
+
+  it('simdPeakGflops measures a positive rate and rejects bad iteration counts', async () => {
+    await useWasmBackend();
+    expect(simdPeakGflops(200_000)).toBeGreaterThan(0);
+    expect(() => simdPeakGflops(0)).toThrow(/invalid iterations/);
   });
 });
 
