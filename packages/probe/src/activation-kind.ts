@@ -12,6 +12,8 @@ export interface OutputActivationSpec {
   kind: ActivationKind;
   /** Boolean tensor: true where the unit is saturated. Only for sigmoid/tanh kinds. */
   saturated?: (y: tf.Tensor, ratio: number) => tf.Tensor;
+  /** The same test on one output value (used when statistics are reduced on the host). */
+  saturatedValue?: (y: number, ratio: number) => boolean;
   /**
    * For elementwise activation layers known only by their metadata (`@gradflow/activations`):
    * sup |f'|, so saturation is judged from the layer's input x by f'(x) < ratio * sup |f'|.
@@ -23,25 +25,30 @@ const sigmoidLike: OutputActivationSpec = {
   kind: 'sigmoid',
   // sigma' = y (1 - y), sup = 1/4.
   saturated: (y, ratio) => tf.less(tf.mul(y, tf.sub(1, y)), 0.25 * ratio),
+  saturatedValue: (y, ratio) => y * (1 - y) < 0.25 * ratio,
 };
 const hardSigmoidLike: OutputActivationSpec = {
   kind: 'sigmoid',
   // f' is 0 outside the linear piece, where the output is clipped to 0 or 1.
   saturated: (y) => tf.logicalOr(tf.lessEqual(y, 0), tf.greaterEqual(y, 1)),
+  saturatedValue: (y) => y <= 0 || y >= 1,
 };
 const tanhLike: OutputActivationSpec = {
   kind: 'tanh',
   // tanh' = 1 - y^2, sup = 1.
   saturated: (y, ratio) => tf.less(tf.sub(1, tf.square(y)), ratio),
+  saturatedValue: (y, ratio) => 1 - y * y < ratio,
 };
 const softsignLike: OutputActivationSpec = {
   kind: 'tanh',
   // softsign' = (1 - |y|)^2, sup = 1.
   saturated: (y, ratio) => tf.less(tf.square(tf.sub(1, tf.abs(y))), ratio),
+  saturatedValue: (y, ratio) => (1 - Math.abs(y)) ** 2 < ratio,
 };
 const hardTanhLike: OutputActivationSpec = {
   kind: 'tanh',
   saturated: (y) => tf.greaterEqual(tf.abs(y), 1),
+  saturatedValue: (y) => Math.abs(y) >= 1,
 };
 const reluLike: OutputActivationSpec = { kind: 'relu' };
 

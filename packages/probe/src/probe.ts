@@ -19,6 +19,7 @@ import type {
 import { checkBatch, checkModel, resolveLoss } from './validate.js';
 import type { LossOption } from './validate.js';
 import { diagnose } from './verdict.js';
+import { activationHost, channelMomentsHost, sumSqHost, sumSqOfSumHost } from './host-stats.js';
 
 export interface ProbeBatch {
   x: tf.Tensor | tf.Tensor[];
@@ -53,6 +54,12 @@ export interface ProbeOptions {
   regularization?: boolean;
   /** Seed of the random projections. */
   seed?: number;
+  /**
+   * Where statistics are reduced: `'host'` (one pass in JS over each tensor's data, float64),
+   * `'device'` (tfjs ops, one read-back), or `'auto'` (default): host on cpu and wasm, where
+   * reading data is a copy at most, device elsewhere (webgl, webgpu).
+   */
+  reduce?: 'auto' | 'host' | 'device';
 }
 
 type Stat = { offset: number; length: number };
@@ -70,6 +77,16 @@ class Collector {
   }
   concat(): tf.Tensor {
     return this.parts.length === 0 ? tf.zeros([0]) : tf.concat(this.parts);
+  }
+}
+
+/** The host-side counterpart of `Collector`: values computed in JS, same `Stat` offsets. */
+class HostCollector {
+  readonly values: number[] = [];
+  push(...v: number[]): Stat {
+    const stat = { offset: this.values.length, length: v.length };
+    this.values.push(...v);
+    return stat;
   }
 }
 
@@ -254,51 +271,60 @@ export async function probe(
     let lossStat: Stat = { offset: 0, length: 1 };
     const layouts: Layout[] = [];
     const blockStats: { sq: Stat; v: Stat; rv: Stat }[] = [];
-    const packed = tf.tidy(() => {
-      lossStat = col.add(lossValue!);
+    const reduce = options.reduce ?? 'auto';
+    const onHost = reduce === 'host' || (reduce === 'auto' && ['cpu', 'wasm'].includes(tf.getBackend()));
+    let values: ArrayLike<number>;
+    if (onHost) {
+      const hc = new HostCollector();
+      lossStat = hc.push(lossValue!.dataSync()[0]!);
       plan.steps.forEach((step, i) => {
         const cap = captures[i]!;
         const weights = stepWeights[i]!.map(({ variable }) => {
           const g = grads[varIndex.get(variable)!];
-          return { w: col.add(sumSq(variable)), g: g ? col.add(sumSq(g)) : null, wT: variable, gT: g };
+          return {
+            w: hc.push(sumSqHost(variable)),
+            g: g ? hc.push(sumSqHost(g)) : null,
+            wT: variable,
+            gT: g,
+          };
         });
         const out = cap.acts?.[0];
         let act: Layout['act'] = null;
         if (out && out.dtype === 'float32' && out.size > 0) {
           const { spec } = outputActivationOf(step.layer);
-          const m = tf.moments(out);
-          const moments = col.add(tf.stack([m.mean, m.variance]));
-          let sat: Stat | null = null;
-          if (spec.saturated) {
-            sat = col.add(tf.mean(tf.cast(spec.saturated(out, ratio), 'float32')));
-          } else if (spec.supDerivative !== undefined && step.inputIds.length === 1) {
-            // An elementwise activation layer: f'(x) from its input, by autodiff through the layer.
+          const satFn = spec.saturatedValue;
+          const a = activationHost(out, satFn ? (y) => satFn(y, ratio) : null, spec.kind === 'relu');
+          const moments = hc.push(a.mean, a.variance);
+          let sat: Stat | null = a.saturated !== null ? hc.push(a.saturated) : null;
+          if (sat === null && spec.supDerivative !== undefined && step.inputIds.length === 1) {
             const input = actById.get(step.inputIds[0]!);
             const sup = spec.supDerivative;
             if (input && input.dtype === 'float32') {
-              const d = tf.grad((v: tf.Tensor) =>
-                tf.sum(step.layer.apply(v, { training: false }) as tf.Tensor),
-              )(input);
-              sat = col.add(tf.mean(tf.cast(tf.less(tf.abs(d), ratio * sup), 'float32')));
+              const f = tf.tidy(() => {
+                const d = tf.grad((v: tf.Tensor) =>
+                  tf.sum(step.layer.apply(v, { training: false }) as tf.Tensor),
+                )(input);
+                return tf.mean(tf.cast(tf.less(tf.abs(d), ratio * sup), 'float32')).dataSync()[0]!;
+              });
+              sat = hc.push(f);
             }
           }
-          let dead: Stat | null = null;
-          if (spec.kind === 'relu') {
-            const axes = out.rank >= 2 ? Array.from({ length: out.rank - 1 }, (_, k) => k) : [0];
-            dead = col.add(tf.mean(tf.cast(tf.equal(tf.max(tf.abs(out), axes), 0), 'float32')));
-          }
-          act = { moments, sat, dead, t: out };
+          act = { moments, sat, dead: a.dead !== null ? hc.push(a.dead) : null, t: out };
         }
         const present = cap.outGrads.filter((g): g is tf.Tensor => g !== undefined);
-        const outGrad = present.length > 0 ? { s: col.add(tf.addN(present.map(sumSq))), ts: present } : null;
+        const outGrad =
+          present.length > 0
+            ? { s: hc.push(present.reduce((acc, g) => acc + sumSqHost(g), 0)), ts: present }
+            : null;
         let hidden: Stat | null = null;
         if (cap.hidden.size > 0) {
           const T = Math.max(...cap.hidden.keys()) + 1;
-          const per = Array.from({ length: T }, (_, t) => {
-            const list = cap.hidden.get(t);
-            return list ? sumSq(list.length === 1 ? list[0]! : tf.addN(list)) : tf.scalar(0);
-          });
-          hidden = col.add(tf.stack(per));
+          hidden = hc.push(
+            ...Array.from({ length: T }, (_, t) => {
+              const list = cap.hidden.get(t);
+              return list ? sumSqOfSumHost(list) : 0;
+            }),
+          );
         }
         layouts.push({ weights, act, outGrad, hidden });
       });
@@ -306,19 +332,83 @@ export async function probe(
         const out = actById.get(b.outputId);
         const branch = actById.get(b.branchId);
         if (!out || !branch) continue;
-        const axes = Array.from({ length: Math.max(1, out.rank - 1) }, (_, k) => k);
-        const mo = tf.moments(out, axes);
-        const mb = tf.moments(branch, axes);
+        const mo = channelMomentsHost(out);
+        const mb = channelMomentsHost(branch);
         blockStats.push({
-          sq: col.add(tf.mean(tf.square(mo.mean))),
-          v: col.add(tf.mean(mo.variance)),
-          rv: col.add(tf.mean(mb.variance)),
+          sq: hc.push(mo.avgSquaredMean),
+          v: hc.push(mo.avgVariance),
+          rv: hc.push(mb.avgVariance),
         });
       }
-      return col.concat();
-    });
-    const values = (await packed.data()) as Float32Array;
-    packed.dispose();
+      values = hc.values;
+    } else {
+      const packed = tf.tidy(() => {
+        lossStat = col.add(lossValue!);
+        plan.steps.forEach((step, i) => {
+          const cap = captures[i]!;
+          const weights = stepWeights[i]!.map(({ variable }) => {
+            const g = grads[varIndex.get(variable)!];
+            return { w: col.add(sumSq(variable)), g: g ? col.add(sumSq(g)) : null, wT: variable, gT: g };
+          });
+          const out = cap.acts?.[0];
+          let act: Layout['act'] = null;
+          if (out && out.dtype === 'float32' && out.size > 0) {
+            const { spec } = outputActivationOf(step.layer);
+            const m = tf.moments(out);
+            const moments = col.add(tf.stack([m.mean, m.variance]));
+            let sat: Stat | null = null;
+            if (spec.saturated) {
+              sat = col.add(tf.mean(tf.cast(spec.saturated(out, ratio), 'float32')));
+            } else if (spec.supDerivative !== undefined && step.inputIds.length === 1) {
+              // An elementwise activation layer: f'(x) from its input, by autodiff through the layer.
+              const input = actById.get(step.inputIds[0]!);
+              const sup = spec.supDerivative;
+              if (input && input.dtype === 'float32') {
+                const d = tf.grad((v: tf.Tensor) =>
+                  tf.sum(step.layer.apply(v, { training: false }) as tf.Tensor),
+                )(input);
+                sat = col.add(tf.mean(tf.cast(tf.less(tf.abs(d), ratio * sup), 'float32')));
+              }
+            }
+            let dead: Stat | null = null;
+            if (spec.kind === 'relu') {
+              const axes = out.rank >= 2 ? Array.from({ length: out.rank - 1 }, (_, k) => k) : [0];
+              dead = col.add(tf.mean(tf.cast(tf.equal(tf.max(tf.abs(out), axes), 0), 'float32')));
+            }
+            act = { moments, sat, dead, t: out };
+          }
+          const present = cap.outGrads.filter((g): g is tf.Tensor => g !== undefined);
+          const outGrad =
+            present.length > 0 ? { s: col.add(tf.addN(present.map(sumSq))), ts: present } : null;
+          let hidden: Stat | null = null;
+          if (cap.hidden.size > 0) {
+            const T = Math.max(...cap.hidden.keys()) + 1;
+            const per = Array.from({ length: T }, (_, t) => {
+              const list = cap.hidden.get(t);
+              return list ? sumSq(list.length === 1 ? list[0]! : tf.addN(list)) : tf.scalar(0);
+            });
+            hidden = col.add(tf.stack(per));
+          }
+          layouts.push({ weights, act, outGrad, hidden });
+        });
+        for (const b of blocks) {
+          const out = actById.get(b.outputId);
+          const branch = actById.get(b.branchId);
+          if (!out || !branch) continue;
+          const axes = Array.from({ length: Math.max(1, out.rank - 1) }, (_, k) => k);
+          const mo = tf.moments(out, axes);
+          const mb = tf.moments(branch, axes);
+          blockStats.push({
+            sq: col.add(tf.mean(tf.square(mo.mean))),
+            v: col.add(tf.mean(mo.variance)),
+            rv: col.add(tf.mean(mb.variance)),
+          });
+        }
+        return col.concat();
+      });
+      values = (await packed.data()) as Float32Array;
+      packed.dispose();
+    }
     const at = (s: Stat) => values[s.offset]!;
 
     // Second, rare pass: count non-finite elements only where a sum came out non-finite.

@@ -106,7 +106,12 @@ describe('verdicts on models built here', () => {
       h = tf.layers.reLU({ name: `relu${i}` }).apply(h) as tf.SymbolicTensor;
     }
     const out = tf.layers
-      .dense({ units: 4, activation: 'softmax', name: 'head' })
+      .dense({
+        units: 4,
+        activation: 'softmax',
+        kernelInitializer: tf.initializers.glorotUniform({ seed: 100 }),
+        name: 'head',
+      })
       .apply(h) as tf.SymbolicTensor;
     const model = tf.model({ inputs: input, outputs: out });
     const batch = classificationBatch(4, 16, 4);

@@ -246,6 +246,64 @@ describe('conv nets on wasm (gradflow kernels provide the conv backprops)', () =
   });
 });
 
+describe('host and device reductions agree', () => {
+  it('chain, residual and recurrent models', async () => {
+    await tf.setBackend('cpu');
+    const chain = chainModel();
+    const c = chainBatch();
+    const res = cifarResnet({ n: 1, width: 4, plain: false });
+    const rb = tf.tidy(() => ({
+      x: tf.randomNormal([4, 8, 8, 3], 0, 1, 'float32', 3),
+      y: tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 4).cast('float32'),
+    }));
+    const rnn = tf.sequential();
+    rnn.add(tf.layers.simpleRNN({ inputShape: [6, 2], units: 3, name: 'rnn', returnSequences: true }));
+    rnn.add(tf.layers.dense({ units: 1, activation: 'sigmoid', name: 'head' }));
+    const sx = tf.randomNormal([3, 6, 2], 0, 1, 'float32', 4);
+    const sy = tf.randomUniform([3, 6, 1], 0, 1, 'float32', 5);
+    const cases: [tf.LayersModel, { x: tf.Tensor; y: tf.Tensor }, string, boolean][] = [
+      [chain, c, 'categorical_crossentropy', false],
+      [res, rb, 'categorical_crossentropy', true],
+      [rnn, { x: sx, y: sy }, 'binary_crossentropy', false],
+    ];
+    for (const [model, batch, loss, training] of cases) {
+      const host = await probe(model, batch, { loss, training, reduce: 'host' });
+      const device = await probe(model, batch, { loss, training, reduce: 'device' });
+      expectAllClose(host.loss, device.loss, { rtol: 1e-6 }, 'loss');
+      host.layers.forEach((l, k) => {
+        const d = device.layers[k]!;
+        const pairs: [number | null | undefined, number | null | undefined, string][] = [
+          [l.gradNorm, d.gradNorm, 'gradNorm'],
+          [l.weightNorm, d.weightNorm, 'weightNorm'],
+          [l.outputGradNorm, d.outputGradNorm, 'outputGradNorm'],
+          [l.activation?.mean, d.activation?.mean, 'mean'],
+          [l.activation?.std, d.activation?.std, 'std'],
+          [l.activation?.saturatedFraction, d.activation?.saturatedFraction, 'saturated'],
+          [l.activation?.deadFraction, d.activation?.deadFraction, 'dead'],
+        ];
+        for (const [a, b, what] of pairs) {
+          expect(a === null || a === undefined, `${l.name} ${what}`).toBe(b === null || b === undefined);
+          if (a != null && b != null) expectAllClose(a, b, { rtol: 1e-4, atol: 1e-6 }, `${l.name} ${what}`);
+        }
+      });
+      host.signalPropagation.forEach((b, k) => {
+        const d = device.signalPropagation[k]!;
+        expectAllClose(
+          [b.avgChannelSquaredMean, b.avgChannelVariance, b.residualVariance],
+          [d.avgChannelSquaredMean, d.avgChannelVariance, d.residualVariance],
+          { rtol: 1e-4, atol: 1e-7 },
+          b.block,
+        );
+      });
+      host.recurrent.forEach((r, k) =>
+        expectAllClose(r.gradNorms, device.recurrent[k]!.gradNorms, { rtol: 1e-4 }, r.layer),
+      );
+      expect(host.verdict.status).toBe(device.verdict.status);
+    }
+    tf.dispose([c.x, c.y, rb.x, rb.y, sx, sy]);
+  });
+});
+
 describe('recurrent: gradient through time', () => {
   beforeAll(async () => {
     await tf.setBackend('cpu');
