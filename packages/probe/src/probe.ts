@@ -124,8 +124,8 @@ interface StepCapture {
  * How: the model's layer graph is executed node by node (as `model.fit` does) and every
  * layer output is passed through an identity with a gradient hook (`tf.customGrad`), so one
  * backward pass (`tf.engine().gradients`) yields both d loss / d weight for every trainable
- * weight and d loss / d output for every layer. Statistics are reduced on the device and read
- * back in one transfer.
+ * weight and d loss / d output for every layer. Statistics are then reduced in one JS pass
+ * over each tensor's data on cpu/wasm, or on the device with one read-back elsewhere.
  *
  * @example
  * ```ts
@@ -250,7 +250,7 @@ export async function probe(
         layerJacobians(plan, xs, captures, training, options.seed ?? DEFAULT_SEED, jacobianLayer);
     }
 
-    // ---- statistics, reduced on the device, one read-back ----
+    // ---- statistics: on the host (cpu, wasm) or on the device with one read-back ----
     const actById = new Map<number, tf.Tensor>();
     plan.inputIds.forEach((id, i) => actById.set(id, xs[i]!));
     plan.steps.forEach((step, i) =>
