@@ -28,14 +28,20 @@ export function firstBatch(data: Mnist, n: number): { x: tf.Tensor; y: tf.Tensor
   return { x: data.x.slice(0, n), y: data.y.slice(0, n) };
 }
 
-/** Probe at the current weights with softmax cross-entropy on logits. */
+/**
+ * Probe at the current weights with softmax cross-entropy on logits, in training mode: the
+ * regime an optimizer step sees (BatchNorm on batch statistics; the probe restores its moving
+ * averages afterwards).
+ */
 export async function probeLogits(model: tf.LayersModel, batch: { x: tf.Tensor; y: tf.Tensor }): Promise<ProbeReport> {
-  return probe(model, batch, { loss: (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar });
+  return probe(model, batch, { training: true, loss: (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar });
 }
 
-/** Per-layer weight-gradient norms of the layers with weights, in model order (input side first). */
+/** Weight-gradient norms of the layers with a kernel (dense, conv), in model order (input side first). */
 export function gradientProfile(report: ProbeReport): { layer: string; gradNorm: number }[] {
-  return report.layers.filter((l) => l.gradNorm !== null).map((l) => ({ layer: l.name, gradNorm: l.gradNorm! }));
+  return report.layers
+    .filter((l) => l.gradNorm !== null && l.weights.some((w) => /kernel/.test(w.name)))
+    .map((l) => ({ layer: l.name, gradNorm: l.weights.find((w) => /kernel/.test(w.name))!.gradNorm ?? 0 }));
 }
 
 /** Ratio of the first (input-side) to the last (output-side) layer's gradient norm. */

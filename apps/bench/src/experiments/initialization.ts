@@ -26,7 +26,7 @@ export const initializationExperiment: Experiment = {
   async run({ mode, seed, progress }) {
     const depth = 30;
     const width = pick(mode, 64, 128);
-    const steps = pick(mode, 200, 2000);
+    const steps = pick(mode, 400, 2000);
     const batchSize = 64;
     const data = loadMnist(seed, { flatten: true });
     const probeBatch = firstBatch(data, 256);

@@ -28,9 +28,9 @@ export const residualInitExperiment: Experiment = {
     'and after the early training steps each of Fixup, SkipInit and ReZero has a finite loss below the no-norm net\'s (or the no-norm net\'s loss is not finite).',
   async run({ mode, seed, progress }) {
     const depth = 56;
-    const size = pick(mode, 14, 28);
+    const size = pick(mode, 16, 32);
     const width = pick(mode, 8, 16);
-    const steps = pick(mode, 60, 500);
+    const steps = pick(mode, 100, 500);
     const batchSize = 32;
     const data = loadMnist(seed, { size });
     const probeBatch = firstBatch(data, 64);
@@ -45,7 +45,7 @@ export const residualInitExperiment: Experiment = {
         const report = await probeLogits(model, probeBatch);
         const variances = report.signalPropagation.map((b) => b.avgChannelVariance);
         const growth = variances[variances.length - 1]! / variances[0]!;
-        const losses = train(model, sampler(data.x, data.y, batchSize, seed), { steps, optimizer: tf.train.momentum(0.01, 0.9), loss: crossEntropy, clipNorm: 10, bar });
+        const losses = train(model, sampler(data.x, data.y, batchSize, seed), { steps, optimizer: tf.train.momentum(0.05, 0.9), loss: crossEntropy, clipNorm: 10, bar });
         model.dispose();
         results[arm.label] = { growth, variances, finalLoss: tailMean(losses, 10), losses, status: report.verdict.status };
         rows.push([arm.label, report.verdict.status, variances[0]!, variances[variances.length - 1]!, growth, tailMean(losses, 10)]);
@@ -62,7 +62,7 @@ export const residualInitExperiment: Experiment = {
     const noNormLoss = r('no norm').finalLoss;
     const trainOk = (['Fixup', 'SkipInit', 'ReZero'] as const).every((l) => Number.isFinite(r(l).finalLoss) && (!Number.isFinite(noNormLoss) || r(l).finalLoss < noNormLoss));
     return {
-      setup: `ResNet-${depth} (option-A shortcuts, width ${width}) on MNIST ${size}x${size}; signal propagation measured by the probe on 64 digits at init; then ${steps} steps of SGD momentum 0.9 lr 0.01 (gradient clipping at norm 10, so a diverging net shows as a high loss rather than NaN), batch ${batchSize}.`,
+      setup: `ResNet-${depth} (option-A shortcuts, width ${width}) on MNIST ${size}x${size}; signal propagation measured by the probe on 64 digits at init; then ${steps} steps of SGD momentum 0.9 lr 0.05 (gradient clipping at norm 10, so a diverging net shows as a high loss rather than NaN), batch ${batchSize}.`,
       deviations: ['MNIST instead of CIFAR-10/ImageNet; reduced width; only the early training steps; one seed.'],
       verdict: initOk && trainOk ? 'held' : 'did not hold',
       finding:

@@ -22,7 +22,7 @@ export const shortcutScalingExperiment: Experiment = {
     'and its training loss (mean of the last 20 steps) is higher.',
   async run({ mode, seed, progress }) {
     const depth = pick(mode, 56, 110);
-    const size = pick(mode, 14, 28);
+    const size = pick(mode, 16, 32);
     const width = pick(mode, 8, 16);
     const steps = pick(mode, 120, 1500);
     const batchSize = 32;

@@ -2,7 +2,7 @@ import type { RunDocument } from './document.js';
 import { fmt, markdownTable } from './format.js';
 import { RUNNER_LABELS, type RunnerId } from '../speed/types.js';
 
-const VERDICT_MARK = { held: '✅ held', 'did not hold': '❌ did not hold', inconclusive: '➖ inconclusive' } as const;
+const VERDICT_MARK = { held: 'HELD', 'did not hold': 'DID NOT HOLD', inconclusive: 'INCONCLUSIVE' } as const;
 
 export function renderMarkdown(doc: RunDocument): string {
   const out: string[] = [];

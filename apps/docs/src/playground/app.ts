@@ -78,7 +78,7 @@ async function rebuild(): Promise<void> {
   $('loss-chart').innerHTML = lossCurve(losses);
   section('probing…');
   model = playgroundModel({ ...settings(), inputSize: data.x.shape[1]!, classes: data.y.shape[1]! });
-  const report = await probe(model, { x: data.probeX, y: data.probeY }, { loss });
+  const report = await probe(model, { x: data.probeX, y: data.probeY }, { loss, training: true });
   if (mine !== generation) return;
   render(report);
   // What the verdict on screen belongs to (the e2e test waits for the configuration it set).
@@ -109,7 +109,7 @@ async function trainSteps(): Promise<void> {
     if (step % 25 === 24 || step === STEPS - 1) {
       $('loss-chart').innerHTML = lossCurve(losses);
       $('train-status').textContent = `step ${step + 1}/${STEPS}, loss ${losses.at(-1)!.toPrecision(3)}`;
-      render(await probe(model, { x: data.probeX, y: data.probeY }, { loss }));
+      render(await probe(model, { x: data.probeX, y: data.probeY }, { loss, training: true }));
       await new Promise((r) => setTimeout(r, 0));
     }
   }
