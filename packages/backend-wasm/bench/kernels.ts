@@ -264,6 +264,22 @@ console.log(`\ntraining step (trainOnBatch, SGD), median ms:`);
     `U-Net 64x64 base 16 batch ${quick ? 2 : 8}: ours ${ours.toFixed(0)} ms, stock+naive ${stock.toFixed(0)} ms (${ratio(ours, stock)})`,
   );
 }
+{
+  // A GRU sequence model (matmul-bound: the recurrent matmuls and their transposed gradients).
+  const gru = (): tf.LayersModel =>
+    tf.sequential({
+      layers: [
+        tf.layers.gru({ units: 128, inputShape: [32, 32], name: 'gru' }),
+        tf.layers.dense({ units: 10, activation: 'softmax', name: 'fc' }),
+      ],
+    });
+  const gb = quick ? 8 : 32;
+  const ours = await stepMs('ours', gru, [gb, 32, 32], 10, 3);
+  const stock = await stepMs('stock', gru, [gb, 32, 32], 10, 2);
+  console.log(
+    `GRU(128), 32 steps x 32 features, batch ${gb}: ours ${ours.toFixed(0)} ms, stock ${stock.toFixed(0)} ms (${ratio(ours, stock)})`,
+  );
+}
 console.log(
   '\nPyTorch on the same thread count: /usr/bin/python3 bench/torch_step.py --threads 1 --batch 32',
 );
