@@ -1,6 +1,7 @@
 import { DuplicateNameError, InvalidArgumentError, UnknownNameError } from './errors.js';
 import { suggestNames } from './suggest.js';
 
+/** Options of {@link Registry.register}. */
 export interface RegisterOptions {
   /** Replace an existing entry instead of throwing `DuplicateNameError`. */
   override?: boolean;
@@ -13,9 +14,16 @@ export interface RegisterOptions {
  * @example
  * ```ts
  * const COLORS = { red: '#f00', green: '#0f0' } as const;
- * const colors = new Registry('color', COLORS, { hint: 'see listColors()' });
+ * const colors = new Registry<string>('color', COLORS, { hint: 'see listColors()' });
  * colors.get('green'); // '#0f0'
- * colors.get('gren');  // throws UnknownNameError: unknown color 'gren'; did you mean 'green'?
+ * colors.register('blue', '#00f');
+ * colors.list(); // ['red', 'green', 'blue']
+ * try {
+ *   colors.get('gren');
+ * } catch (e) {
+ *   // UnknownNameError: unknown color 'gren'; did you mean 'green'? see listColors()
+ *   if (!(e instanceof UnknownNameError) || e.suggestions[0] !== 'green') throw e;
+ * }
  * ```
  */
 export class Registry<T> {
@@ -49,6 +57,7 @@ export class Registry<T> {
     return value;
   }
 
+  /** Whether `name` is registered (exact match, no suggestions). */
   has(name: string): boolean {
     return this.entries.has(name);
   }

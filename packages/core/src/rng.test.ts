@@ -13,11 +13,17 @@ describe('Rng', () => {
   it('draws uniforms and normals with the right moments', () => {
     const rng = new Rng(1);
     const n = 200_000;
-    let su = 0, su2 = 0, sn = 0, sn2 = 0;
+    let su = 0,
+      su2 = 0,
+      sn = 0,
+      sn2 = 0;
     for (let i = 0; i < n; i++) {
       const u = rng.uniform();
       const z = rng.normal();
-      su += u; su2 += u * u; sn += z; sn2 += z * z;
+      su += u;
+      su2 += u * u;
+      sn += z;
+      sn2 += z * z;
     }
     expect(su / n).toBeCloseTo(0.5, 2);
     expect(su2 / n - (su / n) ** 2).toBeCloseTo(1 / 12, 3);

@@ -8,9 +8,15 @@ import { InvalidArgumentError } from './errors.js';
  * @example
  * ```ts
  * const rng = new Rng(42);
- * rng.uniform();     // in [0, 1)
- * rng.normal(0, 1);  // standard normal
+ * rng.uniform(); // in [0, 1)
+ * rng.normal(0, 1); // standard normal
+ * rng.int(10); // integer in [0, 10)
+ * const order = rng.permutation(5); // e.g. Int32Array [3, 0, 4, 1, 2]
  * const child = rng.fork(); // independent stream, same determinism
+ * child.fill(3, (r) => r.uniform(-1, 1)); // Float32Array of 3 draws
+ * // Same seed, same stream:
+ * if (new Rng(7).uniform() !== new Rng(7).uniform()) throw new Error('not reproducible');
+ * if ([...order].sort().join() !== '0,1,2,3,4') throw new Error('not a permutation');
  * ```
  */
 export class Rng {
@@ -104,5 +110,14 @@ export class Rng {
   }
 }
 
-/** Seed used where the caller gives none: fixed, so runs are reproducible by default. */
+/**
+ * Seed used where the caller gives none: fixed, so runs are reproducible by default.
+ *
+ * @example
+ * ```ts
+ * const seed = undefined as number | undefined;
+ * const rng = new Rng(seed ?? DEFAULT_SEED); // what gradflow does when no seed is given
+ * if (rng.uniform() !== new Rng(DEFAULT_SEED).uniform()) throw new Error('not reproducible');
+ * ```
+ */
 export const DEFAULT_SEED = 1337;

@@ -17,7 +17,9 @@ describe('computeFans', () => {
   it('rejects rank < 2 and non-positive dimensions with typed errors', () => {
     expect(() => computeFans([10])).toThrow(ShapeError);
     expect(() => computeFans([10])).toThrow('fans are undefined for rank 0 and 1');
-    expect(() => computeFans([3, 0])).toThrow('weight has shape [3, 0], expected dimensions that are positive integers');
+    expect(() => computeFans([3, 0])).toThrow(
+      'weight has shape [3, 0], expected dimensions that are positive integers',
+    );
     expect(() => computeFans([3, -2])).toThrow(ShapeError);
   });
 });
@@ -30,9 +32,15 @@ describe('helpers', () => {
     expect(() => normalizeAxis(4, 4)).toThrow('expected an integer in [-4, 3] for rank 4');
     expect(checkInteger('groups', 4)).toBe(4);
     expect(() => checkInteger('groups', 0)).toThrow(InvalidArgumentError);
-    expect(() => checkFinite('gain', Infinity)).toThrow('invalid gain: got Infinity, expected a finite number');
-    expect(() => checkFinite('std', 0, { min: 0, minExclusive: true })).toThrow('expected a finite number > 0');
+    expect(() => checkFinite('gain', Infinity)).toThrow(
+      'invalid gain: got Infinity, expected a finite number',
+    );
+    expect(() => checkFinite('std', 0, { min: 0, minExclusive: true })).toThrow(
+      'expected a finite number > 0',
+    );
     expect(checkOneOf('mode', 'fan_in', ['fan_in', 'fan_out'] as const)).toBe('fan_in');
-    expect(() => checkOneOf('mode', 'fan', ['fan_in', 'fan_out'])).toThrow('expected one of "fan_in", "fan_out"');
+    expect(() => checkOneOf('mode', 'fan', ['fan_in', 'fan_out'])).toThrow(
+      'expected one of "fan_in", "fan_out"',
+    );
   });
 });
