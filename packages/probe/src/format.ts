@@ -229,8 +229,8 @@ export function logLineChart(opts: {
   height?: number;
 }): string {
   const W = opts.width ?? 860;
-  const H = opts.height ?? 300;
-  const m = { l: 60, r: 16, t: 28, b: 70 };
+  const H = opts.height ?? 340;
+  const m = { l: 60, r: 16, t: 28, b: 112 };
   const pw = W - m.l - m.r;
   const ph = H - m.t - m.b;
   const n = opts.xLabels.length;
@@ -243,8 +243,10 @@ export function logLineChart(opts: {
     hi = lo + 1;
     lo -= 1;
   }
+  // At most 8 decades: values far below (e.g. a BN output's ~1e-16 mean) sit on the bottom edge.
+  lo = Math.max(lo, hi - 8);
   const x = (i: number) => m.l + (n <= 1 ? pw / 2 : (i * pw) / (n - 1));
-  const y = (v: number) => m.t + ph - ((Math.log10(v) - lo) / (hi - lo)) * ph;
+  const y = (v: number) => m.t + ph - ((Math.max(Math.log10(v), lo) - lo) / (hi - lo)) * ph;
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" role="img" aria-label="${esc(opts.title)}">`,
@@ -263,7 +265,7 @@ export function logLineChart(opts: {
     if (i % every !== 0) return;
     const xx = x(i).toFixed(1);
     parts.push(
-      `<text x="${xx}" y="${m.t + ph + 8}" font-size="10" text-anchor="end" transform="rotate(-50 ${xx} ${m.t + ph + 8})">${esc(label)}</text>`,
+      `<text x="${xx}" y="${m.t + ph + 8}" font-size="10" text-anchor="end" transform="rotate(-50 ${xx} ${m.t + ph + 8})">${esc(label.length > 22 ? `${label.slice(0, 21)}…` : label)}</text>`,
     );
   });
   if (opts.highlight !== undefined && opts.highlight !== null && opts.highlight >= 0) {
@@ -277,7 +279,8 @@ export function logLineChart(opts: {
     let pen = false;
     const dots: string[] = [];
     s.values.forEach((v, i) => {
-      if (v === null || !Number.isFinite(v) || v <= 0) {
+      if (v === null) return; // no value for this x (e.g. a layer without weights): bridge it
+      if (!Number.isFinite(v) || v <= 0) {
         pen = false;
         return;
       }
@@ -291,9 +294,9 @@ export function logLineChart(opts: {
     });
     if (d) parts.push(`<path d="${d.trim()}" fill="none" stroke="${s.color}" stroke-width="1.5"/>`);
     parts.push(...dots);
-    const lx = m.l + 10 + k * 200;
-    parts.push(`<rect x="${lx}" y="${H - 14}" width="10" height="10" fill="${s.color}"/>`);
-    parts.push(`<text x="${lx + 14}" y="${H - 5}" font-size="11">${esc(s.name)}</text>`);
+    const lx = m.l + 10 + k * 220;
+    parts.push(`<rect x="${lx}" y="${H - 13}" width="10" height="10" fill="${s.color}"/>`);
+    parts.push(`<text x="${lx + 14}" y="${H - 4}" font-size="11">${esc(s.name)}</text>`);
   });
   parts.push(`<rect x="${m.l}" y="${m.t}" width="${pw}" height="${ph}" fill="none" stroke="#888"/>`);
   parts.push('</svg>');
