@@ -26,5 +26,8 @@ async function main(): Promise<{ gflops: number; simdPeakGflops: number }> {
 
 main().then(
   (r) => process.stdout.write(`${JSON.stringify(r)}\n`),
-  (error: unknown) => process.stdout.write(`${JSON.stringify({ note: `peak not measured: ${error instanceof Error ? error.message : String(error)}` })}\n`),
+  (error: unknown) =>
+    process.stdout.write(
+      `${JSON.stringify({ note: `peak not measured: ${error instanceof Error ? error.message : String(error)}` })}\n`,
+    ),
 );

@@ -1,5 +1,6 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { BROWSER_RUNNERS, runBrowserSuite } from '../browser/run.js';
 import type { Progress } from '../progress.js';
 import { barChart, type Chart } from '../report/charts.js';
 import type { Mode } from '../types.js';
@@ -18,10 +19,20 @@ export interface SpeedOptions {
   browser: boolean;
 }
 
-/** Runs a TypeScript entry point in a fresh Node process (same loader and conditions as this one). */
-function runNode(entry: string, args: string[], timeoutMs: number): Promise<string> {
+/**
+ * Runs a TypeScript entry point in a fresh Node process (by default with the same loader and
+ * conditions as this one: `execArgv`).
+ */
+function runNode(
+  entry: string,
+  args: string[],
+  timeoutMs: number,
+  execArgv = process.execArgv,
+): Promise<string> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, entry, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...execArgv, entry, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -29,9 +40,32 @@ function runNode(entry: string, args: string[], timeoutMs: number): Promise<stri
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('close', () => {
       clearTimeout(timer);
-      resolve(out.trim().split('\n').at(-1) || JSON.stringify({ note: `failed: ${err.trim().split('\n').at(-1) ?? 'no output'}` }));
+      resolve(
+        out.trim().split('\n').at(-1) ||
+          JSON.stringify({ note: `failed: ${err.trim().split('\n').at(-1) ?? 'no output'}` }),
+      );
     });
   });
+}
+
+/**
+ * One Node measurement: `runner` × `modelId` in a fresh process (speed/worker.ts). `execArgv` must
+ * let Node run TypeScript with the `source` condition (the default: this process's own flags).
+ */
+export async function measureInNode(
+  runner: RunnerId,
+  modelId: string,
+  repeats: number,
+  warmup: number,
+  options: { timeoutMs?: number; execArgv?: string[] } = {},
+): Promise<Measurement & { gflopPerStep?: number }> {
+  const line = await runNode(
+    WORKER,
+    [runner, modelId, String(repeats), String(warmup)],
+    options.timeoutMs ?? 15 * 60_000,
+    options.execArgv,
+  );
+  return JSON.parse(line) as Measurement & { gflopPerStep?: number };
 }
 
 function torchAvailable(): boolean {
@@ -43,29 +77,64 @@ function torchAvailable(): boolean {
   }
 }
 
-function torchMeasurements(models: SpeedModel[], threads: number, repeats: number, warmup: number): Map<string, Measurement> {
+function torchMeasurements(
+  models: SpeedModel[],
+  threads: number,
+  repeats: number,
+  warmup: number,
+): Map<string, Measurement> {
   const specs = models.filter((m) => m.torch).map((m) => `${m.torch}:${m.batch}`);
   const result = new Map<string, Measurement>();
   if (specs.length === 0) return result;
-  const out = execFileSync('/usr/bin/python3', [TORCH_SCRIPT, '--threads', String(threads), '--repeats', String(repeats), '--warmup', String(warmup), ...specs], {
-    encoding: 'utf8',
-    timeout: 30 * 60_000,
-  });
+  const out = execFileSync(
+    '/usr/bin/python3',
+    [
+      TORCH_SCRIPT,
+      '--threads',
+      String(threads),
+      '--repeats',
+      String(repeats),
+      '--warmup',
+      String(warmup),
+      ...specs,
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 30 * 60_000,
+    },
+  );
   for (const line of out.trim().split('\n')) {
     const row = JSON.parse(line) as { model: string; batch: number; ms_per_step?: number; error?: string };
     const model = models.find((m) => m.torch === row.model);
     if (!model) continue;
-    result.set(model.id, row.ms_per_step ? { msPerStep: row.ms_per_step, examplesPerSecond: (1000 * row.batch) / row.ms_per_step } : { note: row.error ?? 'failed' });
+    result.set(
+      model.id,
+      row.ms_per_step
+        ? { msPerStep: row.ms_per_step, examplesPerSecond: (1000 * row.batch) / row.ms_per_step }
+        : { note: row.error ?? 'failed' },
+    );
   }
   return result;
 }
 
-export async function runSpeedSuite(options: SpeedOptions): Promise<{ result: SpeedResult; charts: Chart[] }> {
+export async function runSpeedSuite(
+  options: SpeedOptions,
+): Promise<{ result: SpeedResult; charts: Chart[] }> {
   const models = speedModels(options.mode);
   const [repeats, warmup] = options.mode === 'quick' ? [3, 2] : [10, 3];
   const notes: string[] = [];
-  const rows: SpeedRow[] = models.map((m) => ({ model: m.id, inputShape: m.inputShape, batch: m.batch, gflopPerStep: 0, results: {} }));
-  const bar = options.progress.start('speed suite', models.length * JS_RUNNERS.length + 2);
+  const rows: SpeedRow[] = models.map((m) => ({
+    model: m.id,
+    inputShape: m.inputShape,
+    batch: m.batch,
+    gflopPerStep: 0,
+    results: {},
+  }));
+  const browserRunners = options.browser ? BROWSER_RUNNERS : [];
+  const bar = options.progress.start(
+    'speed suite',
+    models.length * (JS_RUNNERS.length + browserRunners.length) + 2,
+  );
 
   const peakLine = await runNode(PEAK, [], 120_000);
   const peak = JSON.parse(peakLine) as { gflops?: number; simdPeakGflops?: number; note?: string };
@@ -74,9 +143,9 @@ export async function runSpeedSuite(options: SpeedOptions): Promise<{ result: Sp
   for (const [i, model] of models.entries()) {
     for (const runner of JS_RUNNERS) {
       // tfjs cpu is 10-100x slower on conv nets; one timed step is enough to show it.
-      const [r, w] = runner === 'tfjs_cpu' || runner === 'stock_wasm' ? [Math.min(repeats, 2), 1] : [repeats, warmup];
-      const line = await runNode(WORKER, [runner, model.id, String(r), String(w)], 15 * 60_000);
-      const m = JSON.parse(line) as Measurement & { gflopPerStep?: number };
+      const [r, w] =
+        runner === 'tfjs_cpu' || runner === 'stock_wasm' ? [Math.min(repeats, 2), 1] : [repeats, warmup];
+      const m = await measureInNode(runner, model.id, r, w);
       if (m.gflopPerStep) rows[i]!.gflopPerStep = m.gflopPerStep;
       delete m.gflopPerStep;
       rows[i]!.results[runner] = m;
@@ -84,30 +153,67 @@ export async function runSpeedSuite(options: SpeedOptions): Promise<{ result: Sp
     }
   }
 
+  if (options.browser) {
+    const browser = await runBrowserSuite({
+      models,
+      repeats,
+      warmup,
+      onMeasured: (id, runner) => bar.tick(1, `${id} ${RUNNER_LABELS[runner]}`),
+    });
+    for (const [i, model] of models.entries()) {
+      for (const [runner, measured] of Object.entries(browser.results.get(model.id) ?? {})) {
+        const { gflopPerStep, ...m } = measured as Measurement & { gflopPerStep?: number };
+        if (gflopPerStep && !rows[i]!.gflopPerStep) rows[i]!.gflopPerStep = gflopPerStep;
+        rows[i]!.results[runner as RunnerId] = m;
+      }
+    }
+    notes.push(...browser.notes);
+  }
+
   if (torchAvailable()) {
-    for (const [threads, runner] of [[1, 'pytorch_1t'], [2, 'pytorch_2t']] as const) {
+    for (const [threads, runner] of [
+      [1, 'pytorch_1t'],
+      [2, 'pytorch_2t'],
+    ] as const) {
       const measured = torchMeasurements(models, threads, repeats, warmup);
       for (const [i, model] of models.entries()) {
         rows[i]!.results[runner] = measured.get(model.id) ?? { note: 'no PyTorch twin' };
       }
     }
-    notes.push('PyTorch: Debian python3-torch, torch.set_num_threads(n), same batch and SGD-momentum step on random data (apps/bench/torch/speed_reference.py).');
+    notes.push(
+      'PyTorch: Debian python3-torch, torch.set_num_threads(n), same batch and SGD-momentum step on random data (apps/bench/torch/speed_reference.py).',
+    );
   } else {
-    notes.push('PyTorch columns skipped: python3-torch is not installed (apt-get install python3-torch python3-torchvision).');
+    notes.push(
+      'PyTorch columns skipped: python3-torch is not installed (apt-get install python3-torch python3-torchvision).',
+    );
   }
   bar.finish();
-  if (options.browser) notes.push('--browser: see the browser section.');
 
-  notes.push(`${options.mode === 'quick' ? 'Quick' : 'Full'} mode: median of ${repeats} steps after ${warmup} warm-up steps (tfjs cpu and stock wasm: 2 after 1). GFLOP/step = 3 x forward conv/dense/recurrent FLOPs.`);
+  notes.push(
+    `${options.mode === 'quick' ? 'Quick' : 'Full'} mode: median of ${repeats} steps after ${warmup} warm-up steps (tfjs cpu and stock wasm: 2 after 1). GFLOP/step = 3 x forward conv/dense/recurrent FLOPs.`,
+  );
   const charts = [
     barChart(
       'speed_throughput',
       'Training throughput (examples/s, log scale)',
       rows.flatMap((row) =>
-        Object.entries(row.results).map(([runner, m]) => ({ group: row.model, series: RUNNER_LABELS[runner as RunnerId], value: m?.examplesPerSecond ?? 0 })),
+        Object.entries(row.results).map(([runner, m]) => ({
+          group: row.model,
+          series: RUNNER_LABELS[runner as RunnerId],
+          value: m?.examplesPerSecond ?? 0,
+        })),
       ),
       { value: 'examples / s', logX: true },
     ),
   ];
-  return { result: { ...(peak.gflops ? { peakGemmGflops: peak.gflops } : {}), ...(peak.simdPeakGflops ? { simdPeakGflops: peak.simdPeakGflops } : {}), rows, notes: peak.note ? [peak.note, ...notes] : notes }, charts };
+  return {
+    result: {
+      ...(peak.gflops ? { peakGemmGflops: peak.gflops } : {}),
+      ...(peak.simdPeakGflops ? { simdPeakGflops: peak.simdPeakGflops } : {}),
+      rows,
+      notes: peak.note ? [peak.note, ...notes] : notes,
+    },
+    charts,
+  };
 }

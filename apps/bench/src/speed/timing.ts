@@ -8,7 +8,10 @@ export interface Timing {
  * calls, and tfjs compiles kernels lazily). `fn` must finish its work before returning (read a
  * value back) so asynchronous backends are timed fairly.
  */
-export async function timeIt(fn: () => unknown, options: { warmup: number; repeats: number }): Promise<Timing> {
+export async function timeIt(
+  fn: () => unknown,
+  options: { warmup: number; repeats: number },
+): Promise<Timing> {
   for (let i = 0; i < options.warmup; i++) await fn();
   const samplesMs: number[] = [];
   for (let i = 0; i < options.repeats; i++) {

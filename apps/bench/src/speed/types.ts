@@ -1,5 +1,13 @@
 /** One way of running a training step: our wasm backend, stock wasm, tfjs cpu, PyTorch, a browser. */
-export type RunnerId = 'gradflow_wasm_1t' | 'gradflow_wasm_2t' | 'stock_wasm' | 'tfjs_cpu' | 'pytorch_1t' | 'pytorch_2t' | 'browser_wasm';
+export type RunnerId =
+  | 'gradflow_wasm_1t'
+  | 'gradflow_wasm_2t'
+  | 'stock_wasm'
+  | 'tfjs_cpu'
+  | 'pytorch_1t'
+  | 'pytorch_2t'
+  | 'browser_wasm'
+  | 'browser_wasm_2t';
 
 export interface Measurement {
   /** Median milliseconds per training step, after warm-up. */
@@ -34,5 +42,6 @@ export const RUNNER_LABELS: Record<RunnerId, string> = {
   tfjs_cpu: 'tfjs cpu',
   pytorch_1t: 'PyTorch CPU 1T',
   pytorch_2t: 'PyTorch CPU 2T',
-  browser_wasm: 'Chromium wasm',
+  browser_wasm: 'Chromium wasm 1T',
+  browser_wasm_2t: 'Chromium wasm 2T',
 };
