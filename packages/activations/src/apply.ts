@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, type Rng } from '@gradflow/core';
 import { resolveActivation, type ActivationLike, type ResolvedActivation } from './registry.js';
 
+/** Options of {@link applyActivation}. */
 export interface ApplyActivationOptions {
   /** Training mode: RReLU draws random slopes (default false: inference). */
   training?: boolean;
@@ -12,12 +13,19 @@ export interface ApplyActivationOptions {
 }
 
 /**
- * Applies an activation to a float32 tensor, as an op (differentiable with `tf.grad`).
+ * Applies an activation to a float32 tensor, as an op (differentiable with `tf.grad`). Non-float32
+ * input throws `InvalidArgumentError`; names and parameters are validated as in
+ * {@link resolveActivation}.
  *
  * @example
  * ```ts
- * const y = applyActivation({ name: 'leaky_relu', slope: 0.2 }, x);
- * const z = applyActivation('gelu', x);
+ * const x = tf.tensor1d([-2, 0, 3]);
+ * const y = applyActivation({ name: 'leaky_relu', slope: 0.2 }, x); // [-0.4, 0, 3]
+ * const z = applyActivation('gelu', x); // [-0.0455, 0, 2.996]
+ * tf.test_util.expectArraysClose(y.dataSync(), [-0.4, 0, 3]);
+ * // RReLU draws random slopes (seeded, so reproducible) only in training mode:
+ * const r = applyActivation({ name: 'rrelu', seed: 1 }, x, { training: true });
+ * tf.dispose([x, y, z, r]);
  * ```
  */
 export function applyActivation(

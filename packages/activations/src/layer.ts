@@ -22,11 +22,27 @@ export interface GradflowActivationArgs extends LayerArgs {
  * One serializable layer for every activation in `ACTIVATIONS`, with config
  * `{ activation, params }`. PReLU owns a learnable weight `alpha` (shape [1], or [channels] with
  * `per_channel`, channels = last axis); RReLU draws its slopes from a seeded `Rng` when called
- * with `training: true` and uses the mean slope otherwise.
+ * with `training: true` and uses the mean slope otherwise. Registered with tfjs serialization,
+ * so saved models load back. Usually created through {@link activationLayer}.
+ *
+ * @example
+ * ```ts
+ * const act = new GradflowActivation({ activation: 'prelu', params: { per_channel: true }, name: 'act' });
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [3] }), act] });
+ * act.getWeights()[0]?.shape; // [4]: one learnable alpha per channel, initialised to 0.25
+ * act.getConfig(); // { activation: 'prelu', params: { init: 0.25, per_channel: true }, name: 'act', ... }
+ * const y = model.predict(tf.ones([2, 3])) as tf.Tensor;
+ * if (y.shape.join() !== '2,4' || act.activation !== 'prelu') throw new Error('unexpected');
+ * tf.dispose(y);
+ * model.dispose();
+ * ```
  */
 export class GradflowActivation extends tf.layers.Layer {
+  /** The tfjs serialization class name. */
   static className = 'GradflowActivation';
+  /** Canonical activation name. */
   readonly activation: CanonicalActivationName;
+  /** Every parameter of the activation, defaults filled in. */
   readonly params: ActivationParams;
   private readonly resolved: ResolvedActivation;
   private alpha: tf.LayerVariable | undefined;
@@ -94,17 +110,28 @@ function snakeCase(s: string): string {
   return typeof s === 'string' ? s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase() : s;
 }
 
+/** Options of {@link activationLayer}. */
 export interface ActivationLayerOptions {
   /** Layer name (use deterministic names such as `stage2_block1_act`). */
   name?: string;
 }
 
 /**
- * The activation as a tf.layers layer, for functional builders and block options.
+ * The activation as a tf.layers layer (a {@link GradflowActivation}), for functional builders
+ * and block options. The spec is validated here, so typos fail at model-build time.
  *
  * @example
  * ```ts
- * const y = activationLayer({ name: 'leaky_relu', slope: 0.2 }, { name: 'block1_act' }).apply(x);
+ * const input = tf.input({ shape: [8] });
+ * const h = tf.layers.dense({ units: 16 }).apply(input) as tf.SymbolicTensor;
+ * const y = activationLayer({ name: 'leaky_relu', slope: 0.2 }, { name: 'block1_act' }).apply(h) as tf.SymbolicTensor;
+ * const model = tf.model({ inputs: input, outputs: y });
+ * if (model.getLayer('block1_act').getConfig().activation !== 'leaky_relu') throw new Error('unexpected');
+ * // eager use works too:
+ * const out = activationLayer('relu6').apply(tf.tensor1d([-1, 3, 9])) as tf.Tensor; // [0, 3, 6]
+ * tf.test_util.expectArraysClose(out.dataSync(), [0, 3, 6]);
+ * tf.dispose(out);
+ * model.dispose();
  * ```
  */
 export function activationLayer(spec: ActivationLike, options: ActivationLayerOptions = {}): tf.layers.Layer {

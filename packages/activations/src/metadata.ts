@@ -40,6 +40,8 @@ const cache = new Map<string, ActivationInfo>();
  * ```ts
  * activationInfo('sigmoid').supDerivative; // 0.25
  * activationInfo({ name: 'leaky_relu', slope: 0.2 }).gain; // sqrt(2 / 1.04)
+ * const { saturates, zeroCentred, gainSource } = activationInfo('tanh'); // 'both', true, 'pytorch'
+ * if (saturates !== 'both' || !zeroCentred || gainSource !== 'pytorch') throw new Error('unexpected');
  * ```
  */
 export function activationInfo(like: ActivationLike): ActivationInfo {
@@ -81,12 +83,35 @@ export function activationInfo(like: ActivationLike): ActivationInfo {
   return info;
 }
 
-/** sup |f'|; see `activationInfo`. */
+/**
+ * sup over x of |f'(x)|, the most one layer of this activation can amplify a gradient; see
+ * {@link activationInfo}.
+ *
+ * @example
+ * ```ts
+ * supDerivative('sigmoid'); // 0.25: 10 sigmoid layers scale a gradient by at most 0.25^10 ≈ 1e-6
+ * supDerivative('tanh'); // 1
+ * if (supDerivative('sigmoid') !== 0.25 || supDerivative({ name: 'elu', alpha: 2 }) !== 2) {
+ *   throw new Error('unexpected');
+ * }
+ * ```
+ */
 export function supDerivative(like: ActivationLike): number {
   return activationInfo(like).supDerivative;
 }
 
-/** Recommended init gain; see `activationInfo` and `GainRule`. */
+/**
+ * Recommended initialisation gain (to multiply a fan-scaled init's std by); see
+ * {@link activationInfo} and `GainRule`.
+ *
+ * @example
+ * ```ts
+ * activationGain('relu'); // √2 ≈ 1.4142
+ * activationGain('tanh'); // 5/3
+ * activationGain({ name: 'leaky_relu', slope: 0.2 }); // sqrt(2 / 1.04) ≈ 1.3868
+ * if (Math.abs(activationGain('relu') - Math.SQRT2) > 1e-12) throw new Error('unexpected');
+ * ```
+ */
 export function activationGain(like: ActivationLike): number {
   return activationInfo(like).gain;
 }
@@ -107,6 +132,16 @@ function fmt(x: number): string {
 /**
  * The metadata of every activation at default parameters, as a markdown table (the README's
  * table is this function's output).
+ *
+ * @example
+ * ```ts
+ * const table = activationTable();
+ * // | name | f(x) | f'(x) | sup \|f'\| | saturates | zero-centred | gain (source) | params (defaults) |
+ * // |---|---|---|---|---|---|---|---|
+ * // | `sigmoid` | σ(x) = 1 / (1 + e^(−x)) | σ(x) (1 − σ(x)) | 1/4 | both | no | 1 (pytorch) | – |
+ * // ...
+ * if (table.split('\n').length !== listActivations().length + 2) throw new Error('one row per activation');
+ * ```
  */
 export function activationTable(): string {
   const lines = [

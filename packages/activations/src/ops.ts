@@ -22,8 +22,28 @@ const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** sqrt(2/pi), the constant of the tanh approximation of GELU. */
 const GELU_TANH_C = Math.sqrt(2 / Math.PI);
-/** SELU's constants (Klambauer et al. 2017), as in PyTorch and tfjs. */
+/**
+ * SELU's α (Klambauer et al. 2017), as in PyTorch and tfjs: selu(x) = λ α (e^x − 1) for x <= 0.
+ *
+ * @example
+ * ```ts
+ * // sup |selu'| is reached as x -> 0 from below: λ α ≈ 1.7581
+ * const bound = SELU_SCALE * SELU_ALPHA;
+ * if (Math.abs(supDerivative('selu') - bound) > 1e-9) throw new Error('unexpected');
+ * ```
+ */
 export const SELU_ALPHA = 1.6732632423543772;
+/**
+ * SELU's scale λ (Klambauer et al. 2017), as in PyTorch and tfjs: selu(x) = λ x for x > 0.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([2]);
+ * const y = selu(x); // [2 λ] = [2.1014]
+ * tf.test_util.expectArraysClose(y.dataSync(), [2 * SELU_SCALE]);
+ * tf.dispose([x, y]);
+ * ```
+ */
 export const SELU_SCALE = 1.0507009873554805;
 
 /** 1 where a > b, 0 elsewhere, as float32 (one kernel: Step of the difference). */
@@ -49,6 +69,17 @@ function blend(m: tf.Tensor, a: tf.Tensor | number, b: tf.Tensor): tf.Tensor {
 /**
  * Leaky ReLU, x for x > 0 and slope·x otherwise; gradient slope at 0 (PyTorch). Computed as
  * x · step(x, slope), one vectorised kernel each way (tfjs-wasm's LeakyRelu is a scalar loop).
+ * Default slope 0.01 (PyTorch's `negative_slope`; tfjs's default is 0.2).
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-2, 0, 3]);
+ * const y = leakyRelu(x, { slope: 0.1 }); // [-0.2, 0, 3]
+ * const g = tf.grad((v: tf.Tensor) => leakyRelu(v, { slope: 0.1 }))(x); // [0.1, 0.1, 1]: slope at 0
+ * tf.test_util.expectArraysClose(y.dataSync(), [-0.2, 0, 3]);
+ * tf.test_util.expectArraysClose(g.dataSync(), [0.1, 0.1, 1]);
+ * tf.dispose([x, y, g]);
+ * ```
  */
 export function leakyRelu(x: tf.Tensor, options: { slope?: number } = {}): tf.Tensor {
   const slope = options.slope ?? 0.01;
@@ -65,6 +96,15 @@ export function leakyRelu(x: tf.Tensor, options: { slope?: number } = {}): tf.Te
  * PReLU with a slope tensor `alpha` broadcast against x (shape [1] shared, or [channels]):
  * relu(x) + alpha · (x - relu(x)), exact on both sides; gradients reach x and alpha, with
  * PyTorch's slope alpha at x = 0.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor2d([[-2, 3], [-1, -4]]);
+ * const alpha = tf.tensor1d([0.25, 0.5]); // one slope per channel (last axis)
+ * const y = prelu(x, alpha); // [[-0.5, 3], [-0.25, -2]]
+ * tf.test_util.expectArraysClose(y.dataSync(), [-0.5, 3, -0.25, -2]);
+ * tf.dispose([x, alpha, y]);
+ * ```
  */
 export function prelu(x: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
@@ -76,6 +116,16 @@ export function prelu(x: tf.Tensor, alpha: tf.Tensor): tf.Tensor {
 /**
  * ReLU6, min(max(x, 0), 6). Gradient 1 on the open interval (0, 6) and 0 at both kinks, like
  * PyTorch (tfjs's built-in relu6 passes the gradient at x = 6).
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, 3, 6, 8]);
+ * const y = relu6(x); // [0, 3, 6, 6]
+ * const g = tf.grad((v: tf.Tensor) => relu6(v))(x); // [0, 1, 0, 0]
+ * tf.test_util.expectArraysClose(y.dataSync(), [0, 3, 6, 6]);
+ * tf.test_util.expectArraysClose(g.dataSync(), [0, 1, 0, 0]);
+ * tf.dispose([x, y, g]);
+ * ```
  */
 export function relu6(x: tf.Tensor): tf.Tensor {
   return clip(x, 0, 6, tf.relu6);
@@ -83,6 +133,17 @@ export function relu6(x: tf.Tensor): tf.Tensor {
 
 /**
  * HardTanh, min(max(x, min_val), max_val); gradient 1 strictly inside (PyTorch's convention).
+ * Defaults [-1, 1].
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-3, 0.5, 3]);
+ * const y = hardTanh(x); // [-1, 0.5, 1]
+ * const z = hardTanh(x, { minVal: 0, maxVal: 2 }); // [0, 0.5, 2]
+ * tf.test_util.expectArraysClose(y.dataSync(), [-1, 0.5, 1]);
+ * tf.test_util.expectArraysClose(z.dataSync(), [0, 0.5, 2]);
+ * tf.dispose([x, y, z]);
+ * ```
  */
 export function hardTanh(x: tf.Tensor, options: { minVal?: number; maxVal?: number } = {}): tf.Tensor {
   const lo = options.minVal ?? -1;
@@ -103,7 +164,17 @@ function clip(x: tf.Tensor, lo: number, hi: number, forward: (x: tf.Tensor) => t
   return f(x);
 }
 
-/** Hard sigmoid, relu6(x + 3) / 6 (PyTorch and Keras 3; not Keras 2's 0.2x + 0.5). */
+/**
+ * Hard sigmoid, relu6(x + 3) / 6 (PyTorch and Keras 3; not Keras 2's 0.2x + 0.5).
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-4, 0, 1.5, 4]);
+ * const y = hardSigmoid(x); // [0, 0.5, 0.75, 1]
+ * tf.test_util.expectArraysClose(y.dataSync(), [0, 0.5, 0.75, 1]);
+ * tf.dispose([x, y]);
+ * ```
+ */
 export function hardSigmoid(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
     const v = input as tf.Tensor;
@@ -121,6 +192,14 @@ export function hardSigmoid(x: tf.Tensor): tf.Tensor {
  * Hard swish, x * relu6(x + 3) / 6 (Howard et al. 2019). Gradient as PyTorch's vectorised CPU
  * kernel (which handles all but the last few elements of a tensor): 0 for x < -3, x/3 + 1/2 for
  * -3 <= x < 3, 1 for x >= 3. (PyTorch 1.13's scalar tail loop gives 3/2 at exactly x = 3.)
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-4, 1, 4]);
+ * const y = hardSwish(x); // [0, 0.6667, 4]
+ * tf.test_util.expectArraysClose(y.dataSync(), [0, 4 / 6, 4]);
+ * tf.dispose([x, y]);
+ * ```
  */
 export function hardSwish(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
@@ -139,7 +218,19 @@ export function hardSwish(x: tf.Tensor): tf.Tensor {
   return f(x);
 }
 
-/** Softsign, x / (1 + |x|), with the exact derivative 1 / (1 + |x|)^2 (no cancellation). */
+/**
+ * Softsign, x / (1 + |x|), with the exact derivative 1 / (1 + |x|)^2 (no cancellation).
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, 0, 3]);
+ * const y = softsign(x); // [-0.5, 0, 0.75]
+ * const g = tf.grad((v: tf.Tensor) => softsign(v))(x); // [0.25, 1, 0.0625]
+ * tf.test_util.expectArraysClose(y.dataSync(), [-0.5, 0, 0.75]);
+ * tf.test_util.expectArraysClose(g.dataSync(), [0.25, 1, 0.0625]);
+ * tf.dispose([x, y, g]);
+ * ```
+ */
 export function softsign(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
     const v = input as tf.Tensor;
@@ -154,6 +245,14 @@ export function softsign(x: tf.Tensor): tf.Tensor {
  * ELU with any alpha (tfjs's `elu` is alpha = 1 only and its layer throws otherwise):
  * x for x > 0, alpha (exp(x) - 1) otherwise; gradient alpha exp(x) for x <= 0 (alpha at 0,
  * as PyTorch). Built from tfjs's vectorised elu: relu(x) + alpha elu(x - relu(x)).
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, 2]);
+ * const y = elu(x, { alpha: 0.5 }); // [0.5 (e^-1 - 1), 2] = [-0.3161, 2]
+ * tf.test_util.expectArraysClose(y.dataSync(), [0.5 * Math.expm1(-1), 2]);
+ * tf.dispose([x, y]);
+ * ```
  */
 export function elu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor {
   const alpha = options.alpha ?? 1;
@@ -164,7 +263,17 @@ export function elu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor {
   });
 }
 
-/** CELU, max(0, x) + min(0, alpha (exp(x / alpha) - 1)) = alpha elu(x / alpha) (Barron 2017). */
+/**
+ * CELU, max(0, x) + min(0, alpha (exp(x / alpha) - 1)) = alpha elu(x / alpha) (Barron 2017).
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, 2]);
+ * const y = celu(x, { alpha: 2 }); // [2 (e^-0.5 - 1), 2] = [-0.7869, 2]
+ * tf.test_util.expectArraysClose(y.dataSync(), [2 * Math.expm1(-0.5), 2]);
+ * tf.dispose([x, y]);
+ * ```
+ */
 export function celu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor {
   const alpha = options.alpha ?? 1;
   if (alpha === 1) return tf.elu(x);
@@ -176,6 +285,14 @@ export function celu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor 
  * scale (relu(x) + alpha elu(x - relu(x))); gradient scale alpha exp(x) for x <= 0, as PyTorch.
  * tfjs-wasm's Selu kernel computes exp(x) - 1 in float32 (3.5e-6 relative error at x = -0.005)
  * and its gradient uses Greater, Exp and Select, scalar loops on wasm; Elu uses expm1.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, 0, 1]);
+ * const y = selu(x); // [-1.1113, 0, 1.0507]
+ * tf.test_util.expectArraysClose(y.dataSync(), [SELU_SCALE * SELU_ALPHA * Math.expm1(-1), 0, SELU_SCALE]);
+ * tf.dispose([x, y]);
+ * ```
  */
 export function selu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
@@ -189,6 +306,16 @@ export function selu(x: tf.Tensor): tf.Tensor {
  * form). At PyTorch's defaults (beta 1, threshold 20) the tfjs kernel gives the same float32
  * values and gradient sigmoid(x) (it reverts to x above ~15.9, where log1p(e^x) rounds to x),
  * so it is used as is. Otherwise a custom op with PyTorch's branches around the tfjs kernel.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([0, 30]);
+ * const y = softplus(x); // [ln 2, 30] = [0.6931, 30]
+ * const z = softplus(x, { beta: 2, threshold: 10 }); // [ln(2) / 2, 30]: linear where beta x > 10
+ * tf.test_util.expectArraysClose(y.dataSync(), [Math.LN2, 30]);
+ * tf.test_util.expectArraysClose(z.dataSync(), [Math.LN2 / 2, 30]);
+ * tf.dispose([x, y, z]);
+ * ```
  */
 export function softplus(x: tf.Tensor, options: { beta?: number; threshold?: number } = {}): tf.Tensor {
   const beta = options.beta ?? 1;
@@ -214,6 +341,14 @@ export function softplus(x: tf.Tensor, options: { beta?: number; threshold?: num
  * kernels as `tf.logSigmoid`, whose custom gradient reads its input from a closure instead of
  * saving it and so throws ("Cannot read properties of undefined (reading 'backend')") when the
  * input is an intermediate tensor, i.e. in any model.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-100, 0, 100]);
+ * const y = logSigmoid(x); // [-100, -0.6931, 0]: finite where log(sigmoid(-100)) would be -Infinity
+ * tf.test_util.expectArraysClose(y.dataSync(), [-100, -Math.LN2, 0]);
+ * tf.dispose([x, y]);
+ * ```
  */
 export function logSigmoid(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
@@ -231,6 +366,16 @@ export function logSigmoid(x: tf.Tensor): tf.Tensor {
 /**
  * SiLU / swish, x * sigmoid(x); gradient sigmoid(x) (1 + x (1 - sigmoid(x))). 1 - sigmoid(x)
  * has an absolute error of ~3e-8, times x, so the gradient's relative error stays below ~5e-7.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, 0, 1]);
+ * const y = silu(x); // [-0.2689, 0, 0.7311]
+ * const g = tf.grad((v: tf.Tensor) => silu(v))(x); // [0.0723, 0.5, 0.9277]
+ * tf.test_util.expectArraysClose(y.dataSync(), [-0.2689, 0, 0.7311]);
+ * tf.test_util.expectArraysClose(g.dataSync(), [0.0723, 0.5, 0.9277]);
+ * tf.dispose([x, y, g]);
+ * ```
  */
 export function silu(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
@@ -251,6 +396,14 @@ export function silu(x: tf.Tensor): tf.Tensor {
  * q = sigmoid(-x), 1 + e^x = 1/q, so T = tanh(softplus(x)) = (1 - q^2) / (1 + q^2)
  * = s (1 + q) / (1 + q^2) (no cancellation at x -> -inf), and 1 - T = 2q^2 / (1 + q^2), so
  * 1 - T^2 = 2q^2 (1 + T) / (1 + q^2) (none at x -> +inf). Finite for every finite x.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, 0, 1]);
+ * const y = mish(x); // [-0.3034, 0, 0.8651]
+ * tf.test_util.expectArraysClose(y.dataSync(), [-0.3034, 0, 0.8651]);
+ * tf.dispose([x, y]);
+ * ```
  */
 export function mish(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
@@ -306,7 +459,18 @@ function normalCdfAndPdf(x: tf.Tensor): { cdf: tf.Tensor; pdf: tf.Tensor } {
   return { cdf, pdf: tf.mul(gauss, INV_SQRT_2PI) };
 }
 
-/** GELU, x * Phi(x) with the exact normal CDF (PyTorch's default `approximate='none'`). */
+/**
+ * GELU, x * Phi(x) with the exact normal CDF (PyTorch's default `approximate='none'`), accurate
+ * in the far negative tail where 0.5 (1 + erf(x / sqrt 2)) underflows to 0.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, 0, 1]);
+ * const y = gelu(x); // [-0.1587, 0, 0.8413]
+ * tf.test_util.expectArraysClose(y.dataSync(), [-0.1587, 0, 0.8413]);
+ * tf.dispose([x, y]);
+ * ```
+ */
 export function gelu(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
     const v = input as tf.Tensor;
@@ -323,6 +487,14 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 /**
  * GELU's tanh approximation, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) (PyTorch's
  * `approximate='tanh'`), computed as x * sigmoid(2u) to avoid the 1 + tanh cancellation for x < 0.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, 0, 1]);
+ * const y = geluTanh(x); // [-0.1588, 0, 0.8412]
+ * tf.test_util.expectArraysClose(y.dataSync(), [-0.1588, 0, 0.8412]);
+ * tf.dispose([x, y]);
+ * ```
  */
 export function geluTanh(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
@@ -347,7 +519,18 @@ export function geluTanh(x: tf.Tensor): tf.Tensor {
 /**
  * RReLU (Xu et al. 2015). Training: each element gets its own slope drawn from U(lower, upper)
  * (from `rng`, or a fresh `Rng(seed)`), applied where x <= 0; inference: the mean slope
- * (lower + upper) / 2, as PyTorch.
+ * (lower + upper) / 2, as PyTorch. Defaults lower 1/8, upper 1/3.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor1d([-1, -1, 2]);
+ * const y = rrelu(x); // inference: mean slope 11/48 -> [-0.2292, -0.2292, 2]
+ * const t = rrelu(x, { training: true, seed: 7 }); // a random slope in [1/8, 1/3] per element
+ * tf.test_util.expectArraysClose(y.dataSync(), [-11 / 48, -11 / 48, 2]);
+ * const [a] = t.dataSync();
+ * if (a === undefined || a > -1 / 8 || a < -1 / 3) throw new Error('slope out of range');
+ * tf.dispose([x, y, t]);
+ * ```
  */
 export function rrelu(
   x: tf.Tensor,

@@ -32,6 +32,15 @@ const GELU_C = Math.sqrt(2 / Math.PI);
  * The activation table: the single source of truth for names, parameters, ops, formulas and
  * metadata. Types (`ActivationName`), lookups (`getActivation`), the docs table and the tests
  * are derived from it.
+ *
+ * @example
+ * ```ts
+ * ACTIVATIONS.relu.formula; // 'max(0, x)'
+ * ACTIVATIONS.sigmoid.supDerivative; // 0.25: each sigmoid layer shrinks a gradient by 4x or more
+ * const saturating = listActivations().filter((n) => ACTIVATIONS[n].saturates === 'both');
+ * // ['sigmoid', 'tanh', 'softsign', 'hard_sigmoid', 'hard_tanh']
+ * if (!saturating.includes('tanh') || saturating.includes('relu')) throw new Error('unexpected');
+ * ```
  */
 export const ACTIVATIONS = {
   sigmoid: {
@@ -440,7 +449,15 @@ const NAMES = new Registry<CanonicalActivationName>(
   { hint: 'see listActivations()' },
 );
 
-/** The canonical name for a name or alias; throws `UnknownNameError` with suggestions. */
+/**
+ * The canonical name for a name or alias; throws `UnknownNameError` with suggestions.
+ *
+ * @example
+ * ```ts
+ * canonicalActivationName('swish'); // 'silu'
+ * if (canonicalActivationName('linear') !== 'identity') throw new Error('unexpected');
+ * ```
+ */
 export function canonicalActivationName(name: string): CanonicalActivationName {
   return NAMES.get(name);
 }
@@ -451,7 +468,13 @@ export function canonicalActivationName(name: string): CanonicalActivationName {
  * @example
  * ```ts
  * getActivation('swish') === ACTIVATIONS.silu; // true
- * getActivation('rleu'); // UnknownNameError: unknown activation 'rleu'; did you mean 'relu'? ...
+ * getActivation('gelu').derivative; // "Φ(x) + x φ(x)"
+ * try {
+ *   getActivation('rleu');
+ * } catch (e) {
+ *   // UnknownNameError: unknown activation 'rleu'; did you mean 'relu' or 'rrelu' or 'elu'? see listActivations()
+ *   if (!(e instanceof Error) || !e.message.includes("did you mean 'relu'")) throw e;
+ * }
  * ```
  */
 export function getActivation<N extends ActivationName>(name: N): ActivationSpec;
@@ -460,7 +483,16 @@ export function getActivation(name: string): ActivationSpec {
   return ACTIVATIONS[NAMES.get(name)];
 }
 
-/** Canonical activation names, in table order; `{ aliases: true }` adds the aliases. */
+/**
+ * Canonical activation names, in table order; `{ aliases: true }` adds the aliases.
+ *
+ * @example
+ * ```ts
+ * listActivations(); // ['sigmoid', 'tanh', 'relu', 'relu6', 'leaky_relu', ...]
+ * const all = listActivations({ aliases: true }); // ... plus 'swish' and 'linear'
+ * if (listActivations().includes('swish') || !all.includes('swish')) throw new Error('unexpected');
+ * ```
+ */
 export function listActivations(): CanonicalActivationName[];
 export function listActivations(options: { aliases: true }): ActivationName[];
 export function listActivations(options?: { aliases?: boolean }): ActivationName[];
@@ -468,7 +500,18 @@ export function listActivations(options: { aliases?: boolean } = {}): Activation
   return (options.aliases ? NAMES.list() : Object.keys(ACTIVATIONS)) as ActivationName[];
 }
 
-/** Default parameters of an activation. */
+/**
+ * Default parameters of an activation (an empty object for parameter-free ones).
+ *
+ * @example
+ * ```ts
+ * defaultParams('leaky_relu'); // { slope: 0.01 } (PyTorch's default, not tfjs's 0.2)
+ * defaultParams('hard_tanh'); // { min_val: -1, max_val: 1 }
+ * if (defaultParams('leaky_relu').slope !== 0.01 || Object.keys(defaultParams('relu')).length !== 0) {
+ *   throw new Error('unexpected');
+ * }
+ * ```
+ */
 export function defaultParams(name: ActivationName): ActivationParams {
   const spec = getActivation(name);
   return Object.fromEntries(Object.entries(spec.params).map(([k, s]) => [k, s.default]));
@@ -478,6 +521,20 @@ export function defaultParams(name: ActivationName): ActivationParams {
  * Resolves an `ActivationLike` to its canonical name, spec and complete, validated parameters.
  * Unknown names throw `UnknownNameError`; unknown or out-of-range parameters throw
  * `InvalidArgumentError` naming the value and the accepted range.
+ *
+ * @example
+ * ```ts
+ * const { name, params } = resolveActivation({ name: 'swish' }); // 'silu', {}
+ * const leaky = resolveActivation({ name: 'leaky_relu', slope: 0.2 });
+ * leaky.params; // { slope: 0.2 }
+ * try {
+ *   resolveActivation({ name: 'elu', slope: 0.2 });
+ * } catch (e) {
+ *   // InvalidArgumentError: invalid elu parameter: got 'slope', expected one of alpha
+ *   if (!(e instanceof Error) || !e.message.includes('one of alpha')) throw e;
+ * }
+ * if (name !== 'silu' || Object.keys(params).length !== 0) throw new Error('unexpected');
+ * ```
  */
 export function resolveActivation(like: ActivationLike | ResolvedActivation): ResolvedActivation {
   if (typeof like === 'object' && like !== null && 'spec' in like && 'params' in like) {
@@ -522,7 +579,17 @@ export function resolveActivation(like: ActivationLike | ResolvedActivation): Re
   return { name, spec, params };
 }
 
-/** `'leaky_relu(slope=0.2)'`: a resolved activation as a short human-readable string. */
+/**
+ * A resolved activation as a short human-readable string: the canonical name and the
+ * parameters that differ from their defaults.
+ *
+ * @example
+ * ```ts
+ * describeActivation({ name: 'leaky_relu', slope: 0.2 }); // 'leaky_relu(slope=0.2)'
+ * describeActivation({ name: 'leaky_relu', slope: 0.01 }); // 'leaky_relu' (default slope)
+ * if (describeActivation('swish') !== 'silu') throw new Error('unexpected');
+ * ```
+ */
 export function describeActivation(like: ActivationLike): string {
   const { name, params, spec } = resolveActivation(like);
   const changed = Object.entries(params).filter(([k, v]) => spec.params[k]?.default !== v);

@@ -19,6 +19,7 @@ export interface BooleanParamSpec {
   readonly doc: string;
 }
 
+/** The declaration of one activation parameter: a number with a range, or a boolean switch. */
 export type ParamSpec = NumberParamSpec | BooleanParamSpec;
 
 /** Resolved parameter values of one activation: every declared parameter, defaults filled in. */
