@@ -165,6 +165,27 @@ describe.each([
     expect(fdChecked).toBeGreaterThanOrEqual(cases.length / 2);
   });
 
+  it('even kernels (asymmetric same padding) match cpu', async () => {
+    const rng = new Rng(13);
+    const extra: ConvCase[] = [
+      { n: 2, h: 7, w: 6, ci: 3, co: 5, mult: 2, k: 2, stride: 1, dilation: 1, pad: 'same' },
+      { n: 1, h: 9, w: 9, ci: 4, co: 4, mult: 1, k: 4, stride: 1, dilation: 1, pad: 'same' },
+      { n: 2, h: 8, w: 8, ci: 2, co: 3, mult: 1, k: 2, stride: 2, dilation: 1, pad: 'same' },
+      { n: 1, h: 9, w: 8, ci: 5, co: 2, mult: 3, k: 4, stride: 2, dilation: 1, pad: 'valid' },
+    ];
+    for (const c of extra) {
+      const p = problem(c, depthwise, rng);
+      expect(
+        relErr(await wasmFilterGrad(p, depthwise), await cpuFilterGrad(p, depthwise)),
+        describeCase(c),
+      ).toBeLessThanOrEqual(TOL);
+      expect(
+        relErr(await wasmInputGrad(p, depthwise), await cpuInputGrad(p, depthwise)),
+        describeCase(c),
+      ).toBeLessThanOrEqual(TOL);
+    }
+  });
+
   it('the scalar fallback build gives the same results', async () => {
     const rng = new Rng(5);
     forceKernelVariant('scalar');
