@@ -387,6 +387,50 @@ describe('recurrent: gradient through time', () => {
   });
 });
 
+describe('nested models', () => {
+  it('a Sequential used as a layer is one entry; numbers match the flat twin', async () => {
+    await tf.setBackend('cpu');
+    const inner = tf.sequential({ name: 'inner' });
+    inner.add(
+      tf.layers.dense({
+        inputShape: [4],
+        units: 6,
+        activation: 'tanh',
+        name: 'i1',
+        kernelInitializer: tf.initializers.glorotNormal({ seed: 1 }),
+      }),
+    );
+    inner.add(
+      tf.layers.dense({
+        units: 6,
+        activation: 'relu',
+        name: 'i2',
+        kernelInitializer: tf.initializers.glorotNormal({ seed: 2 }),
+      }),
+    );
+    const input = tf.input({ shape: [4] });
+    const h = inner.apply(input) as tf.SymbolicTensor;
+    const out = tf.layers
+      .dense({ units: 2, name: 'o', kernelInitializer: tf.initializers.glorotNormal({ seed: 3 }) })
+      .apply(h) as tf.SymbolicTensor;
+    const model = tf.model({ inputs: input, outputs: out });
+    const x = tf.randomNormal([5, 4], 0, 1, 'float32', 1);
+    const y = tf.randomNormal([5, 2], 0, 1, 'float32', 2);
+    const n = tf.memory().numTensors;
+    const r = await probe(model, { x, y }, { loss: 'mse' });
+    expect(tf.memory().numTensors).toBe(n);
+    expect(r.layers.map((l) => l.name)).toEqual(['inner', 'o']);
+    expect(r.layers[0]!.weights).toHaveLength(4);
+    const { grads } = tf.variableGrads(
+      () => tf.mean(tf.metrics.meanSquaredError(y, model.apply(x) as tf.Tensor)) as tf.Scalar,
+      inner.trainableWeights.map((w) => w.read() as tf.Variable),
+    );
+    const expected = Math.sqrt(Object.values(grads).reduce((a, g) => a + l2(g) ** 2, 0));
+    expectAllClose(r.layers[0]!.gradNorm!, expected, { rtol: 1e-4 }, 'nested gradNorm');
+    tf.dispose([x, y, ...Object.values(grads)]);
+  });
+});
+
 describe('token inputs and masks', () => {
   it('Embedding(maskZero) -> LSTM -> Dense: probes, notes the masked RNN and the int input', async () => {
     await tf.setBackend('cpu');
