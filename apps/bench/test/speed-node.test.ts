@@ -2,6 +2,8 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { createModel } from '@gradflow/zoo';
+import { trainingStepGflop } from '../src/speed/flops.js';
 import { measureModel, speedModel } from '../src/speed/measure.js';
 import { measureInNode } from '../src/speed/suite.js';
 
@@ -39,5 +41,17 @@ describe('speed suite, Node path', () => {
     const macs = 784 * 256 + 19 * 256 * 256 + 256 * 10;
     expect(m.gflopPerStep).toBeCloseTo((6 * macs * 64) / 1e9, 6);
     expect(() => speedModel('resnet9000')).toThrow(/unknown speed model resnet9000/);
+  });
+
+  it('counts the recurrent projections of @gradflow/recurrent layers (cell given as an object)', () => {
+    for (const [zoo, gates] of [
+      ['gru_classifier', 3],
+      ['lstm_classifier', 4],
+    ] as const) {
+      const model = createModel(zoo, { units: 128, inputShape: [100, 32], numClasses: 10 });
+      const macs = 100 * gates * 128 * (32 + 128) + 128 * 10;
+      expect(trainingStepGflop(model, 32)).toBeCloseTo((6 * macs * 32) / 1e9, 9);
+      model.dispose();
+    }
   });
 });

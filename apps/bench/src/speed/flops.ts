@@ -35,18 +35,30 @@ export function forwardMacs(layer: tf.layers.Layer): number {
   }
 }
 
-/** Gates × (input + recurrent) projections per timestep; ×2 for bidirectional layers. */
+/**
+ * Gates × (input + recurrent) projections per timestep, per stacked layer; ×2 for bidirectional
+ * layers. Reads tfjs-style configs (`units`, `cell: 'gru'`) and @gradflow/recurrent's
+ * (`cell: { type: 'gru', units }`, `numLayers`).
+ */
 function recurrentMacs(layer: tf.layers.Layer, config: Record<string, unknown>, input: number[]): number {
-  const gates = gateCount(layer.getClassName(), config);
+  const cell =
+    typeof config.cell === 'object' && config.cell !== null ? (config.cell as Record<string, unknown>) : {};
+  const gates = gateCount(layer.getClassName(), String(cell.type ?? config.cell ?? ''));
   if (gates === 0) return 0;
-  const units = Number(config.units ?? config.hiddenSize ?? 0);
+  const units = Number(cell.units ?? config.units ?? config.hiddenSize ?? 0);
   const [steps = 1, features = 1] = input;
   const directions = config.bidirectional ? 2 : 1;
-  return directions * steps * gates * units * (features + units);
+  let macs = 0;
+  let inputs = features;
+  for (let i = 0; i < Number(config.numLayers ?? 1); i++) {
+    macs += directions * steps * gates * units * (inputs + units);
+    inputs = directions * units;
+  }
+  return macs;
 }
 
-function gateCount(className: string, config: Record<string, unknown>): number {
-  const name = `${className} ${String(config.cell ?? '')}`.toLowerCase();
+function gateCount(className: string, cellType: string): number {
+  const name = `${className} ${cellType}`.toLowerCase();
   if (name.includes('lstm')) return 4;
   if (name.includes('gru')) return 3;
   if (name.includes('rnn')) return 1;
