@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { InvalidArgumentError, Registry, ShapeError, checkInteger, checkOneOf } from '@gradflow/core';
+import {
+  InvalidArgumentError,
+  Registry,
+  ShapeError,
+  checkFinite,
+  checkInteger,
+  checkOneOf,
+} from '@gradflow/core';
 import { DropPath } from './layers/drop-path.js';
 import { OptionAShortcut } from './layers/option-a.js';
 import { ScalarBias, ScalarScale } from './layers/scalar.js';
@@ -56,6 +63,11 @@ export interface ResidualBlockOptions {
   dropPath?: number;
   /** The same block without the shortcut: the control arm of every depth experiment. */
   plain?: boolean;
+  /**
+   * Constant factor on the shortcut (default 1). He et al. 2016 (Table 1, "constant scaling")
+   * show that 0.5 hampers training: along the shortcut path the gradient shrinks by 0.5 per block.
+   */
+  shortcutScale?: number;
   /** Residual init scheme (default `'default'`); see `RESIDUAL_INITS`. */
   init?: ResidualInit;
   /** Number of residual branches in the whole network, `L` in Fixup's `L^(-1/(2m-2))`. */
@@ -140,6 +152,7 @@ export interface BlockPlan {
   se: Required<SqueezeExcitationOptions> | null;
   dropPath: number;
   shortcut: ShortcutKind;
+  shortcutScale: number;
   avgDown: boolean;
   totalBlocks: number | null;
   seed: number | undefined;
@@ -229,6 +242,18 @@ export function planBlock(
       'dropping a block without a shortcut drops the whole signal',
     );
   }
+  const shortcutScale = checkFinite('shortcutScale', options.shortcutScale ?? 1, {
+    min: 0,
+    minExclusive: true,
+  });
+  if (plain && shortcutScale !== 1) {
+    throw new InvalidArgumentError(
+      'shortcutScale',
+      shortcutScale,
+      '1 for plain blocks',
+      'a plain block has no shortcut to scale',
+    );
+  }
   let totalBlocks: number | null = null;
   if (scheme.fixup) {
     if (options.totalBlocks === undefined) {
@@ -309,6 +334,7 @@ export function planBlock(
     se,
     dropPath,
     shortcut,
+    shortcutScale,
     avgDown,
     totalBlocks,
     seed: options.seed,
@@ -424,6 +450,12 @@ export function buildBlock(x: tf.SymbolicTensor, plan: BlockPlan): tf.SymbolicTe
     );
   }
 
+  if (plan.shortcutScale !== 1) {
+    shortcut = applyLayer(
+      tf.layers.rescaling({ scale: plan.shortcutScale, name: `${p}_shortcut_scale` }),
+      shortcut,
+    );
+  }
   const sum = applyLayer(tf.layers.add({ name: `${p}_add` }), [shortcut, h]);
   return !plan.preact && scheme.postActivation ? act('out', sum) : sum;
 }
