@@ -26,7 +26,20 @@ export interface NormStatsProvider {
   normStats(): NormStats | null;
 }
 
-/** True when `layer` reports normalization statistics (every layer of this package does). */
+/**
+ * True when `layer` reports normalization statistics (every layer of this package does): a
+ * type guard for probes that walk a model's layers.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({
+ *   layers: [tf.layers.dense({ units: 8, inputShape: [4] }), new LayerNorm(), tf.layers.dense({ units: 1 })],
+ * });
+ * const norms = model.layers.filter(hasNormStats); // NormStatsProvider[]
+ * if (norms.length !== 1) throw new Error(`${norms.length} norm layers`);
+ * model.dispose();
+ * ```
+ */
 export function hasNormStats(layer: unknown): layer is NormStatsProvider {
   return (
     typeof layer === 'object' &&
@@ -40,11 +53,27 @@ export function hasNormStats(layer: unknown): layer is NormStatsProvider {
  * Base of the layers here: the probe statistics and a few shape helpers. Statistics are read
  * back as three numbers inside the call (one tiny device read, only while `recordStats` is on),
  * so no tensor is kept alive between calls.
+ *
+ * @example
+ * ```ts
+ * const layer: NormLayerBase = new GroupNorm({ groups: 2 });
+ * layer.recordStats = true; // costs one small device read per call
+ * const x = tf.randomNormal([2, 4, 4, 8], 0, 3);
+ * tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
+ * const stats = layer.normStats(); // { inputMean, inputVar, effectiveScale, training }
+ * if (stats === null || !stats.training) throw new Error('no statistics recorded');
+ * // The layer divides by σ ≈ 3, so it scales its input (and its gradient) by about 1/3.
+ * if (Math.abs(stats.effectiveScale - 1 / 3) > 0.05) throw new Error(String(stats.effectiveScale));
+ * x.dispose();
+ * layer.dispose();
+ * ```
  */
 export abstract class NormLayerBase extends tf.layers.Layer implements NormStatsProvider {
+  /** Set to true to record {@link NormStats} on each call (off by default). */
   recordStats = false;
   private lastStats: NormStats | null = null;
 
+  /** Statistics of the last call made while `recordStats` was true (a copy), or null. */
   normStats(): NormStats | null {
     return this.lastStats === null ? null : { ...this.lastStats };
   }

@@ -22,6 +22,10 @@ import {
   type RunningStatsOptions,
 } from './running-stats.js';
 
+/**
+ * Options of {@link BatchNorm} (and of `batch_norm` / `frozen_batch_norm` in {@link normLayer}).
+ * The running-statistics options (`momentum`, `decay`, `onNonFinite`) are {@link RunningStatsOptions}.
+ */
 export interface BatchNormOptions extends RunningStatsOptions {
   /** The channel (feature) axis: statistics are per index of this axis (default -1, NHWC). */
   axis?: number;
@@ -65,9 +69,21 @@ export interface BatchNormOptions extends RunningStatsOptions {
  *
  * @example
  * ```ts
- * const y = new BatchNorm({ momentum: 0.1 }).apply(x);      // PyTorch convention
- * const z = new BatchNorm({ decay: 0.99 }).apply(x);        // Keras convention
- * const w = new BatchNorm({ momentum: null }).apply(x);     // cumulative average
+ * const bn = new BatchNorm({ momentum: 0.1 }); // PyTorch convention: weight of the new batch
+ * // new BatchNorm({ decay: 0.99 })   Keras convention: weight of the old value
+ * // new BatchNorm({ momentum: null }) cumulative average
+ * const x = tf.randomNormal([16, 4, 4, 8], 5, 2); // NHWC, mean 5, std 2
+ * const y = bn.apply(x, { training: true }) as tf.Tensor; // batch statistics; updates running ones
+ * const [mean, variance] = tf.tidy(() => {
+ *   const m = tf.moments(y, [0, 1, 2]); // per channel
+ *   return [m.mean.abs().max().dataSync()[0]!, m.variance.mean().dataSync()[0]!];
+ * });
+ * if (mean > 1e-3 || Math.abs(variance - 1) > 1e-2) throw new Error(`${mean} ${variance}`);
+ * // The running mean moved 10% of the way from 0 towards the batch mean (≈ 5):
+ * const running = tf.tidy(() => bn.getWeights()[2]!.mean().dataSync()[0]!); // [γ, β, mean, var]
+ * if (Math.abs(running - 0.5) > 0.1) throw new Error(`running mean ${running}`);
+ * tf.dispose([x, y]);
+ * bn.dispose();
  * ```
  */
 export class BatchNorm extends NormLayerBase {

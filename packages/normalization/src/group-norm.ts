@@ -22,12 +22,15 @@ import {
   type RunningStatsOptions,
 } from './running-stats.js';
 
+/** Options shared by {@link GroupNorm} and {@link InstanceNorm}. */
 interface ChannelNormBaseOptions {
   /** The channel axis (default -1, NHWC). */
   axis?: number;
   /** Added to the variance (default 1e-5, PyTorch's). */
   epsilon?: number;
+  /** Initializer of γ (default ones). */
   gammaInitializer?: InitializerOption;
+  /** Initializer of β (default zeros). */
   betaInitializer?: InitializerOption;
   name?: string;
   trainable?: boolean;
@@ -36,6 +39,7 @@ interface ChannelNormBaseOptions {
   dtype?: tf.DataType;
 }
 
+/** Options of {@link GroupNorm} (and of `group_norm` in {@link normLayer}). */
 export interface GroupNormOptions extends ChannelNormBaseOptions {
   /** Number of groups; must divide the channels (default 32 when `groupSize` is not given). */
   groups?: number;
@@ -52,6 +56,21 @@ export interface GroupNormOptions extends ChannelNormBaseOptions {
  * and group, normalize over the spatial axes and the group's channels; then per-channel γ, β.
  * Equals PyTorch's `GroupNorm(groups, C)` in NHWC. Same in training and inference. A channel
  * count not divisible by the groups is an `InvalidArgumentError` when the layer is built.
+ *
+ * @example
+ * ```ts
+ * const gn = new GroupNorm({ groups: 4 }); // or { groupSize: 4 }: 16 channels either way
+ * const x = tf.randomNormal([2, 8, 8, 16], 2, 3); // NHWC
+ * const y = gn.apply(x) as tf.Tensor;
+ * // Per sample and group of 4 channels: mean 0, variance 1.
+ * const [mean, variance] = tf.tidy(() => {
+ *   const m = tf.moments(tf.reshape(y, [2, 8, 8, 4, 4]), [1, 2, 4]);
+ *   return [m.mean.abs().max().dataSync()[0]!, m.variance.mean().dataSync()[0]!];
+ * });
+ * if (mean > 1e-4 || Math.abs(variance - 1) > 1e-3) throw new Error(`${mean} ${variance}`);
+ * tf.dispose([x, y]);
+ * gn.dispose();
+ * ```
  */
 export class GroupNorm extends NormLayerBase {
   static readonly className = 'GradflowGroupNorm';
@@ -208,6 +227,10 @@ function largestDivisorAtMost(n: number, k: number): number {
   return 1;
 }
 
+/**
+ * Options of {@link InstanceNorm} (and of `instance_norm` in {@link normLayer}); the
+ * running-statistics options only matter with `trackRunningStats`.
+ */
 export interface InstanceNormOptions extends ChannelNormBaseOptions, RunningStatsOptions {
   /** Learn per-channel γ and β (PyTorch's `affine`, default false as in PyTorch). */
   affine?: boolean;
@@ -226,6 +249,21 @@ export interface InstanceNormOptions extends ChannelNormBaseOptions, RunningStat
  * running statistics (like BatchNorm). A training call with a single spatial element throws a
  * `ShapeError` (PyTorch: "Expected more than 1 spatial element when training"): the output would
  * be β regardless of the input.
+ *
+ * @example
+ * ```ts
+ * const inorm = new InstanceNorm({ affine: true }); // PyTorch's InstanceNorm2d(C, affine=True)
+ * const x = tf.randomNormal([2, 6, 6, 3], -1, 5); // NHWC
+ * const y = inorm.apply(x) as tf.Tensor;
+ * // Per sample and channel, over the spatial axes: mean 0, variance 1.
+ * const [mean, variance] = tf.tidy(() => {
+ *   const m = tf.moments(y, [1, 2]);
+ *   return [m.mean.abs().max().dataSync()[0]!, m.variance.mean().dataSync()[0]!];
+ * });
+ * if (mean > 1e-4 || Math.abs(variance - 1) > 1e-3) throw new Error(`${mean} ${variance}`);
+ * tf.dispose([x, y]);
+ * inorm.dispose();
+ * ```
  */
 export class InstanceNorm extends NormLayerBase {
   static readonly className = 'GradflowInstanceNorm';

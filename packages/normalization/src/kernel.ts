@@ -19,6 +19,8 @@ import { InvalidArgumentError } from '@gradflow/core';
  * The statistics (`mean`, `variance`) are computed by the caller and captured, not passed as
  * inputs: their contribution to dx is already in the closed form, so autodiff must not also
  * route a gradient through them.
+ *
+ * These are the arguments of {@link normalize}.
  */
 export interface NormalizeArgs {
   x: tf.Tensor;
@@ -46,6 +48,31 @@ export interface NormalizeArgs {
   statCount?: number;
 }
 
+/**
+ * The normalization kernel of every layer here (see {@link NormalizeArgs} for the formulas):
+ * `y = γ·(x − μ)·(σ² + ε)^(-1/2) + β` with statistics the caller computed (e.g. with
+ * {@link momentsOver}) and a closed-form gradient with respect to x, γ and β. Use it to write a
+ * new normalization layer with the same numerics. Like the other kernel helpers it leaves
+ * intermediates to the caller's `tf.tidy`.
+ *
+ * @example
+ * ```ts
+ * // Normalize each row of x over its features, as LayerNorm without γ and β does.
+ * const x = tf.tensor2d([[1, 2, 3, 4], [10, 20, 30, 40]]);
+ * const [rows, dxRowSums] = tf.tidy(() => {
+ *   const { mean, variance } = momentsOver(x, [1]);
+ *   const norm = (t: tf.Tensor) =>
+ *     normalize({ x: t, mean, variance, epsilon: 1e-5, statAxes: [1], gamma: null, beta: null, paramReduceAxes: [0] });
+ *   // Closed-form gradient: the mean and variance terms make dx sum to 0 over each row.
+ *   const dx = tf.grad((t: tf.Tensor) => norm(t).mul(tf.tensor2d([[1, 0, 0, 2], [3, 1, 0, 0]])).sum())(x);
+ *   return [norm(x).arraySync() as number[][], dx.sum(1).arraySync() as number[]];
+ * });
+ * // rows[0] ≈ [-1.342, -0.447, 0.447, 1.342], and rows[1] is the same
+ * if (Math.abs(rows[0]![0]! + 3 / Math.sqrt(5)) > 1e-4) throw new Error(String(rows[0]));
+ * if (dxRowSums.some((v) => Math.abs(v) > 1e-4)) throw new Error(String(dxRowSums));
+ * x.dispose();
+ * ```
+ */
 export function normalize(args: NormalizeArgs): tf.Tensor {
   const { x, mean, variance, epsilon, statAxes, gamma, beta, paramReduceAxes } = args;
   const invStd = tf.rsqrt(tf.add(variance, epsilon));
@@ -161,8 +188,17 @@ function broadcastSize(a: readonly number[], b: readonly number[]): number {
 /**
  * Sum over `axes` with kept dims, arranged so that no backend has to transpose: a trailing run
  * of axes and a leading run are reduced directly (tfjs-wasm reduces innermost axes natively and
- * @gradflow/backend-wasm leading ones), and a contiguous block of middle axes (the spatial axes of
+ * `@gradflow/backend-wasm` leading ones), and a contiguous block of middle axes (the spatial axes of
  * NHWC, for InstanceNorm and GroupNorm) is reduced as a batched product with a row of ones.
+ *
+ * @example
+ * ```ts
+ * const x = tf.ones([2, 3, 4, 5]); // NHWC
+ * // Over the spatial axes: the same as tf.sum(x, [1, 2], true). Intermediates go to tf.tidy.
+ * const s = tf.tidy(() => sumOver(x, [1, 2]));
+ * if (s.shape.join() !== '2,1,1,5' || s.dataSync()[0] !== 12) throw new Error(String(s.shape));
+ * tf.dispose([x, s]);
+ * ```
  */
 export function sumOver(x: tf.Tensor, axes: number[]): tf.Tensor {
   const rank = x.rank;
@@ -201,13 +237,33 @@ export function sumOver(x: tf.Tensor, axes: number[]): tf.Tensor {
   );
 }
 
-/** Mean over `axes` with kept dims (see {@link sumOver}). */
+/**
+ * Mean over `axes` with kept dims (see {@link sumOver}).
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor3d([[[1, 2], [3, 4]]]); // [1, 2, 2]
+ * const m = tf.tidy(() => meanOver(x, [1])); // [[[2, 3]]], shape [1, 1, 2]
+ * if (m.dataSync().join() !== '2,3') throw new Error(String(m.dataSync()));
+ * tf.dispose([x, m]);
+ * ```
+ */
 export function meanOver(x: tf.Tensor, axes: number[]): tf.Tensor {
   const n = axes.reduce((k, a) => k * x.shape[a]!, 1);
   return tf.div(sumOver(x, axes), n);
 }
 
-/** Mean and (biased) variance over `axes` with kept dims: two passes, no copy of x. */
+/**
+ * Mean and (biased) variance over `axes` with kept dims: two passes, no copy of x.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor2d([[1, 3], [5, 7]]);
+ * const { mean, variance } = tf.tidy(() => momentsOver(x, [0])); // per column: mean [[3, 5]], variance [[4, 4]]
+ * if (mean.dataSync().join() !== '3,5' || variance.dataSync().join() !== '4,4') throw new Error('moments');
+ * tf.dispose([x, mean, variance]);
+ * ```
+ */
 export function momentsOver(x: tf.Tensor, axes: number[]): { mean: tf.Tensor; variance: tf.Tensor } {
   const mean = meanOver(x, axes);
   const variance = tf.tidy(() => meanOver(tf.squaredDifference(x, mean), axes));

@@ -12,6 +12,7 @@ import {
 import { meanSquareOver, momentsOver, normalize } from './kernel.js';
 import { serializeInitializer, toInitializer, type Initializer, type InitializerOption } from './init.js';
 
+/** Options of {@link LayerNorm} and {@link RMSNorm} (and of `layer_norm` / `rms_norm` in {@link normLayer}). */
 export interface AxesNormOptions {
   /**
    * The normalized axis or axes (default -1: the channels of NHWC / the features of a sequence).
@@ -19,12 +20,15 @@ export interface AxesNormOptions {
    * PyTorch's `LayerNorm([C, H, W])` in channels-last layout.
    */
   axis?: number | number[];
+  /** Added to the variance (LayerNorm, default 1e-5) or the mean square (RMSNorm, default 1e-6). */
   epsilon?: number;
-  /** Learn an offset β. */
+  /** Learn an offset β (default true for LayerNorm, false for RMSNorm). */
   center?: boolean;
   /** Learn a scale γ (default true). */
   scale?: boolean;
+  /** Initializer of γ (default ones). */
   gammaInitializer?: InitializerOption;
+  /** Initializer of β (default zeros). */
   betaInitializer?: InitializerOption;
   name?: string;
   trainable?: boolean;
@@ -144,6 +148,20 @@ abstract class AxesNorm extends NormLayerBase {
  * Layer normalization (Ba et al. 2016): per sample, normalize over `axis` (default the last),
  * then γ, β of that shape. Equals PyTorch's `LayerNorm(normalized_shape)` when `axis` covers the
  * trailing axes; ε defaults to PyTorch's 1e-5 (tfjs/Keras use 1e-3). Same in training and inference.
+ *
+ * @example
+ * ```ts
+ * const ln = new LayerNorm(); // over the last axis; `{ axis: [1, 2, 3] }` on NHWC is LayerNorm([C, H, W])
+ * const x = tf.randomNormal([2, 10, 16], 3, 4); // [batch, time, features]
+ * const y = ln.apply(x) as tf.Tensor;
+ * const [mean, variance] = tf.tidy(() => {
+ *   const m = tf.moments(y, -1); // per sample and timestep
+ *   return [m.mean.abs().max().dataSync()[0]!, m.variance.mean().dataSync()[0]!];
+ * });
+ * if (mean > 1e-4 || Math.abs(variance - 1) > 1e-3) throw new Error(`${mean} ${variance}`);
+ * tf.dispose([x, y]);
+ * ln.dispose();
+ * ```
  */
 export class LayerNorm extends AxesNorm {
   static readonly className = 'GradflowLayerNorm';
@@ -158,6 +176,18 @@ export class LayerNorm extends AxesNorm {
  * and, by default, no β (`center: true` adds one). ε (default 1e-6) is inside the square root, as
  * in T5, LLaMA and PyTorch ≥ 2.4's `nn.RMSNorm` (whose default ε is float32's machine epsilon,
  * 1.19e-7: pass `epsilon` to match it). Same in training and inference.
+ *
+ * @example
+ * ```ts
+ * const rms = new RMSNorm(); // over the last axis, γ only
+ * const x = tf.randomNormal([4, 32], 1, 3);
+ * const y = rms.apply(x) as tf.Tensor;
+ * // Every row now has a root mean square of 1 (γ starts at ones); the mean is not removed.
+ * const worst = tf.tidy(() => tf.sqrt(tf.mean(tf.square(y), -1)).sub(1).abs().max().dataSync()[0]!);
+ * if (worst > 1e-3) throw new Error(`rms off by ${worst}`);
+ * tf.dispose([x, y]);
+ * rms.dispose();
+ * ```
  */
 export class RMSNorm extends AxesNorm {
   static readonly className = 'GradflowRMSNorm';

@@ -23,7 +23,21 @@ export interface NormSpec {
 
 const AFFINE = ['axis', 'epsilon', 'center', 'scale', 'gammaInitializer', 'betaInitializer'] as const;
 
-/** Every normalization, by registry name: the single source of `NormName`, `listNorms()` and the README table. */
+/**
+ * Every normalization, by registry name: the single source of `NormName`, `listNorms()` and the
+ * README table. Each entry says which layer it builds, its PyTorch counterpart, where training
+ * and inference differ, and the options its `{ name, ...options }` form accepts.
+ *
+ * @example
+ * ```ts
+ * const entry = NORMS.group_norm;
+ * if (entry.pytorch !== 'nn.GroupNorm') throw new Error(entry.pytorch);
+ * if (!entry.options.includes('groups')) throw new Error('group_norm takes groups');
+ * // Options a spec may carry besides `name`:
+ * const accepted: readonly string[] = NORMS.batch_norm.options; // ['axis', 'epsilon', ..., 'momentum', 'decay', 'onNonFinite']
+ * if (!accepted.includes('decay')) throw new Error('batch_norm takes decay');
+ * ```
+ */
 export const NORMS = {
   batch_norm: {
     layer: 'BatchNorm',
@@ -88,6 +102,7 @@ export const NORMS = {
   },
 } as const satisfies Record<string, NormSpec>;
 
+/** A registered norm name: `'batch_norm' | 'frozen_batch_norm' | 'layer_norm' | 'group_norm' | 'instance_norm' | 'rms_norm'`. */
 export type NormName = keyof typeof NORMS;
 
 /** A norm by name, with options, or none. */
@@ -105,12 +120,36 @@ export interface NormLayerOptions {
 
 const norms = new Registry<NormSpec>('norm', NORMS, { hint: 'see listNorms()' });
 
-/** The registered norm names, in registry order. */
+/**
+ * The registered norm names, in registry order.
+ *
+ * @example
+ * ```ts
+ * const names = listNorms(); // ['batch_norm', 'frozen_batch_norm', 'layer_norm', ...]
+ * if (!names.includes('rms_norm')) throw new Error(names.join(', '));
+ * ```
+ */
 export function listNorms(): NormName[] {
   return norms.list() as NormName[];
 }
 
-/** The registry entry of `name` (throws `UnknownNameError` with suggestions). */
+/**
+ * The registry entry of `name` (throws `UnknownNameError` with suggestions).
+ *
+ * @example
+ * ```ts
+ * import { UnknownNameError } from '@gradflow/core';
+ * import { getNorm, type NormName } from '@gradflow/normalization';
+ *
+ * if (getNorm('layer_norm').trainVsEval !== 'none') throw new Error('layer_norm has no train/eval difference');
+ * try {
+ *   getNorm('batchnorm' as NormName);
+ *   throw new Error('expected UnknownNameError');
+ * } catch (e) {
+ *   if (!(e instanceof UnknownNameError)) throw e; // the message suggests 'batch_norm'
+ * }
+ * ```
+ */
 export function getNorm(name: NormName): NormSpec {
   return norms.get(name);
 }
@@ -123,9 +162,16 @@ export function getNorm(name: NormName): NormSpec {
  *
  * @example
  * ```ts
- * normLayer('batch_norm', { name: 'stage1_block1_bn2', gammaInitializer: 'zeros' });
- * normLayer({ name: 'group_norm', groups: 8 });
- * normLayer('none'); // null
+ * const x = tf.input({ shape: [16, 16, 32] });
+ * // By name, with a block's deterministic name and a zero γ (last norm of a residual branch):
+ * const bn = normLayer('batch_norm', { name: 'stage1_block1_bn2', gammaInitializer: 'zeros' })!;
+ * // With options:
+ * const gn = normLayer({ name: 'group_norm', groups: 8 })!;
+ * const y = gn.apply(bn.apply(x)) as tf.SymbolicTensor;
+ * if (y.shape.join() !== [null, 16, 16, 32].join()) throw new Error(String(y.shape));
+ * // No norm at all:
+ * if (normLayer('none') !== null || normLayer(null) !== null) throw new Error('expected null');
+ * tf.model({ inputs: x, outputs: y }).dispose();
  * ```
  */
 export function normLayer(spec: NormLike, options: NormLayerOptions = {}): tf.layers.Layer | null {
@@ -170,7 +216,17 @@ export function normLayer(spec: NormLike, options: NormLayerOptions = {}): tf.la
   return entry.create(merged);
 }
 
-/** The README's table of norms, generated from {@link NORMS}. */
+/**
+ * The README's table of norms (Markdown), generated from {@link NORMS}: one row per name with
+ * its layer, summary, PyTorch reference, training-vs-inference behaviour and options.
+ *
+ * @example
+ * ```ts
+ * const table = normsMarkdownTable();
+ * if (!table.startsWith('| name | layer |')) throw new Error(table);
+ * if (!table.includes('| `rms_norm` | RMSNorm |')) throw new Error('rms_norm row missing');
+ * ```
+ */
 export function normsMarkdownTable(): string {
   const rows = listNorms().map((n) => {
     const e = NORMS[n];

@@ -28,7 +28,28 @@ export interface RunningStatsOptions {
   onNonFinite?: NonFinitePolicy;
 }
 
+/**
+ * The accepted values of the `onNonFinite` option ({@link RunningStatsOptions}).
+ *
+ * @example
+ * ```ts
+ * if (NON_FINITE_POLICIES.join() !== 'skip,throw') throw new Error(NON_FINITE_POLICIES.join());
+ * // 'throw': a training call on a non-finite batch raises before any state is written.
+ * const bn = new BatchNorm({ onNonFinite: 'throw' });
+ * const x = tf.tensor2d([[NaN, 1], [2, 3]]);
+ * let threw = false;
+ * try {
+ *   bn.apply(x, { training: true });
+ * } catch {
+ *   threw = true; // a GradflowError; the running statistics are unchanged
+ * }
+ * if (!threw) throw new Error('expected an error');
+ * x.dispose();
+ * bn.dispose();
+ * ```
+ */
 export const NON_FINITE_POLICIES = ['skip', 'throw'] as const;
+/** What a training call does when its batch statistics are not finite: `'skip'` the update or `'throw'`. */
 export type NonFinitePolicy = (typeof NON_FINITE_POLICIES)[number];
 
 /** The resolved averaging rule: a fixed factor (weight of the new batch) or cumulative. */

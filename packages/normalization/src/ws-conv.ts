@@ -4,11 +4,17 @@ import { NormLayerBase, checkBoolean, checkEpsilon, getShape, oneTensor } from '
 import { momentsOver, normalize } from './kernel.js';
 import { serializeInitializer, toInitializer, type Initializer, type InitializerOption } from './init.js';
 
+/** Options of {@link WeightStandardizedConv2d}, named as tfjs-layers' `conv2d`. */
 export interface WeightStandardizedConv2dOptions {
+  /** Number of output channels. */
   filters: number;
+  /** Kernel height and width (one number for both). */
   kernelSize: number | [number, number];
+  /** Strides (default 1); strides above 1 cannot be combined with a dilation above 1. */
   strides?: number | [number, number];
+  /** `'valid'` (default) or `'same'`. */
   padding?: 'same' | 'valid';
+  /** Dilation (default 1). */
   dilationRate?: number | [number, number];
   /** Add a bias (default true). */
   useBias?: boolean;
@@ -16,6 +22,7 @@ export interface WeightStandardizedConv2dOptions {
   epsilon?: number;
   /** Initializer of the raw kernel (default glorot_uniform; its scale is removed by the standardization). */
   kernelInitializer?: InitializerOption;
+  /** Initializer of the bias (default zeros). */
   biasInitializer?: InitializerOption;
   name?: string;
   trainable?: boolean;
@@ -45,7 +52,24 @@ function pair(
  * same kernel as the norm layers). Pair it with GroupNorm for batch-independent training.
  *
  * Stock tfjs-backend-wasm 4.22 has no `Conv2DBackpropFilter`, so training this layer on wasm
- * needs `useWasmBackend()` from `@gradflow/backend-wasm` once that kernel lands.
+ * needs `useWasmBackend()` from `@gradflow/backend-wasm`, which provides that kernel.
+ *
+ * @example
+ * ```ts
+ * const conv = new WeightStandardizedConv2d({ filters: 8, kernelSize: 3, padding: 'same' });
+ * const x = tf.randomNormal([1, 8, 8, 3]); // NHWC
+ * const y = conv.apply(x) as tf.Tensor;
+ * if (y.shape.join() !== '1,8,8,8') throw new Error(String(y.shape));
+ * // The kernel the convolution used: mean 0, variance 1 per output channel.
+ * const w = conv.standardizedKernel();
+ * const [mean, variance] = tf.tidy(() => {
+ *   const m = tf.moments(w, [0, 1, 2]);
+ *   return [m.mean.abs().max().dataSync()[0]!, m.variance.mean().dataSync()[0]!];
+ * });
+ * if (mean > 1e-5 || Math.abs(variance - 1) > 1e-3) throw new Error(`${mean} ${variance}`);
+ * tf.dispose([x, y, w]);
+ * conv.dispose();
+ * ```
  */
 export class WeightStandardizedConv2d extends NormLayerBase {
   static readonly className = 'GradflowWeightStandardizedConv2d';
