@@ -37,6 +37,23 @@ describe('speed suite, browser path', () => {
     expect(suite.notes.join(' ')).toMatch(/headless Chromium/);
   });
 
+  it('a runner whose wasm set-up fails in the page becomes a note on every model, and the suite goes on', async () => {
+    const measured: string[] = [];
+    const suite = await runBrowserSuite({
+      models: [speedModel('mlp'), speedModel('gru')],
+      repeats: 1,
+      warmup: 0,
+      runners: [{ runner: 'browser_wasm_2t', threads: 9 }],
+      onMeasured: (id) => measured.push(id),
+    });
+    expect(measured.sort()).toEqual(['gru', 'mlp']);
+    for (const id of ['mlp', 'gru']) {
+      expect(suite.results.get(id)?.browser_wasm_2t?.note).toMatch(/options\.threads/);
+      expect(suite.results.get(id)?.browser_wasm_2t?.examplesPerSecond).toBeUndefined();
+    }
+    expect(suite.notes.join(' ')).toMatch(/with 9 thread\(s\) not measured/);
+  });
+
   it('a missing Chromium becomes a note saying how to install it, not a failure', async () => {
     const suite = await runBrowserSuite({
       models: [speedModel('mlp')],

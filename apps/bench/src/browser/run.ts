@@ -114,6 +114,7 @@ export async function runBrowserSuite(options: BrowserSuiteOptions): Promise<Bro
       for (const model of options.models) {
         const errors: string[] = [];
         let page: Page | undefined;
+        let stage = 'set-up';
         try {
           page = await openPage(browser, served.url, errors);
           const info = await withTimeout(
@@ -128,6 +129,7 @@ export async function runBrowserSuite(options: BrowserSuiteOptions): Promise<Bro
           if (!info.crossOriginIsolated)
             throw new Error('the page is not cross-origin isolated (COOP/COEP headers missing)');
           if (threads > 1 && !info.threads) throw new Error(`threads unavailable: ${JSON.stringify(info)}`);
+          stage = 'measure';
           const measured = await withTimeout(
             page.evaluate(
               ([name, id, r, w]) => (globalThis as unknown as PageWindow)[name].measure(id, r, w),
@@ -138,14 +140,16 @@ export async function runBrowserSuite(options: BrowserSuiteOptions): Promise<Bro
           );
           results.get(model.id)![runner] = measured;
         } catch (error) {
-          const note = `failed: ${errors[0] ?? message(error)}`;
+          const note = `failed: ${message(error)}${errors.length > 0 ? ` (page error: ${errors[0]})` : ''}`;
           results.get(model.id)![runner] = { note };
           // A runner that cannot start (threads unavailable, no isolation) fails alike for every model.
-          if (/threads unavailable|cross-origin|set-up/.test(note)) {
-            for (const other of options.models) results.get(other.id)![runner] ??= { note };
-            notes.push(
-              `Chromium ${runner === 'browser_wasm' ? '' : `${threads} threads `}not measured: ${note}`,
-            );
+          if (stage === 'set-up') {
+            for (const other of options.models) {
+              if (results.get(other.id)![runner]) continue;
+              results.get(other.id)![runner] = { note };
+              options.onMeasured?.(other.id, runner);
+            }
+            notes.push(`Chromium wasm with ${threads} thread(s) not measured (set-up ${note}).`);
             break;
           }
         } finally {
