@@ -370,6 +370,13 @@ function identity({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
+/** Cast to the dtype a tensor already has shares its buffer (tfjs-layers casts float32 inputs to float32). */
+function cast(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const x = args.inputs.x;
+  if (!x || args.attrs?.dtype !== x.dtype || x.dtype === 'string') return callStock('Cast', args);
+  return identity(args);
+}
+
 const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
 type BinaryName = keyof typeof BINARY_OPS;
 
@@ -448,6 +455,12 @@ export const GRADFLOW_WASM_KERNELS = [
     replacesStock: true,
     path: 'shares the buffer (refcount), no copy',
     kernelFunc: identity,
+  },
+  {
+    kernelName: 'Cast',
+    replacesStock: true,
+    path: 'to the same dtype: shares the buffer like Identity; else stock',
+    kernelFunc: cast,
   },
   {
     kernelName: 'Add',

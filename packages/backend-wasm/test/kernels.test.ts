@@ -273,7 +273,7 @@ describe('BatchMatMul and Tile on wasm', () => {
     }
   });
 
-  it('Identity shares the buffer safely: disposing either side leaves the other intact', async () => {
+  it('Identity and same-dtype Cast share the buffer safely: disposing either side leaves the other intact', async () => {
     await on('wasm', () => {
       const before = tf.memory().numTensors;
       const a = tf.tensor([1, 2, 3]);
@@ -286,6 +286,13 @@ describe('BatchMatMul and Tile on wasm', () => {
       expect(Array.from(d.dataSync())).toEqual([2, 3, 4]);
       d.dispose();
       c.dispose();
+      const f = tf.tensor([1.5, -2]);
+      const same = tf.cast(f, 'float32');
+      const toInt = tf.cast(f, 'int32');
+      f.dispose();
+      expect(Array.from(same.dataSync())).toEqual([1.5, -2]);
+      expect(Array.from(toInt.dataSync())).toEqual([1, -2]);
+      tf.dispose([same, toInt]);
       expect(tf.memory().numTensors).toBe(before);
     });
   });
