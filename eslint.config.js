@@ -3,12 +3,26 @@ import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
   {
-    ignores: ['**/dist/**', '**/node_modules/**', '**/.turbo/**', 'apps/bench/reports/**', 'apps/docs/site/**', '**/*.wasm', '**/wasm/build/**'],
+    ignores: [
+      '**/dist/**',
+      '**/.examples/**',
+      '**/test-artifacts/**',
+      '**/node_modules/**',
+      '**/.turbo/**',
+      'apps/bench/reports/**',
+      'apps/docs/site/**',
+      '**/*.wasm',
+      '**/wasm/build/**',
+    ],
   },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    languageOptions: { ecmaVersion: 2022, sourceType: 'module', globals: { console: 'readonly', process: 'readonly' } },
+    languageOptions: {
+      ecmaVersion: 2022,
+      sourceType: 'module',
+      globals: { console: 'readonly', process: 'readonly' },
+    },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -16,8 +30,14 @@ export default tseslint.config(
       '@typescript-eslint/prefer-nullish-coalescing': 'off',
       'no-restricted-syntax': [
         'error',
-        { selector: "ImportDeclaration[source.value=/^\\.\\.\\/\\.\\.\\/packages/]", message: 'Import other packages by name.' },
-        { selector: "CallExpression[callee.property.name='only'][callee.object.name=/^(it|test|describe)$/]", message: 'no focused tests' },
+        {
+          selector: 'ImportDeclaration[source.value=/^\\.\\.\\/\\.\\.\\/packages/]',
+          message: 'Import other packages by name.',
+        },
+        {
+          selector: "CallExpression[callee.property.name='only'][callee.object.name=/^(it|test|describe)$/]",
+          message: 'no focused tests',
+        },
       ],
     },
   },

@@ -15,7 +15,9 @@ export interface BenchArgs {
 
 export const DEFAULT_OUT = fileURLToPath(new URL('../reports/latest', import.meta.url));
 
-export const usage = (experiments: string[]): string => `gradflow bench — gradient-flow experiments and the WASM training speed suite
+export const usage = (
+  experiments: string[],
+): string => `gradflow bench — gradient-flow experiments and the WASM training speed suite
 
   pnpm bench [--quick | --full] [--only ID[,ID...]] [--seed N] [--out DIR] [--browser]
 
@@ -45,9 +47,13 @@ export function parseBenchArgs(argv: string[]): BenchArgs {
     strict: true,
     allowPositionals: false,
   });
-  if (values.quick && values.full) throw new InvalidArgumentError('mode', '--quick --full', 'one of --quick or --full');
+  if (values.quick && values.full)
+    throw new InvalidArgumentError('mode', '--quick --full', 'one of --quick or --full');
   const seed = values.seed === undefined ? 1 : checkInteger('--seed', Number(values.seed), 0);
-  const only = values.only?.split(',').map((s) => s.trim()).filter(Boolean);
+  const only = values.only
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   return {
     mode: values.full ? 'full' : 'quick',
     ...(only ? { only } : {}),

@@ -22,8 +22,12 @@ async function main(argv: string[]): Promise<number> {
   const startedAt = new Date().toISOString();
   // Experiments train on gradflow's wasm backend (the speed suite sets up its own processes).
   const wasm = await useWasmBackend();
-  progress.log(`backend: wasm (simd ${wasm.simd}, threads ${wasm.threadCount}, kernels ${wasm.kernelVariant ?? 'stock'})`);
-  progress.log(`gradflow bench --${args.mode}, seed ${args.seed}: ${experiments.length} experiment(s)${speed ? ' + speed suite' : ''}`);
+  progress.log(
+    `backend: wasm (simd ${wasm.simd}, threads ${wasm.threadCount}, kernels ${wasm.kernelVariant ?? 'stock'})`,
+  );
+  progress.log(
+    `gradflow bench --${args.mode}, seed ${args.seed}: ${experiments.length} experiment(s)${speed ? ' + speed suite' : ''}`,
+  );
 
   const records: ExperimentRecord[] = [];
   for (const experiment of experiments) {
@@ -48,7 +52,9 @@ async function main(argv: string[]): Promise<number> {
     records.push(record);
   }
 
-  const speedResult = speed ? await runSpeedSuite({ mode: args.mode, seed: args.seed, progress, browser: args.browser }) : undefined;
+  const speedResult = speed
+    ? await runSpeedSuite({ mode: args.mode, seed: args.seed, progress, browser: args.browser })
+    : undefined;
 
   const doc: RunDocument = {
     schemaVersion: 1,
@@ -57,7 +63,12 @@ async function main(argv: string[]): Promise<number> {
     mode: args.mode,
     seed: args.seed,
     command: `pnpm bench ${argv.join(' ')}`.trim(),
-    environment: { node: process.version, platform: `${process.platform}-${process.arch}`, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length },
+    environment: {
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      cores: cpus().length,
+    },
     experiments: records,
     ...(speedResult ? { speed: speedResult.result } : {}),
     charts: speedResult?.charts ?? [],
@@ -66,7 +77,9 @@ async function main(argv: string[]): Promise<number> {
   if (moved) progress.log(`\nprevious report kept: ${relative(process.cwd(), moved)}`);
   const files = await writeReport(args.out, doc);
 
-  process.stdout.write(`\n${summary(records)}\n\nreport: ${args.out}/report.html (${files.length} files: report.md, report.html, results.json, charts/)\n`);
+  process.stdout.write(
+    `\n${summary(records)}\n\nreport: ${args.out}/report.html (${files.length} files: report.md, report.html, results.json, charts/)\n`,
+  );
   return records.some((r) => r.error) ? 1 : 0;
 }
 
@@ -80,7 +93,10 @@ function summary(records: ExperimentRecord[]): string {
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    if (error instanceof GradflowError || (error instanceof Error && error.name === 'TypeError' && 'code' in error)) {
+    if (
+      error instanceof GradflowError ||
+      (error instanceof Error && error.name === 'TypeError' && 'code' in error)
+    ) {
       process.stderr.write(`gradflow bench: ${error.message}\n\n${usage(EXPERIMENTS.list())}`);
       process.exit(2);
     }

@@ -56,7 +56,9 @@ export class ProgressBar {
     const quarter = Math.floor(fraction * 4);
     if (quarter > this.lastQuarter || final) {
       this.lastQuarter = quarter;
-      this.stream.write(`  [${String(Math.round(fraction * 100)).padStart(3)}%] ${this.label} ${info} (${seconds}s)\n`);
+      this.stream.write(
+        `  [${String(Math.round(fraction * 100)).padStart(3)}%] ${this.label} ${info} (${seconds}s)\n`,
+      );
     }
   }
 }

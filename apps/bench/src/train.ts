@@ -9,8 +9,10 @@ export interface Batch {
 
 export type LossFn = (labels: tf.Tensor, predictions: tf.Tensor) => tf.Scalar;
 
-export const crossEntropy: LossFn = (labels, logits) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
-export const meanSquaredError: LossFn = (labels, predictions) => tf.losses.meanSquaredError(labels, predictions) as tf.Scalar;
+export const crossEntropy: LossFn = (labels, logits) =>
+  tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
+export const meanSquaredError: LossFn = (labels, predictions) =>
+  tf.losses.meanSquaredError(labels, predictions) as tf.Scalar;
 
 export interface TrainOptions {
   steps: number;
@@ -26,7 +28,11 @@ export interface TrainOptions {
  * optimizer step per batch, the loss of every step recorded. Non-finite losses are recorded and
  * training goes on, since a diverging run is itself a result.
  */
-export function train(model: tf.LayersModel, nextBatch: (step: number) => Batch, options: TrainOptions): number[] {
+export function train(
+  model: tf.LayersModel,
+  nextBatch: (step: number) => Batch,
+  options: TrainOptions,
+): number[] {
   const losses: number[] = [];
   for (let step = 0; step < options.steps; step++) {
     const batch = nextBatch(step);
@@ -36,7 +42,9 @@ export function train(model: tf.LayersModel, nextBatch: (step: number) => Batch,
       const { value, grads } = tf.variableGrads(f);
       const norm = tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g)))));
       const scale = tf.minimum(1, tf.div(options.clipNorm, tf.add(norm, 1e-12)));
-      options.optimizer.applyGradients(Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)])));
+      options.optimizer.applyGradients(
+        Object.fromEntries(Object.entries(grads).map(([k, g]) => [k, tf.mul(g, scale)])),
+      );
       return value;
     });
     losses.push(loss.dataSync()[0]!);
@@ -47,7 +55,12 @@ export function train(model: tf.LayersModel, nextBatch: (step: number) => Batch,
 }
 
 /** Seeded mini-batches drawn without replacement (reshuffled every epoch) from in-memory tensors. */
-export function sampler(x: tf.Tensor, y: tf.Tensor, batchSize: number, seed: number): (step: number) => Batch {
+export function sampler(
+  x: tf.Tensor,
+  y: tf.Tensor,
+  batchSize: number,
+  seed: number,
+): (step: number) => Batch {
   const n = x.shape[0]!;
   const rng = new Rng(seed);
   let order = rng.permutation(n);

@@ -21,13 +21,20 @@ const require = createRequire(import.meta.url);
 
 function buildApi(): void {
   const typedoc = join(dirname(require.resolve('typedoc/package.json')), 'bin', 'typedoc');
-  execFileSync(process.execPath, [typedoc, '--options', join(APP_DIR, 'typedoc.json'), '--out', join(SITE_DIR, 'api')], { cwd: APP_DIR, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [typedoc, '--options', join(APP_DIR, 'typedoc.json'), '--out', join(SITE_DIR, 'api')],
+    { cwd: APP_DIR, stdio: 'inherit' },
+  );
 }
 
 function buildGuides(nav: NavLink[]): void {
   mkdirSync(join(SITE_DIR, 'guides'), { recursive: true });
   for (const guide of loadGuides()) {
-    writeFileSync(join(SITE_DIR, 'guides', `${guide.slug}.html`), page(guide.title, guide.html, nav, `guides/${guide.slug}.html`, 1));
+    writeFileSync(
+      join(SITE_DIR, 'guides', `${guide.slug}.html`),
+      page(guide.title, guide.html, nav, `guides/${guide.slug}.html`, 1),
+    );
   }
   const figures = join(APP_DIR, 'figures');
   if (existsSync(figures)) cpSync(figures, join(SITE_DIR, 'figures'), { recursive: true });
@@ -51,9 +58,16 @@ async function buildPlayground(nav: NavLink[]): Promise<void> {
   });
   writeFileSync(join(out, 'mnist-1000.json'), mnistSubset(1000));
   const wasmDist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist');
-  for (const file of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDist, file), join(out, file));
+  for (const file of readdirSync(wasmDist).filter((f) => f.endsWith('.wasm')))
+    cpSync(join(wasmDist, file), join(out, file));
   const { playgroundBody } = await import('./playground/page.js');
-  writeFileSync(join(out, 'index.html'), page('Gradient-flow playground', playgroundBody(), nav, 'playground/index.html', 1).replace('</body>', '<script type="module" src="app.js"></script></body>'));
+  writeFileSync(
+    join(out, 'index.html'),
+    page('Gradient-flow playground', playgroundBody(), nav, 'playground/index.html', 1).replace(
+      '</body>',
+      '<script type="module" src="app.js"></script></body>',
+    ),
+  );
 }
 
 /**
@@ -75,7 +89,13 @@ export default {};`,
 
 /** The first `n` training digits of @gradflow/data's MNIST as base64 bytes, for the playground. */
 function mnistSubset(n: number): string {
-  const set = mnist({ seed: 1, normalize: false, labels: 'int', flatten: true, limit: Math.max(n + 20, Math.ceil(n / 0.8)) });
+  const set = mnist({
+    seed: 1,
+    normalize: false,
+    labels: 'int',
+    flatten: true,
+    limit: Math.max(n + 20, Math.ceil(n / 0.8)),
+  });
   const [x, y] = tf.tidy(() => [set.train.x.slice(0, n).dataSync(), set.train.y.slice(0, n).dataSync()]);
   set.dispose();
   const pixels = Uint8Array.from(x!, (v) => Math.round(v * 255));

@@ -24,7 +24,13 @@ export const PACKAGES_DIR = new URL('../../../packages/', import.meta.url);
 /** Published packages (everything in packages/ that is not private). */
 export function publishedPackages(): { name: string; dir: string }[] {
   return readdirSync(PACKAGES_DIR)
-    .map((d) => ({ dir: join(PACKAGES_DIR.pathname, d), pkg: JSON.parse(readFileSync(join(PACKAGES_DIR.pathname, d, 'package.json'), 'utf8')) as { name: string; private?: boolean } }))
+    .map((d) => ({
+      dir: join(PACKAGES_DIR.pathname, d),
+      pkg: JSON.parse(readFileSync(join(PACKAGES_DIR.pathname, d, 'package.json'), 'utf8')) as {
+        name: string;
+        private?: boolean;
+      },
+    }))
     .filter(({ pkg }) => !pkg.private)
     .map(({ dir, pkg }) => ({ name: pkg.name, dir }));
 }
@@ -56,8 +62,16 @@ export function packageSymbols(name: string, dir: string): SymbolDoc[] {
     const isValue = Boolean(symbol.flags & ts.SymbolFlags.Value);
     const docs = ts.displayPartsToString(symbol.getDocumentationComment(checker)).trim();
     const tags = symbol.getJsDocTags(checker);
-    const examples = tags.filter((t) => t.name === 'example').flatMap((t) => codeBlocks(ts.displayPartsToString(t.text)));
-    return { packageName: name, symbol: exported.name, kind: isValue ? 'value' : 'type', documented: docs.length > 0, examples };
+    const examples = tags
+      .filter((t) => t.name === 'example')
+      .flatMap((t) => codeBlocks(ts.displayPartsToString(t.text)));
+    return {
+      packageName: name,
+      symbol: exported.name,
+      kind: isValue ? 'value' : 'type',
+      documented: docs.length > 0,
+      examples,
+    };
   });
 }
 
@@ -65,7 +79,12 @@ export function packageSymbols(name: string, dir: string): SymbolDoc[] {
 export function allExamples(): DocExample[] {
   return publishedPackages().flatMap(({ name, dir }) =>
     packageSymbols(name, dir).flatMap((s) =>
-      s.examples.map((code) => ({ packageName: name, symbol: s.symbol, file: relative(process.cwd(), dir), code })),
+      s.examples.map((code) => ({
+        packageName: name,
+        symbol: s.symbol,
+        file: relative(process.cwd(), dir),
+        code,
+      })),
     ),
   );
 }
@@ -79,8 +98,12 @@ export function exampleModule(example: DocExample, exportNames: string[]): strin
   const imports = lines.filter((l) => /^\s*import\s/.test(l));
   const body = lines.filter((l) => !/^\s*import\s/.test(l)).join('\n');
   const header = [
-    ...(imports.some((l) => l.includes("'@tensorflow/tfjs'")) ? [] : ["import * as tf from '@tensorflow/tfjs';"]),
-    ...(imports.length > 0 ? imports : [`import { ${exportNames.join(', ')} } from '${example.packageName}';`]),
+    ...(imports.some((l) => l.includes("'@tensorflow/tfjs'"))
+      ? []
+      : ["import * as tf from '@tensorflow/tfjs';"]),
+    ...(imports.length > 0
+      ? imports
+      : [`import { ${exportNames.join(', ')} } from '${example.packageName}';`]),
   ];
   return `${header.join('\n')}\n\nexport default async function run(): Promise<void> {\n${body}\n}\nvoid tf;\n`;
 }

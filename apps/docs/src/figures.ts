@@ -15,7 +15,11 @@ const BENCH = fileURLToPath(new URL('../../bench/', import.meta.url));
 export const FIGURE_EXPERIMENTS = ['activations', 'initialization', 'residual_init', 'recurrent'];
 
 const out = join(mkdtempSync(join(tmpdir(), 'gradflow-figures-')), 'report');
-execFileSync('pnpm', ['start', '--only', FIGURE_EXPERIMENTS.join(','), '--out', out], { cwd: BENCH, stdio: 'inherit' });
+execFileSync('pnpm', ['start', '--only', FIGURE_EXPERIMENTS.join(','), '--out', out], {
+  cwd: BENCH,
+  stdio: 'inherit',
+});
 mkdirSync(FIGURES, { recursive: true });
-for (const file of readdirSync(join(out, 'charts'))) copyFileSync(join(out, 'charts', file), join(FIGURES, file));
+for (const file of readdirSync(join(out, 'charts')))
+  copyFileSync(join(out, 'charts', file), join(FIGURES, file));
 process.stdout.write(`figures written to ${FIGURES}\n`);

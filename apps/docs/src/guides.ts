@@ -26,7 +26,10 @@ export const REGISTRY_TABLES: Record<string, () => string> = {
 };
 
 function expandTables(markdown: string): string {
-  return markdown.replace(/<!-- table:(\w+) -->/g, (marker, name: string) => REGISTRY_TABLES[name]?.() ?? marker);
+  return markdown.replace(
+    /<!-- table:(\w+) -->/g,
+    (marker, name: string) => REGISTRY_TABLES[name]?.() ?? marker,
+  );
 }
 
 /** The guides, in file-name order, rendered from Markdown; the title is the first `# ` heading. */
@@ -37,6 +40,10 @@ export function loadGuides(dir = GUIDES_DIR): Guide[] {
     .map((file) => {
       const markdown = readFileSync(join(dir, file), 'utf8');
       const title = /^#\s+(.+)$/m.exec(markdown)?.[1]?.trim() ?? file;
-      return { slug: file.replace(/^\d+-/, '').replace(/\.md$/, ''), title, html: marked.parse(expandTables(markdown), { async: false }) as string };
+      return {
+        slug: file.replace(/^\d+-/, '').replace(/\.md$/, ''),
+        title,
+        html: marked.parse(expandTables(markdown), { async: false }) as string,
+      };
     });
 }

@@ -26,7 +26,10 @@ export function page(title: string, body: string, nav: NavLink[], current: strin
   const links = (group: string) =>
     nav
       .filter((l) => l.href.startsWith(group))
-      .map((l) => `<a href="${up}${l.href}"${l.href === current ? ' aria-current="page"' : ''}>${escapeHtml(l.title)}</a>`)
+      .map(
+        (l) =>
+          `<a href="${up}${l.href}"${l.href === current ? ' aria-current="page"' : ''}>${escapeHtml(l.title)}</a>`,
+      )
       .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">

@@ -57,5 +57,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(1);
   }
   const port = Number(process.env.PORT ?? 4173);
-  void serveSite(port).then(({ url }) => process.stdout.write(`gradflow docs on ${url} (cross-origin isolated)\n`));
+  void serveSite(port).then(({ url }) =>
+    process.stdout.write(`gradflow docs on ${url} (cross-origin isolated)\n`),
+  );
 }

@@ -21,7 +21,9 @@ describe.each(packages)('$name', ({ name, symbols }) => {
   });
 
   it('gives every public function, class and constant an @example', () => {
-    expect(symbols.filter((s) => s.kind === 'value' && s.examples.length === 0).map((s) => s.symbol)).toEqual([]);
+    expect(symbols.filter((s) => s.kind === 'value' && s.examples.length === 0).map((s) => s.symbol)).toEqual(
+      [],
+    );
   });
 
   it.each(examples)('@example of $symbol (#$i) runs', async ({ symbol, code, i }) => {

@@ -6,7 +6,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildSite } from '../src/build.js';
 import { loadGuides } from '../src/guides.js';
-import { SITE_DIR, serveSite } from '../src/serve.js';
+import { serveSite } from '../src/serve.js';
 
 // The docs tested as a person would use them: build the site, serve it with the COOP/COEP
 // headers, open it in Debian's headless Chromium, follow every internal link, drive the
@@ -20,13 +20,23 @@ let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`);
   await buildSite();
   mkdirSync(ARTIFACTS, { recursive: true });
   ({ server, url: base } = await serveSite(0));
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await browser.newPage({ viewport: { width: 1200, height: 1000 } });
 }, 900_000);
@@ -51,7 +61,9 @@ describe('docs site', () => {
         continue;
       }
       if (!(response.headers()['content-type'] ?? '').startsWith('text/html')) continue;
-      const links = await page.$$eval('a[href], img[src]', (els) => els.map((e) => (e as HTMLAnchorElement).href || (e as HTMLImageElement).src));
+      const links = await page.$$eval('a[href], img[src]', (els) =>
+        els.map((e) => (e as HTMLAnchorElement).href || (e as HTMLImageElement).src),
+      );
       for (const link of links) {
         const clean = link.split('#')[0]!;
         if (clean.startsWith(base) && !visited.has(clean)) queue.push(clean);
@@ -71,7 +83,11 @@ describe('docs site', () => {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 120_000 });
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
     const verdictFor = async (config: string) => {
-      await page.waitForFunction((c) => document.querySelector('#verdict')?.getAttribute('data-config') === c, config, { timeout: 120_000 });
+      await page.waitForFunction(
+        (c) => document.querySelector('#verdict')?.getAttribute('data-config') === c,
+        config,
+        { timeout: 120_000 },
+      );
       return page.locator('#verdict').getAttribute('data-status');
     };
 
@@ -91,7 +107,11 @@ describe('docs site', () => {
     expect(await page.locator('#grad-chart rect').count()).toBeGreaterThan(20);
 
     await page.click('#train');
-    await page.waitForFunction(() => /step 300\/300/.test(document.querySelector('#train-status')?.textContent ?? ''), undefined, { timeout: 300_000 });
+    await page.waitForFunction(
+      () => /step 300\/300/.test(document.querySelector('#train-status')?.textContent ?? ''),
+      undefined,
+      { timeout: 300_000 },
+    );
     expect(await page.locator('#loss-chart polyline').count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'playground-trained.png'), fullPage: true });
   }, 600_000);

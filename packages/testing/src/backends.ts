@@ -8,7 +8,9 @@ export type BackendName = 'cpu' | 'wasm';
  * the default is both, because wasm/cpu parity is part of every contract.
  */
 export function backendsUnderTest(): BackendName[] {
-  const fromEnv = process.env.GRADFLOW_BACKENDS?.split(',').map((s) => s.trim()).filter(Boolean);
+  const fromEnv = process.env.GRADFLOW_BACKENDS?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   const names = fromEnv && fromEnv.length > 0 ? fromEnv : ['cpu', 'wasm'];
   return names.filter((n): n is BackendName => n === 'cpu' || n === 'wasm');
 }

@@ -17,7 +17,9 @@ describe('runLayerContract', () => {
       outputShape: [6, 6, 4],
       backends: ['cpu'],
       build: (x) => {
-        const y = tf.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same' }).apply(x) as tf.SymbolicTensor;
+        const y = tf.layers
+          .conv2d({ filters: 4, kernelSize: 3, padding: 'same' })
+          .apply(x) as tf.SymbolicTensor;
         return tf.layers.batchNormalization().apply(y) as tf.SymbolicTensor;
       },
     });
@@ -52,7 +54,11 @@ describe('runLayerContract', () => {
         inputShape: [3],
         backends: ['cpu'],
         build: (x) => {
-          const d = tf.layers.dense({ units: 2, kernelInitializer: 'zeros', biasInitializer: tf.initializers.constant({ value: -1 }) });
+          const d = tf.layers.dense({
+            units: 2,
+            kernelInitializer: 'zeros',
+            biasInitializer: tf.initializers.constant({ value: -1 }),
+          });
           return tf.layers.reLU().apply(d.apply(x)) as tf.SymbolicTensor;
         },
       }),

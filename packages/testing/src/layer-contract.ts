@@ -75,14 +75,25 @@ export async function runLayerContract(options: LayerContractOptions): Promise<L
     const model = tf.model({ inputs: input, outputs: options.build(input) });
     const rng = new Rng(seed);
     const xShape = [batchSize, ...options.inputShape];
-    const x = options.makeInput?.(xShape, rng) ?? tf.tensor(rng.fill(batchSize * size(options.inputShape), (r) => r.uniform(-1, 1)), xShape);
+    const x =
+      options.makeInput?.(xShape, rng) ??
+      tf.tensor(
+        rng.fill(batchSize * size(options.inputShape), (r) => r.uniform(-1, 1)),
+        xShape,
+      );
     const outputShape = model.outputs[0]!.shape;
-    const projection = tf.tensor(rng.fill(batchSize * size(outputShape.slice(1) as number[]), (r) => r.uniform(-1, 1)), [batchSize, ...(outputShape.slice(1) as number[])]);
+    const projection = tf.tensor(
+      rng.fill(batchSize * size(outputShape.slice(1) as number[]), (r) => r.uniform(-1, 1)),
+      [batchSize, ...(outputShape.slice(1) as number[])],
+    );
     const snapshot = model.getWeights().map((w) => w.clone());
     let failed = false;
 
     try {
-      if (options.outputShape && JSON.stringify(outputShape.slice(1)) !== JSON.stringify(options.outputShape)) {
+      if (
+        options.outputShape &&
+        JSON.stringify(outputShape.slice(1)) !== JSON.stringify(options.outputShape)
+      ) {
         fail('output shape', `${JSON.stringify(outputShape)} != [null, ${options.outputShape.join(', ')}]`);
       }
       checkConfigRoundTrip(model, fail);
@@ -132,7 +143,11 @@ function checkConfigRoundTrip(model: tf.LayersModel, fail: Fail): void {
     const className = layer.getClassName();
     if (className === 'InputLayer') continue;
     const entry = classes[className];
-    if (!entry) fail('config round-trip', `class '${className}' of layer '${layer.name}' is not registered with tf.serialization.registerClass`);
+    if (!entry)
+      fail(
+        'config round-trip',
+        `class '${className}' of layer '${layer.name}' is not registered with tf.serialization.registerClass`,
+      );
     const [cls, fromConfig] = entry!;
     const a = JSON.stringify(layer.getConfig());
     // tfjs's fromConfig writes into the config it is given, so it gets a copy.
@@ -161,12 +176,22 @@ async function checkSaveLoadRoundTrip(model: tf.LayersModel, x: tf.Tensor, fail:
   }
 }
 
-function runOnBackend(model: tf.LayersModel, x: tf.Tensor, projection: tf.Tensor, training: boolean, backend: BackendName): BackendRun {
+function runOnBackend(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  projection: tf.Tensor,
+  training: boolean,
+  backend: BackendName,
+): BackendRun {
   const output = tf.tidy(() => model.predict(x) as tf.Tensor);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   if (variables.length === 0) {
     // Nothing to differentiate (tf.variableGrads rejects an empty list): the output is the result.
-    const run = { backend, output: output.dataSync() as Float32Array, gradients: new Map<string, Float32Array>() };
+    const run = {
+      backend,
+      output: output.dataSync() as Float32Array,
+      gradients: new Map<string, Float32Array>(),
+    };
     output.dispose();
     return run;
   }
@@ -184,14 +209,27 @@ function runOnBackend(model: tf.LayersModel, x: tf.Tensor, projection: tf.Tensor
   return run;
 }
 
-function checkGradientsReachWeights(run: BackendRun, names: string[], zeroAllowed: RegExp | undefined, fail: Fail): void {
+function checkGradientsReachWeights(
+  run: BackendRun,
+  names: string[],
+  zeroAllowed: RegExp | undefined,
+  fail: Fail,
+): void {
   if (names.length === 0) return;
   for (const name of names) {
     const g = run.gradients.get(name)!;
-    if (g.length === 0) fail('gradient reaches every trainable weight', `no gradient for '${name}' (disconnected from the output)`);
-    if (g.some((v) => !Number.isFinite(v))) fail('finite gradients', `'${name}' has a non-finite gradient on ${run.backend}`);
+    if (g.length === 0)
+      fail(
+        'gradient reaches every trainable weight',
+        `no gradient for '${name}' (disconnected from the output)`,
+      );
+    if (g.some((v) => !Number.isFinite(v)))
+      fail('finite gradients', `'${name}' has a non-finite gradient on ${run.backend}`);
     if (!zeroAllowed?.test(name) && g.every((v) => v === 0)) {
-      fail('gradient reaches every trainable weight', `gradient of '${name}' is identically zero on ${run.backend}`);
+      fail(
+        'gradient reaches every trainable weight',
+        `gradient of '${name}' is identically zero on ${run.backend}`,
+      );
     }
   }
 }

@@ -47,7 +47,12 @@ export function compareClose(actual: Values, expected: Values, tolerance: Tolera
 }
 
 /** Throws with the worst element unless `actual` and `expected` are close. */
-export function expectAllClose(actual: Values, expected: Values, tolerance: Tolerance = {}, what = 'values'): void {
+export function expectAllClose(
+  actual: Values,
+  expected: Values,
+  tolerance: Tolerance = {},
+  what = 'values',
+): void {
   const { ok, message } = compareClose(actual, expected, tolerance);
   if (!ok) throw new Error(`${what} differ: ${message}`);
 }
@@ -56,7 +61,11 @@ export function expectAllClose(actual: Values, expected: Values, tolerance: Tole
  * Central finite-difference gradient of a scalar function of a Float64Array (in float64, so
  * the reference is not itself limited by float32 rounding).
  */
-export function finiteDifferenceGradient(f: (x: Float64Array) => number, x: ArrayLike<number>, eps = 1e-4): Float64Array {
+export function finiteDifferenceGradient(
+  f: (x: Float64Array) => number,
+  x: ArrayLike<number>,
+  eps = 1e-4,
+): Float64Array {
   const point = Float64Array.from(x);
   const grad = new Float64Array(point.length);
   for (let i = 0; i < point.length; i++) {
@@ -78,7 +87,9 @@ export async function expectNoLeak<T>(fn: () => T | Promise<T>, what = 'call'): 
   const returned = countTensors(result);
   const after = tf.memory().numTensors;
   if (after - returned !== before) {
-    throw new Error(`${what} leaked ${after - returned - before} tensor(s) (${before} before, ${after} after, ${returned} returned)`);
+    throw new Error(
+      `${what} leaked ${after - returned - before} tensor(s) (${before} before, ${after} after, ${returned} returned)`,
+    );
   }
   return result;
 }

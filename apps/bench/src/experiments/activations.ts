@@ -19,11 +19,11 @@ export const activationsExperiment: Experiment = {
   title: '1. Activations in a 20-layer MLP',
   citation: 'Glorot & Bengio 2010; Klambauer et al. 2017; Ioffe & Szegedy 2015',
   claim:
-    'Deep sigmoid nets train poorly: the back-propagated gradient shrinks towards the input (sigmoid\' <= 1/4) and units saturate; ' +
+    "Deep sigmoid nets train poorly: the back-propagated gradient shrinks towards the input (sigmoid' <= 1/4) and units saturate; " +
     'ReLU with He init and SELU with LeCun init keep gradients at a similar scale across depth; BatchNorm makes the sigmoid net trainable.',
   rule:
     'Held if (a) the probe at init calls the sigmoid net "vanishing" or "saturated" and both ReLU+He and SELU+LeCun "healthy", and ' +
-    '(b) after training, the sigmoid net\'s loss (mean of the last 20 steps) is above those of ReLU+He, SELU+LeCun and sigmoid+BN.',
+    "(b) after training, the sigmoid net's loss (mean of the last 20 steps) is above those of ReLU+He, SELU+LeCun and sigmoid+BN.",
   async run({ mode, seed, progress }) {
     const depth = 20;
     const width = pick(mode, 64, 128);
@@ -35,7 +35,10 @@ export const activationsExperiment: Experiment = {
     const rows: (string | number)[][] = [];
     const gradPoints: SeriesPoint[] = [];
     const lossPoints: SeriesPoint[] = [];
-    const results: Record<string, { status: string; firstToLast: number; finalLoss: number; profile: number[]; losses: number[] }> = {};
+    const results: Record<
+      string,
+      { status: string; firstToLast: number; finalLoss: number; profile: number[]; losses: number[] }
+    > = {};
     try {
       for (const arm of ARMS) {
         const model = createModel('mlp', {
@@ -58,7 +61,13 @@ export const activationsExperiment: Experiment = {
         });
         model.dispose();
         const finalLoss = tailMean(losses, 20);
-        results[arm.label] = { status: report.verdict.status, firstToLast: firstToLast(profile), finalLoss, profile: profile.map((p) => p.gradNorm), losses };
+        results[arm.label] = {
+          status: report.verdict.status,
+          firstToLast: firstToLast(profile),
+          finalLoss,
+          profile: profile.map((p) => p.gradNorm),
+          losses,
+        };
         rows.push([arm.label, report.verdict.status, firstToLast(profile), losses[0]!, finalLoss]);
         profile.forEach((p, i) => gradPoints.push({ series: arm.label, x: i + 1, y: p.gradNorm }));
         losses.forEach((l, i) => lossPoints.push({ series: arm.label, x: i + 1, y: l }));
@@ -69,8 +78,13 @@ export const activationsExperiment: Experiment = {
     }
     bar.finish();
     const r = (label: (typeof ARMS)[number]['label']) => results[label]!;
-    const initOk = ['vanishing', 'saturated'].includes(r('sigmoid').status) && r('relu (He)').status === 'healthy' && r('selu (LeCun)').status === 'healthy';
-    const trainOk = (['relu (He)', 'selu (LeCun)', 'sigmoid + BN'] as const).every((l) => r('sigmoid').finalLoss > r(l).finalLoss);
+    const initOk =
+      ['vanishing', 'saturated'].includes(r('sigmoid').status) &&
+      r('relu (He)').status === 'healthy' &&
+      r('selu (LeCun)').status === 'healthy';
+    const trainOk = (['relu (He)', 'selu (LeCun)', 'sigmoid + BN'] as const).every(
+      (l) => r('sigmoid').finalLoss > r(l).finalLoss,
+    );
     return {
       setup: `${depth} hidden layers of width ${width}, MNIST (8,000 training digits of the mnist package, normalised), batch ${batchSize}, SGD momentum 0.9 lr 0.01, ${steps} steps; probe on 256 digits at init.`,
       deviations: [
@@ -82,9 +96,19 @@ export const activationsExperiment: Experiment = {
         `Gradient norm ratio first/last layer at init: sigmoid ${r('sigmoid').firstToLast.toExponential(1)} (${r('sigmoid').status}), ` +
         `ReLU+He ${r('relu (He)').firstToLast.toPrecision(2)} (${r('relu (He)').status}), SELU+LeCun ${r('selu (LeCun)').firstToLast.toPrecision(2)} (${r('selu (LeCun)').status}); ` +
         `final loss sigmoid ${r('sigmoid').finalLoss.toFixed(3)} vs ReLU ${r('relu (He)').finalLoss.toFixed(3)}, SELU ${r('selu (LeCun)').finalLoss.toFixed(3)}, sigmoid+BN ${r('sigmoid + BN').finalLoss.toFixed(3)}.`,
-      tables: [{ caption: 'Probe verdict at init and training loss', columns: ['arm', 'probe verdict', 'grad norm first/last', 'loss step 1', 'loss (last 20)'], rows }],
+      tables: [
+        {
+          caption: 'Probe verdict at init and training loss',
+          columns: ['arm', 'probe verdict', 'grad norm first/last', 'loss step 1', 'loss (last 20)'],
+          rows,
+        },
+      ],
       charts: [
-        lineChart('activations_grad_norms', 'Weight-gradient norm per layer at init (log)', gradPoints, { x: 'layer (input → output)', y: '||dL/dW||', logY: true }),
+        lineChart('activations_grad_norms', 'Weight-gradient norm per layer at init (log)', gradPoints, {
+          x: 'layer (input → output)',
+          y: '||dL/dW||',
+          logY: true,
+        }),
         lineChart('activations_loss', 'Training loss', lossPoints, { x: 'step', y: 'cross-entropy' }),
       ],
       data: results,

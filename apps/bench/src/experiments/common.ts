@@ -18,7 +18,10 @@ export function loadMnist(seed: number, options: { flatten?: boolean; size?: num
   const split = mnist({ seed, flatten: options.flatten ?? false });
   split.test.dispose();
   const { x: full, y } = split.train;
-  const x = options.size && options.size !== 28 ? tf.tidy(() => tf.image.resizeBilinear(full as tf.Tensor4D, [options.size!, options.size!])) : full;
+  const x =
+    options.size && options.size !== 28
+      ? tf.tidy(() => tf.image.resizeBilinear(full as tf.Tensor4D, [options.size!, options.size!]))
+      : full;
   if (x !== full) full.dispose();
   return { x, y, dispose: () => tf.dispose([x, y]) };
 }
@@ -33,8 +36,15 @@ export function firstBatch(data: Mnist, n: number): { x: tf.Tensor; y: tf.Tensor
  * regime an optimizer step sees (BatchNorm on batch statistics; the probe restores its moving
  * averages afterwards).
  */
-export async function probeLogits(model: tf.LayersModel, batch: { x: tf.Tensor; y: tf.Tensor }): Promise<ProbeReport> {
-  return probe(model, batch, { training: true, loss: (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar });
+export async function probeLogits(
+  model: tf.LayersModel,
+  batch: { x: tf.Tensor; y: tf.Tensor },
+): Promise<ProbeReport> {
+  return probe(model, batch, {
+    training: true,
+    loss: (labels: tf.Tensor, logits: tf.Tensor) =>
+      tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar,
+  });
 }
 
 /** Weight-gradient norms of the layers with a kernel (dense, conv), in model order (input side first). */

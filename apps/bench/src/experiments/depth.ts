@@ -20,7 +20,7 @@ export const depthExperiment: Experiment = {
     'The deeper plain net trains worse than the shallower one (plain-56 has higher training error than plain-20: degradation), ' +
     'while ResNet-56 trains no worse than ResNet-20. The plain nets have BatchNorm, so their gradients do not vanish: degradation is an optimisation problem.',
   rule:
-    'Held if the training loss (mean of the last 20 steps) of plain-56 is above plain-20\'s and ResNet-56\'s is at most 1.1x ResNet-20\'s; ' +
+    "Held if the training loss (mean of the last 20 steps) of plain-56 is above plain-20's and ResNet-56's is at most 1.1x ResNet-20's; " +
     'the probe verdicts at init are reported alongside and the plain nets are expected not to be called "vanishing".',
   async run({ mode, seed, progress }) {
     const size = pick(mode, 16, 32);
@@ -35,9 +35,19 @@ export const depthExperiment: Experiment = {
     const results: Record<string, { status: string; finalLoss: number; losses: number[] }> = {};
     try {
       for (const arm of ARMS) {
-        const model = smallResNet(arm.depth, { inputShape: [size, size, 1], width, plain: arm.plain, numClasses: 10 });
+        const model = smallResNet(arm.depth, {
+          inputShape: [size, size, 1],
+          width,
+          plain: arm.plain,
+          numClasses: 10,
+        });
         const report = await probeLogits(model, probeBatch);
-        const losses = train(model, sampler(data.x, data.y, batchSize, seed), { steps, optimizer: tf.train.momentum(0.05, 0.9), loss: crossEntropy, bar });
+        const losses = train(model, sampler(data.x, data.y, batchSize, seed), {
+          steps,
+          optimizer: tf.train.momentum(0.05, 0.9),
+          loss: crossEntropy,
+          bar,
+        });
         model.dispose();
         results[arm.label] = { status: report.verdict.status, finalLoss: tailMean(losses, 20), losses };
         rows.push([arm.label, report.verdict.status, losses[0]!, tailMean(losses, 20)]);
@@ -59,8 +69,16 @@ export const depthExperiment: Experiment = {
       verdict: held ? 'held' : 'did not hold',
       finding:
         `Training loss (last 20 steps): plain-20 ${loss('plain-20').toFixed(3)}, plain-56 ${loss('plain-56').toFixed(3)}, ResNet-20 ${loss('ResNet-20').toFixed(3)}, ResNet-56 ${loss('ResNet-56').toFixed(3)}. ` +
-        (plainVanishing.length === 0 ? 'The probe does not call the plain BN nets vanishing.' : `The probe called ${plainVanishing.join(', ')} vanishing.`),
-      tables: [{ caption: 'Probe verdict at init and training loss', columns: ['model', 'probe verdict', 'loss step 1', 'loss (last 20)'], rows }],
+        (plainVanishing.length === 0
+          ? 'The probe does not call the plain BN nets vanishing.'
+          : `The probe called ${plainVanishing.join(', ')} vanishing.`),
+      tables: [
+        {
+          caption: 'Probe verdict at init and training loss',
+          columns: ['model', 'probe verdict', 'loss step 1', 'loss (last 20)'],
+          rows,
+        },
+      ],
       charts: [lineChart('depth_loss', 'Training loss', lossPoints, { x: 'step', y: 'cross-entropy' })],
       data: results,
     };

@@ -11,7 +11,14 @@ import { shortcutScalingExperiment } from './shortcut-scaling.js';
 export const EXPERIMENTS = new Registry<Experiment>(
   'experiment',
   Object.fromEntries(
-    [activationsExperiment, initializationExperiment, depthExperiment, residualInitExperiment, shortcutScalingExperiment, recurrentExperiment].map((e) => [e.id, e]),
+    [
+      activationsExperiment,
+      initializationExperiment,
+      depthExperiment,
+      residualInitExperiment,
+      shortcutScalingExperiment,
+      recurrentExperiment,
+    ].map((e) => [e.id, e]),
   ),
   { hint: `run \`pnpm bench --help\`` },
 );
@@ -21,7 +28,14 @@ const SPEED = 'speed';
 /** The experiments `--only` names (all when undefined), validated with suggestions. */
 export function selectExperiments(only: string[] | undefined): { experiments: Experiment[]; speed: boolean } {
   if (!only) return { experiments: EXPERIMENTS.list().map((id) => EXPERIMENTS.get(id)), speed: true };
-  const known = new Registry<true>('experiment', Object.fromEntries([...EXPERIMENTS.list(), SPEED].map((id) => [id, true as const])), { hint: 'run `pnpm bench --help`' });
+  const known = new Registry<true>(
+    'experiment',
+    Object.fromEntries([...EXPERIMENTS.list(), SPEED].map((id) => [id, true as const])),
+    { hint: 'run `pnpm bench --help`' },
+  );
   only.forEach((id) => known.get(id));
-  return { experiments: only.filter((id) => id !== SPEED).map((id) => EXPERIMENTS.get(id)), speed: only.includes(SPEED) };
+  return {
+    experiments: only.filter((id) => id !== SPEED).map((id) => EXPERIMENTS.get(id)),
+    speed: only.includes(SPEED),
+  };
 }

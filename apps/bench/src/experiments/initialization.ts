@@ -9,7 +9,11 @@ import { firstBatch, firstToLast, gradientProfile, loadMnist, pick, probeLogits 
 const ARMS = [
   { label: 'Xavier (Glorot normal)', kernelInitializer: 'glorot_normal', lsuv: false },
   { label: 'Kaiming (He normal)', kernelInitializer: 'he_normal', lsuv: false },
-  { label: 'orthogonal (gain √2)', kernelInitializer: { name: 'orthogonal', gain: calculateGain('relu') }, lsuv: false },
+  {
+    label: 'orthogonal (gain √2)',
+    kernelInitializer: { name: 'orthogonal', gain: calculateGain('relu') },
+    lsuv: false,
+  },
   { label: 'LSUV', kernelInitializer: 'orthogonal', lsuv: true },
 ] as const;
 
@@ -18,11 +22,11 @@ export const initializationExperiment: Experiment = {
   title: '2. Initialization of a 30-layer ReLU MLP',
   citation: 'He et al. 2015 ("Delving deep into rectifiers"), Fig. 3; Mishkin & Matas 2015; Saxe et al. 2014',
   claim:
-    'With ReLU, Xavier init (Var = 1/n) halves the signal\'s second moment at every layer, so a 30-layer net stalls; Kaiming init (Var = 2/n) converges. ' +
+    "With ReLU, Xavier init (Var = 1/n) halves the signal's second moment at every layer, so a 30-layer net stalls; Kaiming init (Var = 2/n) converges. " +
     'Orthogonal with the ReLU gain and LSUV also train.',
   rule:
-    'Held if the Xavier net\'s loss after training (mean of the last 20 steps) is at least 0.9x its first-step loss (no real progress) ' +
-    'while the Kaiming net\'s is below 0.5x its first-step loss.',
+    "Held if the Xavier net's loss after training (mean of the last 20 steps) is at least 0.9x its first-step loss (no real progress) " +
+    "while the Kaiming net's is below 0.5x its first-step loss.",
   async run({ mode, seed, progress }) {
     const depth = 30;
     const width = pick(mode, 64, 128);
@@ -34,7 +38,10 @@ export const initializationExperiment: Experiment = {
     const rows: (string | number)[][] = [];
     const gradPoints: SeriesPoint[] = [];
     const lossPoints: SeriesPoint[] = [];
-    const results: Record<string, { status: string; firstToLast: number; firstLoss: number; finalLoss: number; losses: number[] }> = {};
+    const results: Record<
+      string,
+      { status: string; firstToLast: number; firstLoss: number; finalLoss: number; losses: number[] }
+    > = {};
     try {
       for (const arm of ARMS) {
         const model = createModel('mlp', {
@@ -49,10 +56,21 @@ export const initializationExperiment: Experiment = {
         if (arm.lsuv) lsuv(model, probeBatch.x, { tol: 0.1, maxIter: 10 });
         const report = await probeLogits(model, probeBatch);
         const profile = gradientProfile(report);
-        const losses = train(model, sampler(data.x, data.y, batchSize, seed), { steps, optimizer: tf.train.momentum(0.01, 0.9), loss: crossEntropy, bar });
+        const losses = train(model, sampler(data.x, data.y, batchSize, seed), {
+          steps,
+          optimizer: tf.train.momentum(0.01, 0.9),
+          loss: crossEntropy,
+          bar,
+        });
         model.dispose();
         const finalLoss = tailMean(losses, 20);
-        results[arm.label] = { status: report.verdict.status, firstToLast: firstToLast(profile), firstLoss: losses[0]!, finalLoss, losses };
+        results[arm.label] = {
+          status: report.verdict.status,
+          firstToLast: firstToLast(profile),
+          firstLoss: losses[0]!,
+          finalLoss,
+          losses,
+        };
         rows.push([arm.label, report.verdict.status, firstToLast(profile), losses[0]!, finalLoss]);
         profile.forEach((p, i) => gradPoints.push({ series: arm.label, x: i + 1, y: p.gradNorm }));
         losses.forEach((l, i) => lossPoints.push({ series: arm.label, x: i + 1, y: l }));
@@ -72,9 +90,19 @@ export const initializationExperiment: Experiment = {
       finding:
         `Loss first step → last 20 steps: Xavier ${xavier.firstLoss.toFixed(3)} → ${xavier.finalLoss.toFixed(3)} (probe at init: ${xavier.status}), ` +
         `Kaiming ${kaiming.firstLoss.toFixed(3)} → ${kaiming.finalLoss.toFixed(3)} (${kaiming.status}).`,
-      tables: [{ caption: 'Probe verdict at init and training loss', columns: ['init', 'probe verdict', 'grad norm first/last', 'loss step 1', 'loss (last 20)'], rows }],
+      tables: [
+        {
+          caption: 'Probe verdict at init and training loss',
+          columns: ['init', 'probe verdict', 'grad norm first/last', 'loss step 1', 'loss (last 20)'],
+          rows,
+        },
+      ],
       charts: [
-        lineChart('init_grad_norms', 'Weight-gradient norm per layer at init (log)', gradPoints, { x: 'layer (input → output)', y: '||dL/dW||', logY: true }),
+        lineChart('init_grad_norms', 'Weight-gradient norm per layer at init (log)', gradPoints, {
+          x: 'layer (input → output)',
+          y: '||dL/dW||',
+          logY: true,
+        }),
         lineChart('init_loss', 'Training loss', lossPoints, { x: 'step', y: 'cross-entropy' }),
       ],
       data: results,

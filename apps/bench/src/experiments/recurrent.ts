@@ -24,7 +24,7 @@ export const recurrentExperiment: Experiment = {
     'gated cells (GRU, LSTM) learn it (MSE < 0.01), and the IRNN does for moderate lengths.',
   rule:
     '--full: held if at every T the tanh RNN ends above MSE 0.1 and the better of GRU/LSTM below 0.01. ' +
-    '--quick (too few steps for the absolute thresholds): held if at every T the tanh RNN ends above 0.1 and the better gated cell below half the tanh RNN\'s MSE.',
+    "--quick (too few steps for the absolute thresholds): held if at every T the tanh RNN ends above 0.1 and the better gated cell below half the tanh RNN's MSE.",
   async run({ mode, seed, progress }) {
     const lengths = pick(mode, [50, 100], [50, 100, 200]);
     const steps = pick(mode, 400, 3000);
@@ -34,7 +34,10 @@ export const recurrentExperiment: Experiment = {
     const rows: (string | number)[][] = [];
     const lossPoints: SeriesPoint[] = [];
     const profilePoints: SeriesPoint[] = [];
-    const results: Record<string, Record<string, { finalMse: number; losses: number[]; gradNorms?: number[] }>> = {};
+    const results: Record<
+      string,
+      Record<string, { finalMse: number; losses: number[]; gradNorms?: number[] }>
+    > = {};
     for (const T of lengths) {
       const data = addingProblem(T, Math.min(20_000, steps * batchSize), seed);
       const probeX = data.x.slice(0, 64);
@@ -43,8 +46,21 @@ export const recurrentExperiment: Experiment = {
       try {
         for (const { label, model: name } of CELLS) {
           const model = createModel(name, { inputShape: [T, 2], units, numClasses: 1 });
-          const profile = T === lengths[lengths.length - 1] ? sequenceGradientProfile(model, probeX, (out) => tf.losses.meanSquaredError(probeY, out as tf.Tensor) as tf.Scalar) : undefined;
-          const losses = train(model, sampler(data.x, data.y, batchSize, seed), { steps, optimizer: tf.train.adam(1e-2), loss: meanSquaredError, clipNorm: 1, bar });
+          const profile =
+            T === lengths[lengths.length - 1]
+              ? sequenceGradientProfile(
+                  model,
+                  probeX,
+                  (out) => tf.losses.meanSquaredError(probeY, out as tf.Tensor) as tf.Scalar,
+                )
+              : undefined;
+          const losses = train(model, sampler(data.x, data.y, batchSize, seed), {
+            steps,
+            optimizer: tf.train.adam(1e-2),
+            loss: meanSquaredError,
+            clipNorm: 1,
+            bar,
+          });
           model.dispose();
           const finalMse = tailMean(losses, 20);
           results[T]![label] = { finalMse, losses, ...(profile ? { gradNorms: profile.gradNorms } : {}) };
@@ -70,11 +86,21 @@ export const recurrentExperiment: Experiment = {
         `${steps} steps instead of up to 10^6 (Le et al.); Adam with clipping instead of SGD with clipping; one seed${mode === 'quick' ? '; T = 200 only in --full' : ''}.`,
       ],
       verdict: perT.every((p) => p.ok) ? 'held' : 'did not hold',
-      finding: perT.map((p) => `T=${p.T}: tanh RNN MSE ${p.tanh.toFixed(3)}, best gated ${p.gated.toFixed(4)}`).join('; ') + ' (trivial predictor: 0.167).',
-      tables: [{ caption: 'MSE on the adding problem', columns: ['T', 'cell', 'MSE step 1', 'MSE (last 20)'], rows }],
+      finding:
+        perT
+          .map((p) => `T=${p.T}: tanh RNN MSE ${p.tanh.toFixed(3)}, best gated ${p.gated.toFixed(4)}`)
+          .join('; ') + ' (trivial predictor: 0.167).',
+      tables: [
+        { caption: 'MSE on the adding problem', columns: ['T', 'cell', 'MSE step 1', 'MSE (last 20)'], rows },
+      ],
       charts: [
         lineChart('recurrent_loss', 'Training MSE', lossPoints, { x: 'step', y: 'MSE', logY: true }),
-        lineChart('recurrent_bptt', `Gradient through time at init, |dL/dh_t| (log), T = ${lengths[lengths.length - 1]}`, profilePoints, { x: 't', y: '|dL/dh_t|', logY: true }),
+        lineChart(
+          'recurrent_bptt',
+          `Gradient through time at init, |dL/dh_t| (log), T = ${lengths[lengths.length - 1]}`,
+          profilePoints,
+          { x: 't', y: '|dL/dh_t|', logY: true },
+        ),
       ],
       data: results,
     };

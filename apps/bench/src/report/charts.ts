@@ -46,7 +46,12 @@ export function lineChart(
       mark: { type: 'line', point: finite.length <= 120 },
       encoding: {
         x: { field: 'x', type: 'quantitative', title: axes.x },
-        y: { field: 'y', type: 'quantitative', title: axes.y, scale: axes.logY ? { type: 'log' } : { zero: false } },
+        y: {
+          field: 'y',
+          type: 'quantitative',
+          title: axes.y,
+          scale: axes.logY ? { type: 'log' } : { zero: false },
+        },
         color: { field: 'series', type: 'nominal', title: null },
       },
     },
@@ -60,7 +65,12 @@ export interface Bar {
 }
 
 /** Grouped horizontal bars (throughput per model and backend). */
-export function barChart(id: string, title: string, bars: Bar[], axes: { value: string; logX?: boolean }): Chart {
+export function barChart(
+  id: string,
+  title: string,
+  bars: Bar[],
+  axes: { value: string; logX?: boolean },
+): Chart {
   return {
     id,
     title,
@@ -73,7 +83,12 @@ export function barChart(id: string, title: string, bars: Bar[], axes: { value: 
       encoding: {
         y: { field: 'group', type: 'nominal', title: null },
         yOffset: { field: 'series' },
-        x: { field: 'value', type: 'quantitative', title: axes.value, scale: axes.logX ? { type: 'log' } : {} },
+        x: {
+          field: 'value',
+          type: 'quantitative',
+          title: axes.value,
+          scale: axes.logX ? { type: 'log' } : {},
+        },
         color: { field: 'series', type: 'nominal', title: null },
       },
     },

@@ -19,7 +19,8 @@ figure.chart svg { max-width: 100%; height: auto; }
 export function renderHtml(markdown: string, svgs: ReadonlyMap<string, string>): string {
   const body = (marked.parse(markdown, { async: false }) as string).replace(
     /<img src="charts\/([\w-]+)\.svg" alt="([^"]*)">/g,
-    (_match, id: string, alt: string) => `<figure class="chart" aria-label="${alt}">${svgs.get(id) ?? escapeHtml(`missing chart ${id}`)}</figure>`,
+    (_match, id: string, alt: string) =>
+      `<figure class="chart" aria-label="${alt}">${svgs.get(id) ?? escapeHtml(`missing chart ${id}`)}</figure>`,
   );
   return `<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>gradflow benchmark report</title><style>${STYLE}</style></head><body>\n${body}\n</body></html>\n`;
 }

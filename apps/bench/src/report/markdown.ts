@@ -7,7 +7,9 @@ const VERDICT_MARK = { held: 'HELD', 'did not hold': 'DID NOT HOLD', inconclusiv
 export function renderMarkdown(doc: RunDocument): string {
   const out: string[] = [];
   out.push(`# gradflow benchmark report`, '');
-  out.push(`Mode \`${doc.mode}\`, seed ${doc.seed}, ${doc.environment.cpu} (${doc.environment.cores} cores), Node ${doc.environment.node}.`);
+  out.push(
+    `Mode \`${doc.mode}\`, seed ${doc.seed}, ${doc.environment.cpu} (${doc.environment.cores} cores), Node ${doc.environment.node}.`,
+  );
   out.push(`Started ${doc.startedAt}, finished ${doc.finishedAt}. Command: \`${doc.command}\`.`, '');
 
   if (doc.experiments.length > 0) {
@@ -15,7 +17,11 @@ export function renderMarkdown(doc: RunDocument): string {
     out.push(
       markdownTable(
         ['experiment', 'verdict', 'finding'],
-        doc.experiments.map((e) => [e.title, e.result ? VERDICT_MARK[e.result.verdict] : `error: ${e.error}`, e.result?.finding ?? '']),
+        doc.experiments.map((e) => [
+          e.title,
+          e.result ? VERDICT_MARK[e.result.verdict] : `error: ${e.error}`,
+          e.result?.finding ?? '',
+        ]),
       ),
       '',
     );
@@ -29,7 +35,8 @@ export function renderMarkdown(doc: RunDocument): string {
       continue;
     }
     out.push(`**Setup:** ${e.result.setup} (${e.seconds.toFixed(1)} s)`, '');
-    if (e.result.deviations.length > 0) out.push('**Deviations from the paper:**', '', ...e.result.deviations.map((d) => `- ${d}`), '');
+    if (e.result.deviations.length > 0)
+      out.push('**Deviations from the paper:**', '', ...e.result.deviations.map((d) => `- ${d}`), '');
     out.push(`**Verdict: ${VERDICT_MARK[e.result.verdict]}.** ${e.result.finding}`, '');
     for (const t of e.result.tables) out.push(`*${t.caption}*`, '', markdownTable(t.columns, t.rows), '');
     for (const c of e.result.charts) out.push(`![${c.title}](charts/${c.id}.svg)`, '');
@@ -40,13 +47,23 @@ export function renderMarkdown(doc: RunDocument): string {
 
 function renderSpeed(doc: RunDocument): string[] {
   const speed = doc.speed!;
-  const runners = (Object.keys(RUNNER_LABELS) as RunnerId[]).filter((r) => speed.rows.some((row) => row.results[r]));
+  const runners = (Object.keys(RUNNER_LABELS) as RunnerId[]).filter((r) =>
+    speed.rows.some((row) => row.results[r]),
+  );
   const out = ['## Speed: training-step throughput', ''];
   if (speed.peakGemmGflops) {
-    const simd = speed.simdPeakGflops ? ` (SIMD multiply-add peak of the core: ${fmt(speed.simdPeakGflops)} GFLOP/s)` : '';
-    out.push(`Measured WASM SIMD GEMM (512³, 1 thread) on this machine: **${fmt(speed.peakGemmGflops)} GFLOP/s**${simd}.`, '');
+    const simd = speed.simdPeakGflops
+      ? ` (SIMD multiply-add peak of the core: ${fmt(speed.simdPeakGflops)} GFLOP/s)`
+      : '';
+    out.push(
+      `Measured WASM SIMD GEMM (512³, 1 thread) on this machine: **${fmt(speed.peakGemmGflops)} GFLOP/s**${simd}.`,
+      '',
+    );
   }
-  out.push('Examples per second (median after warm-up); the ratio column is gradflow wasm (1 thread) over each alternative.', '');
+  out.push(
+    'Examples per second (median after warm-up); the ratio column is gradflow wasm (1 thread) over each alternative.',
+    '',
+  );
   const rows = speed.rows.map((row) => {
     const ours = row.results.gradflow_wasm_1t?.examplesPerSecond;
     const cells = runners.map((r) => {
@@ -57,10 +74,26 @@ function renderSpeed(doc: RunDocument): string[] {
       return `${fmt(m.examplesPerSecond)}${ratio}`;
     });
     const gflops = ours ? (row.gflopPerStep * ours) / row.batch : undefined;
-    const ofPeak = gflops && speed.peakGemmGflops ? `${fmt(gflops)} (${fmt((100 * gflops) / speed.peakGemmGflops)}%)` : gflops ? fmt(gflops) : '';
-    return [`${row.model} ${row.inputShape.join('x')} b${row.batch}`, fmt(row.gflopPerStep), ...cells, ofPeak];
+    const ofPeak =
+      gflops && speed.peakGemmGflops
+        ? `${fmt(gflops)} (${fmt((100 * gflops) / speed.peakGemmGflops)}%)`
+        : gflops
+          ? fmt(gflops)
+          : '';
+    return [
+      `${row.model} ${row.inputShape.join('x')} b${row.batch}`,
+      fmt(row.gflopPerStep),
+      ...cells,
+      ofPeak,
+    ];
   });
-  out.push(markdownTable(['model', 'GFLOP/step', ...runners.map((r) => RUNNER_LABELS[r]), 'ours GFLOP/s (% of peak)'], rows), '');
+  out.push(
+    markdownTable(
+      ['model', 'GFLOP/step', ...runners.map((r) => RUNNER_LABELS[r]), 'ours GFLOP/s (% of peak)'],
+      rows,
+    ),
+    '',
+  );
   for (const note of speed.notes) out.push(`- ${note}`);
   for (const c of doc.charts) out.push('', `![${c.title}](charts/${c.id}.svg)`);
   return out;

@@ -29,7 +29,9 @@ let losses: number[] = [];
 let generation = 0;
 
 function fillSelect(id: string, options: readonly string[], selected: string): void {
-  $<HTMLSelectElement>(id).innerHTML = options.map((o) => `<option${o === selected ? ' selected' : ''}>${o}</option>`).join('');
+  $<HTMLSelectElement>(id).innerHTML = options
+    .map((o) => `<option${o === selected ? ' selected' : ''}>${o}</option>`)
+    .join('');
 }
 
 function settings(): Omit<PlaygroundModelOptions, 'inputSize' | 'classes'> {
@@ -47,7 +49,9 @@ async function loadData(name: string): Promise<Data> {
   if (name === 'mnist') {
     const raw = (await (await fetch('mnist-1000.json')).json()) as { pixels: string; labels: number[] };
     const bytes = Uint8Array.from(atob(raw.pixels), (c) => c.charCodeAt(0));
-    const x = tf.tidy(() => tf.tensor2d(bytes, [raw.labels.length, 784], 'float32').div(255).sub(0.13).div(0.31));
+    const x = tf.tidy(() =>
+      tf.tensor2d(bytes, [raw.labels.length, 784], 'float32').div(255).sub(0.13).div(0.31),
+    );
     const y = tf.oneHot(tf.tensor1d(raw.labels, 'int32'), 10).toFloat();
     return { x, y, probeX: x.slice(0, 256), probeY: y.slice(0, 256) };
   }
@@ -60,8 +64,12 @@ function render(report: ProbeReport): void {
   section.dataset.status = report.verdict.status;
   $('verdict-status').textContent = report.verdict.status;
   $('verdict-summary').textContent = report.verdict.summary;
-  $('verdict-advice').innerHTML = report.verdict.advice.map((a) => `<li>${a.replace(/</g, '&lt;')}</li>`).join('');
-  $('grad-chart').innerHTML = gradientBars(report.layers.filter((l) => l.gradNorm !== null).map((l) => ({ name: l.name, value: l.gradNorm })));
+  $('verdict-advice').innerHTML = report.verdict.advice
+    .map((a) => `<li>${a.replace(/</g, '&lt;')}</li>`)
+    .join('');
+  $('grad-chart').innerHTML = gradientBars(
+    report.layers.filter((l) => l.gradNorm !== null).map((l) => ({ name: l.name, value: l.gradNorm })),
+  );
 }
 
 const loss = (labels: tf.Tensor, logits: tf.Tensor) => tf.losses.softmaxCrossEntropy(labels, logits);
@@ -82,7 +90,8 @@ async function rebuild(): Promise<void> {
   if (mine !== generation) return;
   render(report);
   // What the verdict on screen belongs to (the e2e test waits for the configuration it set).
-  $('verdict').dataset.config = `${settings().activation}/${settings().initializer}/${settings().shortcut}/${settings().depth}`;
+  $('verdict').dataset.config =
+    `${settings().activation}/${settings().initializer}/${settings().shortcut}/${settings().depth}`;
 }
 
 function section(text: string): void {
@@ -97,11 +106,17 @@ async function trainSteps(): Promise<void> {
   const optimizer = tf.train.momentum(0.01, 0.9);
   const n = data.x.shape[0]!;
   for (let step = 0; step < STEPS && mine === generation; step++) {
-    const idx = tf.tensor1d(Array.from({ length: 32 }, () => Math.floor(Math.random() * n)), 'int32');
+    const idx = tf.tensor1d(
+      Array.from({ length: 32 }, () => Math.floor(Math.random() * n)),
+      'int32',
+    );
     const value = tf.tidy(() => {
       const x = tf.gather(data!.x, idx);
       const y = tf.gather(data!.y, idx);
-      return optimizer.minimize(() => loss(y, model!.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, true)!;
+      return optimizer.minimize(
+        () => loss(y, model!.apply(x, { training: true }) as tf.Tensor) as tf.Scalar,
+        true,
+      )!;
     });
     idx.dispose();
     losses.push((await value.data())[0]!);
@@ -119,12 +134,16 @@ async function trainSteps(): Promise<void> {
 async function main(): Promise<void> {
   setWasmPaths(new URL('./', location.href).href);
   const info = await useWasmBackend();
-  $('backend').textContent = `wasm, SIMD ${info.simd ? 'on' : 'off'}, ${info.threadCount} thread(s)${crossOriginIsolated ? ', cross-origin isolated' : ''}`;
+  $('backend').textContent =
+    `wasm, SIMD ${info.simd ? 'on' : 'off'}, ${info.threadCount} thread(s)${crossOriginIsolated ? ', cross-origin isolated' : ''}`;
   fillSelect('activation', listActivations(), 'relu');
   fillSelect('initializer', listInitializers(), 'he_normal');
   fillSelect('norm', NORMS, 'none');
   fillSelect('shortcut', SHORTCUTS, 'none');
-  $('depth').addEventListener('input', () => ($('depth-value').textContent = $<HTMLInputElement>('depth').value));
+  $('depth').addEventListener(
+    'input',
+    () => ($('depth-value').textContent = $<HTMLInputElement>('depth').value),
+  );
   $('controls').addEventListener('change', () => void rebuild());
   $('train').addEventListener('click', () => void trainSteps());
   await rebuild();

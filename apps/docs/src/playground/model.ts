@@ -40,9 +40,14 @@ export function playgroundModel(o: PlaygroundModelOptions): tf.LayersModel {
     if (norm) y = norm.apply(y) as tf.SymbolicTensor;
     y = activationLayer(o.activation, { name: `hidden${i}_act` }).apply(y) as tf.SymbolicTensor;
     if (o.shortcut === 'residual') {
-      y = tf.layers.rescaling({ scale: 1 / Math.sqrt(o.depth), name: `hidden${i}_scale` }).apply(y) as tf.SymbolicTensor;
+      y = tf.layers
+        .rescaling({ scale: 1 / Math.sqrt(o.depth), name: `hidden${i}_scale` })
+        .apply(y) as tf.SymbolicTensor;
     }
-    h = o.shortcut === 'none' ? y : (tf.layers.add({ name: `hidden${i}_add` }).apply([h, y]) as tf.SymbolicTensor);
+    h =
+      o.shortcut === 'none'
+        ? y
+        : (tf.layers.add({ name: `hidden${i}_add` }).apply([h, y]) as tf.SymbolicTensor);
   }
   const logits = dense('classifier', o.classes).apply(h) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: 'playground' });
