@@ -11,15 +11,35 @@ import {
 /**
  * The tfjs-layers initializer type (`tf.initializers.Initializer` in tfjs-layers' sources; the
  * public bundle exports only the factories, so the type is recovered from one of them).
+ * Every gradflow initializer is one, so it goes wherever tfjs takes a `kernelInitializer`.
  */
 export type Initializer = ReturnType<typeof tf.initializers.zeros>;
 
-/** The tfjs-layers `Initializer` base class, recovered at runtime from a built-in subclass. */
+/**
+ * The tfjs-layers `Initializer` base class, recovered at runtime from a built-in subclass (the
+ * public tfjs bundle does not export it). Extend it to write an initializer that does not need
+ * gradflow's seeding, or use it for `instanceof` checks.
+ *
+ * @example
+ * ```ts
+ * if (!(tf.initializers.glorotUniform({}) instanceof InitializerBase)) throw new Error('unexpected');
+ * if (!(new HeNormal() instanceof InitializerBase)) throw new Error('unexpected');
+ * ```
+ */
 export const InitializerBase = Object.getPrototypeOf(
   tf.initializers.zeros().constructor,
 ) as abstract new () => Initializer;
 
-/** True for anything tfjs-layers would accept as an initializer instance. */
+/**
+ * True for anything tfjs-layers would accept as an initializer instance (tfjs's own or gradflow's).
+ *
+ * @example
+ * ```ts
+ * isInitializer(tf.initializers.zeros()); // true
+ * isInitializer(resolveInitializer('orthogonal')); // true
+ * if (isInitializer('he_normal') || isInitializer({ name: 'zeros' })) throw new Error('names are not instances');
+ * ```
+ */
 export function isInitializer(value: unknown): value is Initializer {
   return value instanceof InitializerBase;
 }
@@ -32,6 +52,16 @@ let globalRng = new Rng(DEFAULT_SEED);
 /**
  * Re-seeds the generator that unseeded initializers draw from (PyTorch's `torch.manual_seed`).
  * Initializers with an explicit `seed` are unaffected.
+ *
+ * @example
+ * ```ts
+ * setInitializerSeed(123);
+ * const a = new HeNormal().apply([4, 4]);
+ * setInitializerSeed(123);
+ * const b = new HeNormal().apply([4, 4]); // same seed, same draws
+ * if (a.dataSync().join() !== b.dataSync().join()) throw new Error('not reproducible');
+ * tf.dispose([a, b]);
+ * ```
  */
 export function setInitializerSeed(seed: number): void {
   globalRng = new Rng(checkFinite('seed', seed));
@@ -72,6 +102,7 @@ export function checkSeed(seed: unknown): number | null {
   return checkFinite('seed', seed);
 }
 
+/** The `seed` option every random gradflow initializer takes. */
 export interface SeedArgs {
   /**
    * Seed of this initializer's own stream. Each call draws the next values from that stream
@@ -84,7 +115,27 @@ export interface SeedArgs {
 
 /**
  * Base of every gradflow initializer: samples on the CPU with core's `Rng` into a Float32Array,
- * so cpu and wasm (and any backend) get bit-identical weights, and produces float32 tensors.
+ * so cpu and wasm (and any backend) get bit-identical weights, and produces float32 tensors
+ * (int32 too when every value is an integer). Subclass it and implement `sample` to write your
+ * own initializer; `nextRng()` gives the generator for one call.
+ *
+ * @example
+ * ```ts
+ * // Weights uniform on ±0.5 / sqrt(fan_in), reproducible from a seed.
+ * class SmallUniform extends GradflowInitializer {
+ *   static className = 'SmallUniform';
+ *   protected sample(shape: readonly number[]): Float32Array {
+ *     const fanIn = shape[shape.length - 2] ?? 1;
+ *     const limit = 0.5 / Math.sqrt(fanIn);
+ *     const size = shape.reduce((n, d) => n * d, 1);
+ *     return this.nextRng().fill(size, (r) => r.uniform(-limit, limit));
+ *   }
+ * }
+ * const w = new SmallUniform(7).apply([16, 8]); // a float32 tensor [16, 8]
+ * const max = tf.tidy(() => w.abs().max().dataSync()[0]!);
+ * if (w.dtype !== 'float32' || max > 0.125) throw new Error('unexpected');
+ * w.dispose();
+ * ```
  */
 export abstract class GradflowInitializer extends InitializerBase {
   /** Seed of this instance's stream, or null when it draws from the global generator. */

@@ -3,7 +3,20 @@ import { InvalidArgumentError, checkFinite, sizeOf } from '@gradflow/core';
 import { GradflowInitializer, checkKeys, checkSeed, type SeedArgs } from './base.js';
 import { truncatedStandardNormal } from './sampling.js';
 
-/** All zeros (biases, the last norm scale of a residual branch). */
+/**
+ * All zeros (biases, the last norm scale of a residual branch). Also makes int32 tensors.
+ *
+ * @example
+ * ```ts
+ * const b = new Zeros().apply([4]); // [0, 0, 0, 0]
+ * const norm = tf.layers.batchNormalization({ gammaInitializer: new Zeros() }); // zero-γ residual branch
+ * norm.apply(tf.input({ shape: [8] }));
+ * const [gamma] = norm.getWeights(); // [0, 0, ..., 0]
+ * if (b.dataSync().some((v) => v !== 0) || gamma!.dataSync().some((v) => v !== 0)) throw new Error('unexpected');
+ * b.dispose();
+ * norm.dispose();
+ * ```
+ */
 export class Zeros extends GradflowInitializer {
   static className = 'GradflowZeros';
   static readonly options: readonly string[] = [];
@@ -19,7 +32,16 @@ export class Zeros extends GradflowInitializer {
   }
 }
 
-/** All ones (norm scales). */
+/**
+ * All ones (norm scales). Also makes int32 tensors.
+ *
+ * @example
+ * ```ts
+ * const g = new Ones().apply([3], 'int32'); // int32 [1, 1, 1]
+ * if (g.dtype !== 'int32' || g.dataSync().join() !== '1,1,1') throw new Error('unexpected');
+ * g.dispose();
+ * ```
+ */
 export class Ones extends GradflowInitializer {
   static className = 'GradflowOnes';
   static readonly options: readonly string[] = [];
@@ -35,12 +57,23 @@ export class Ones extends GradflowInitializer {
   }
 }
 
+/** Options of {@link Constant}. */
 export interface ConstantArgs {
   /** The value of every element (default 0). */
   value?: number;
 }
 
-/** Every element equal to `value` (`torch.nn.init.constant_`). */
+/**
+ * Every element equal to `value` (`torch.nn.init.constant_`).
+ *
+ * @example
+ * ```ts
+ * // LSTM-style forget-gate bias of 1
+ * const bias = new Constant({ value: 1 }).apply([2, 2]); // [[1, 1], [1, 1]]
+ * tf.test_util.expectArraysClose(bias.dataSync(), [1, 1, 1, 1]);
+ * bias.dispose();
+ * ```
+ */
 export class Constant extends GradflowInitializer {
   static className = 'GradflowConstant';
   static readonly options: readonly string[] = ['value'];
@@ -61,6 +94,7 @@ export class Constant extends GradflowInitializer {
   }
 }
 
+/** Options of {@link Normal}. */
 export interface NormalArgs extends SeedArgs {
   /** Mean (default 0). */
   mean?: number;
@@ -68,7 +102,17 @@ export interface NormalArgs extends SeedArgs {
   std?: number;
 }
 
-/** N(mean, std²) (`torch.nn.init.normal_`). */
+/**
+ * N(mean, std²) (`torch.nn.init.normal_`; default N(0, 1)).
+ *
+ * @example
+ * ```ts
+ * const w = new Normal({ std: 0.02, seed: 0 }).apply([100, 100]); // GPT-2-style embedding init
+ * const std = tf.tidy(() => Math.sqrt(tf.moments(w).variance.dataSync()[0]!)); // ≈ 0.02
+ * if (Math.abs(std / 0.02 - 1) > 0.03) throw new Error(`std ${std}`);
+ * w.dispose();
+ * ```
+ */
 export class Normal extends GradflowInitializer {
   static className = 'GradflowNormal';
   static readonly options: readonly string[] = ['mean', 'std', 'seed'];
@@ -89,6 +133,7 @@ export class Normal extends GradflowInitializer {
   }
 }
 
+/** Options of {@link Uniform}. */
 export interface UniformArgs extends SeedArgs {
   /** Lower bound (default 0, as `torch.nn.init.uniform_`). */
   a?: number;
@@ -96,7 +141,18 @@ export interface UniformArgs extends SeedArgs {
   b?: number;
 }
 
-/** U(a, b) (`torch.nn.init.uniform_`). */
+/**
+ * U(a, b) (`torch.nn.init.uniform_`; default U(0, 1)).
+ *
+ * @example
+ * ```ts
+ * const w = new Uniform({ a: -0.1, b: 0.1, seed: 0 }).apply([8, 8]);
+ * const [min, max] = tf.tidy(() => [w.min().dataSync()[0]!, w.max().dataSync()[0]!]);
+ * if (min! < -0.1 * (1 + 1e-6) || max! > 0.1 * (1 + 1e-6)) throw new Error('out of bounds');
+ * w.dispose();
+ * // new Uniform({ a: 1, b: 0 }) throws InvalidArgumentError: b must be > a
+ * ```
+ */
 export class Uniform extends GradflowInitializer {
   static className = 'GradflowUniform';
   static readonly options: readonly string[] = ['a', 'b', 'seed'];
@@ -118,6 +174,7 @@ export class Uniform extends GradflowInitializer {
   }
 }
 
+/** Options of {@link TruncNormal} (PyTorch's `trunc_normal_` arguments). */
 export interface TruncNormalArgs extends SeedArgs {
   /** Mean of the underlying normal (default 0). */
   mean?: number;
@@ -134,6 +191,15 @@ export interface TruncNormalArgs extends SeedArgs {
  * values (with the defaults mean 0, std 1, a -2, b 2 that is ±2 std; with std 0.02 as in ViTs it
  * is ±100 std, i.e. practically untruncated, exactly as in PyTorch). Sampled exactly by
  * rejection, so the values follow the truncated law (no clipping pile-up at the bounds).
+ *
+ * @example
+ * ```ts
+ * // ViT-style: std 0.02 cut at ±2 std (bounds are absolute, so pass them scaled)
+ * const w = new TruncNormal({ std: 0.02, a: -0.04, b: 0.04, seed: 0 }).apply([64, 64]);
+ * const max = tf.tidy(() => w.abs().max().dataSync()[0]!);
+ * if (max > 0.04 * (1 + 1e-6)) throw new Error('out of bounds');
+ * w.dispose();
+ * ```
  */
 export class TruncNormal extends GradflowInitializer {
   static className = 'GradflowTruncNormal';

@@ -5,6 +5,15 @@ import { InvalidArgumentError, UnknownNameError, suggestNames } from '@gradflow/
  * PyTorch's `torch.nn.init.calculate_gain` table, verbatim: the factor by which a
  * nonlinearity's input standard deviation should exceed its output's so that signals keep
  * their scale through depth (He et al. 2015 for ReLU, Klambauer et al. 2017 for SELU's 3/4).
+ *
+ * @example
+ * ```ts
+ * Object.keys(PYTORCH_GAINS); // ['linear', 'conv1d', ..., 'tanh', 'relu', 'leaky_relu', 'selu']
+ * PYTORCH_GAINS.leaky_relu(0.2); // sqrt(2 / 1.04) ≈ 1.3868
+ * if (PYTORCH_GAINS.tanh() !== 5 / 3 || PYTORCH_GAINS.leaky_relu() !== Math.sqrt(2 / 1.0001)) {
+ *   throw new Error('unexpected');
+ * }
+ * ```
  */
 export const PYTORCH_GAINS = {
   linear: () => 1,
@@ -21,6 +30,7 @@ export const PYTORCH_GAINS = {
   selu: () => 3 / 4,
 } as const satisfies Record<string, (param?: number) => number>;
 
+/** The nonlinearity names of PyTorch's `calculate_gain` table (`'linear'`, `'tanh'`, `'relu'`, ...). */
 export type PytorchGainName = keyof typeof PYTORCH_GAINS;
 
 function isPytorchName(name: string): name is PytorchGainName {
@@ -39,9 +49,11 @@ function isPytorchName(name: string): name is PytorchGainName {
  *
  * @example
  * ```ts
- * calculateGain('tanh');             // 1.6666666666666667
- * calculateGain('leaky_relu', 0.2);  // 1.3867504905630728
- * calculateGain('gelu');             // from the activation metadata
+ * calculateGain('tanh'); // 1.6666666666666667
+ * calculateGain('leaky_relu', 0.2); // 1.3867504905630728
+ * calculateGain('gelu'); // from the activation metadata
+ * calculateGain({ name: 'elu', alpha: 0.5 }); // any activation, with its parameters
+ * if (calculateGain('relu') !== Math.SQRT2) throw new Error('unexpected');
  * ```
  */
 export function calculateGain(

@@ -4,7 +4,7 @@ export { GradflowInitializer, InitializerBase, isInitializer, setInitializerSeed
 export type { Initializer, SeedArgs } from './base.js';
 export { calculateGain, PYTORCH_GAINS } from './gain.js';
 export type { PytorchGainName } from './gain.js';
-export { TRUNCATION_STD_CORRECTION, truncatedStandardNormal } from './sampling.js';
+export { TRUNCATION_STD_CORRECTION } from './sampling.js';
 export {
   VarianceScaling,
   GlorotNormal,
@@ -29,7 +29,7 @@ export type {
 } from './variance-scaling.js';
 export { Zeros, Ones, Constant, Normal, Uniform, TruncNormal } from './basic.js';
 export type { ConstantArgs, NormalArgs, UniformArgs, TruncNormalArgs } from './basic.js';
-export { Orthogonal, Identity, Dirac, householderQ, orthogonalMatrix } from './structured.js';
+export { Orthogonal, Identity, Dirac } from './structured.js';
 export type { OrthogonalArgs, IdentityArgs, DiracArgs } from './structured.js';
 export {
   INITIALIZERS,
@@ -43,4 +43,4 @@ export type { InitializerName, InitializerLike, InitializerSpec, InitializerClas
 export { INITIALIZER_CLASSES } from './register.js';
 export { lsuv, LSUV_LAYER_CLASSES, LSUV_MEASURES } from './lsuv.js';
 export type { LsuvOptions, LsuvLayerResult } from './lsuv.js';
-export * as init from './factories.js';
+export { init } from './init.js';

@@ -10,7 +10,17 @@ import {
 import { checkKeys, checkSeed } from './base.js';
 import { Orthogonal } from './structured.js';
 
-/** Layer classes LSUV rescales: those with a `kernel` that maps inputs linearly. */
+/**
+ * Layer classes LSUV rescales: those with a `kernel` that maps inputs linearly.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 4, inputShape: [2] }), tf.layers.dropout({ rate: 0.1 })] });
+ * const visited = model.layers.filter((l) => (LSUV_LAYER_CLASSES as readonly string[]).includes(l.getClassName()));
+ * if (visited.length !== 1) throw new Error('only the Dense layer is rescaled');
+ * model.dispose();
+ * ```
+ */
 export const LSUV_LAYER_CLASSES = [
   'Dense',
   'Conv1D',
@@ -20,8 +30,19 @@ export const LSUV_LAYER_CLASSES = [
   'Conv3DTranspose',
 ] as const;
 
+/**
+ * The values of {@link LsuvOptions.measure}: normalize each layer's affine output
+ * (`'pre_activation'`, default) or its output after the fused activation (`'output'`).
+ *
+ * @example
+ * ```ts
+ * LSUV_MEASURES; // ['pre_activation', 'output']
+ * if (LSUV_MEASURES[0] !== 'pre_activation') throw new Error('unexpected default');
+ * ```
+ */
 export const LSUV_MEASURES = ['pre_activation', 'output'] as const;
 
+/** Options of {@link lsuv}. */
 export interface LsuvOptions {
   /** Stop rescaling a layer once |Var - 1| < tol (default 0.1, the paper's). */
   tol?: number;
@@ -40,6 +61,7 @@ export interface LsuvOptions {
   measure?: (typeof LSUV_MEASURES)[number];
 }
 
+/** What {@link lsuv} did to one layer. */
 export interface LsuvLayerResult {
   /** The layer's name. */
   name: string;
@@ -70,8 +92,21 @@ function kernelIndex(layer: AnyLayer): number {
  *
  * @example
  * ```ts
- * const report = lsuv(model, xBatch, { tol: 0.05 });
- * // [{ name: 'dense_1', iterations: 2, variance: 1.01, converged: true }, ...]
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ units: 32, activation: 'relu', inputShape: [16], name: 'fc1' }),
+ *     tf.layers.dense({ units: 32, activation: 'relu', name: 'fc2' }),
+ *     tf.layers.dense({ units: 1, name: 'head' }),
+ *   ],
+ * });
+ * const xBatch = tf.randomNormal([128, 16], 0, 1, 'float32', 0);
+ * const report = lsuv(model, xBatch, { tol: 0.05, seed: 0 });
+ * // [{ name: 'fc1', iterations: 1, variance: 1.00, converged: true }, { name: 'fc2', ... }, { name: 'head', ... }]
+ * if (report.length !== 3 || !report.every((r) => r.converged && Math.abs(r.variance - 1) < 0.05)) {
+ *   throw new Error('LSUV did not converge');
+ * }
+ * xBatch.dispose();
+ * model.dispose();
  * ```
  */
 export function lsuv(

@@ -17,7 +17,10 @@ import {
   VarianceScaling,
 } from './variance-scaling.js';
 
-/** A gradflow initializer class: constructed from its options, validating them. */
+/**
+ * A gradflow initializer class: constructed from its options, validating them; the `cls` of an
+ * {@link InitializerSpec}.
+ */
 export interface InitializerClass {
   new (args?: Record<string, unknown>): GradflowInitializer;
   readonly className: string;
@@ -25,6 +28,7 @@ export interface InitializerClass {
   readonly options: readonly string[];
 }
 
+/** One registry entry: the class a name builds and its documentation. */
 export interface InitializerSpec {
   /** The class it builds; its `options` are the accepted `{ name, ...options }` keys. */
   readonly cls: InitializerClass;
@@ -44,6 +48,14 @@ const cls = <T>(c: T) => c as unknown as InitializerClass;
  * taken from PyTorch (`xavier_*`, `kaiming_*`, `eye`, `dirac`, `trunc_normal`) has PyTorch's
  * semantics, and `_normal` always means an untruncated normal (`_truncated_normal` is Keras's
  * corrected truncated normal).
+ *
+ * @example
+ * ```ts
+ * INITIALIZERS.kaiming_normal.counterpart; // 'torch kaiming_normal_'
+ * const w = new INITIALIZERS.orthogonal.cls({ gain: 1 }).apply([4, 4]);
+ * if (!(w instanceof tf.Tensor) || !('he_normal' in INITIALIZERS)) throw new Error('unexpected');
+ * w.dispose();
+ * ```
  */
 export const INITIALIZERS = {
   zeros: { cls: cls(Zeros), summary: '0', counterpart: 'torch zeros_ / keras Zeros' },
@@ -149,6 +161,7 @@ export const INITIALIZERS = {
   },
 } as const satisfies Record<string, InitializerSpec>;
 
+/** Every registered initializer name (`'he_normal'`, `'orthogonal'`, `'dirac'`, ...). */
 export type InitializerName = keyof typeof INITIALIZERS;
 
 /**
@@ -162,17 +175,56 @@ const registry = new Registry<InitializerSpec>('initializer', INITIALIZERS, {
   hint: 'see listInitializers()',
 });
 
-/** Registered initializer names, in table order (aliases included). */
+/**
+ * Registered initializer names, in table order (aliases included).
+ *
+ * @example
+ * ```ts
+ * listInitializers(); // ['zeros', 'ones', 'constant', 'normal', 'uniform', 'trunc_normal', ...]
+ * if (!listInitializers().includes('kaiming_uniform')) throw new Error('unexpected');
+ * ```
+ */
 export function listInitializers(): string[] {
   return registry.list();
 }
 
-/** The registry entry of `name` (throws `UnknownNameError` with suggestions). */
+/**
+ * The registry entry of `name` (throws `UnknownNameError` with suggestions).
+ *
+ * @example
+ * ```ts
+ * getInitializerSpec('xavier_uniform').aliasOf; // 'glorot_uniform'
+ * getInitializerSpec('orthogonal').cls.options; // ['gain', 'seed']
+ * try {
+ *   getInitializerSpec('he_norml');
+ * } catch (e) {
+ *   // UnknownNameError: unknown initializer 'he_norml'; did you mean 'he_normal'? see listInitializers()
+ *   if (!(e instanceof Error) || !e.message.includes("'he_normal'")) throw e;
+ * }
+ * ```
+ */
 export function getInitializerSpec(name: string): InitializerSpec {
   return registry.get(name);
 }
 
-/** Adds an initializer under a new name (throws `DuplicateNameError` unless `override`). */
+/**
+ * Adds an initializer under a new name (throws `DuplicateNameError` unless `override`), so it
+ * resolves by name everywhere gradflow takes an {@link InitializerLike}.
+ *
+ * @example
+ * ```ts
+ * import { getInitializerSpec, registerInitializer, resolveInitializer, type InitializerName } from '@gradflow/initializers';
+ *
+ * registerInitializer('my_orthogonal', {
+ *   cls: getInitializerSpec('orthogonal').cls,
+ *   summary: 'orthogonal, under a project-specific name',
+ *   counterpart: 'torch orthogonal_',
+ * }, { override: true });
+ * const w = resolveInitializer({ name: 'my_orthogonal' as InitializerName, gain: 2 }).apply([3, 3]);
+ * if (w.shape.join() !== '3,3') throw new Error('unexpected');
+ * w.dispose();
+ * ```
+ */
 export function registerInitializer(
   name: string,
   spec: InitializerSpec,
@@ -188,7 +240,20 @@ export function registerInitializer(
  *
  * @example
  * ```ts
- * tf.layers.conv2d({ filters: 64, kernelSize: 3, kernelInitializer: resolveInitializer({ name: 'kaiming_normal', mode: 'fan_out' }) });
+ * const conv = tf.layers.conv2d({
+ *   filters: 64,
+ *   kernelSize: 3,
+ *   kernelInitializer: resolveInitializer({ name: 'kaiming_normal', mode: 'fan_out', nonlinearity: 'relu' }),
+ * });
+ * conv.apply(tf.input({ shape: [32, 32, 3] })); // kernel [3, 3, 3, 64], std sqrt(2 / (9 · 64))
+ * resolveInitializer('zeros').apply([2]).dispose();
+ * try {
+ *   resolveInitializer({ name: 'he_normal', mdoe: 'fan_out' }); // typo in an option
+ * } catch (e) {
+ *   // InvalidArgumentError: invalid kaiming option: got 'mdoe', expected one of 'a', 'mode', 'nonlinearity', 'seed'
+ *   if (!(e instanceof Error) || !e.message.includes("'mdoe'")) throw e;
+ * }
+ * conv.dispose();
  * ```
  */
 export function resolveInitializer(spec: InitializerLike): Initializer {
@@ -214,6 +279,16 @@ export function resolveInitializer(spec: InitializerLike): Initializer {
 /**
  * The registry as a Markdown table (name, options, what the weights are, PyTorch/Keras
  * counterpart): the README's table is this output, checked by a test so it cannot drift.
+ *
+ * @example
+ * ```ts
+ * const table = initializerTable();
+ * // | name | options | weights | PyTorch / Keras counterpart |
+ * // |---|---|---|---|
+ * // | `zeros` | — | 0 | torch zeros_ / keras Zeros |
+ * // ...
+ * if (table.split('\n').length !== listInitializers().length + 2) throw new Error('one row per name');
+ * ```
  */
 export function initializerTable(): string {
   const rows = listInitializers().map((name) => {

@@ -4,6 +4,18 @@ import type { Rng } from '@gradflow/core';
  * Keras's correction for a normal truncated at ±2 standard deviations: the standard deviation
  * of the standard normal restricted to [-2, 2]. Dividing the target std by it makes the
  * truncated distribution's std equal the target (tfjs omits it, tfjs#8594: variance 0.774x).
+ *
+ * @example
+ * ```ts
+ * // He truncated normal for a [256, 64] kernel: target std sqrt(2/256), drawn from a normal
+ * // of std target / TRUNCATION_STD_CORRECTION cut at ±2 of its own std.
+ * const target = Math.sqrt(2 / 256);
+ * const w = new HeTruncatedNormal({ nonlinearity: 'relu', seed: 0 }).apply([256, 64]);
+ * const std = tf.tidy(() => Math.sqrt(tf.moments(w).variance.dataSync()[0]!));
+ * if (Math.abs(std / target - 1) > 0.03) throw new Error(`std ${std}, expected ${target}`);
+ * // tfjs's own heNormal is narrower: about TRUNCATION_STD_CORRECTION * target
+ * w.dispose();
+ * ```
  */
 export const TRUNCATION_STD_CORRECTION = 0.87962566103423978;
 

@@ -125,6 +125,7 @@ export function orthogonalMatrix(rows: number, cols: number, gain: number, rng: 
   return out;
 }
 
+/** Options of {@link Orthogonal}. */
 export interface OrthogonalArgs extends SeedArgs {
   /** Multiplies the orthogonal matrix (default 1). */
   gain?: number;
@@ -138,6 +139,14 @@ export interface OrthogonalArgs extends SeedArgs {
  * orthonormal (W^T W = gain² I); if wide, its rows (W W^T = gain² I). Householder QR in Float64
  * on the CPU with sign correction: Haar-distributed, exact to float32 rounding, and fast
  * (O(n m²), no tfjs linalg.qr).
+ *
+ * @example
+ * ```ts
+ * const w = new Orthogonal({ gain: 2, seed: 0 }).apply([64, 16]); // tall: orthonormal columns
+ * const gram = tf.tidy(() => tf.matMul(w, w, true, false)); // Wᵀ W = gain² I = 4 I
+ * tf.test_util.expectArraysClose(gram.dataSync(), tf.tidy(() => tf.eye(16).mul(4).dataSync()));
+ * tf.dispose([w, gram]);
+ * ```
  */
 export class Orthogonal extends GradflowInitializer {
   static className = 'GradflowOrthogonal';
@@ -166,6 +175,7 @@ export class Orthogonal extends GradflowInitializer {
   }
 }
 
+/** Options of {@link Identity}. */
 export interface IdentityArgs {
   /** Multiplies the identity (default 1). */
   gain?: number;
@@ -175,6 +185,16 @@ export interface IdentityArgs {
  * `gain` times the identity matrix of a rank-2 kernel (`torch.nn.init.eye_`, Keras `Identity`);
  * non-square shapes get ones on the main diagonal. A dense layer `[n, n]` with it (and a zero
  * bias) is the identity map.
+ *
+ * @example
+ * ```ts
+ * const dense = tf.layers.dense({ units: 3, inputShape: [3], kernelInitializer: new Identity() });
+ * const x = tf.tensor2d([[1, 2, 3]]);
+ * const y = dense.apply(x) as tf.Tensor; // [[1, 2, 3]]: the identity map
+ * tf.test_util.expectArraysClose(y.dataSync(), [1, 2, 3]);
+ * tf.dispose([x, y]);
+ * dense.dispose();
+ * ```
  */
 export class Identity extends GradflowInitializer {
   static className = 'GradflowIdentity';
@@ -207,6 +227,7 @@ export class Identity extends GradflowInitializer {
   }
 }
 
+/** Options of {@link Dirac}. */
 export interface DiracArgs {
   /** Number of groups the output channels are split into (default 1), as `dirac_(groups=)`. */
   groups?: number;
@@ -217,6 +238,16 @@ export interface DiracArgs {
  * the centre tap (index floor(k/2) in each spatial dimension) connects input channel d to
  * output channel g·(out/groups) + d for d < min(out/groups, in), every other tap is 0. A conv
  * with it, 'same' padding and zero bias is the identity map on its first min(in, out) channels.
+ *
+ * @example
+ * ```ts
+ * const conv = tf.layers.conv2d({ filters: 2, kernelSize: 3, padding: 'same', kernelInitializer: new Dirac() });
+ * const x = tf.randomNormal([1, 5, 5, 2], 0, 1, 'float32', 1);
+ * const y = conv.apply(x) as tf.Tensor; // equals x
+ * tf.test_util.expectArraysClose(y.dataSync(), x.dataSync());
+ * tf.dispose([x, y]);
+ * conv.dispose();
+ * ```
  */
 export class Dirac extends GradflowInitializer {
   static className = 'GradflowDirac';
