@@ -22,6 +22,14 @@ export interface CellTypeSpec {
 /**
  * The cell types: the single source of truth from which `CellType`, the cell factories'
  * validation, the weight converters and the README table are derived.
+ *
+ * @example
+ * ```ts
+ * const { gates, states, gateOrder, kerasGateOrder } = CELL_TYPES.lstm;
+ * // 4 gate blocks, state (h, c); PyTorch orders them i,f,g,o and Keras i,f,c,o.
+ * if (gates !== 4 || states !== 2) throw new Error('lstm');
+ * if (gateOrder.join() !== 'i,f,g,o' || kerasGateOrder.join() !== 'i,f,c,o') throw new Error('gate order');
+ * ```
  */
 export const CELL_TYPES = {
   simple_rnn: {
@@ -64,18 +72,57 @@ export const CELL_TYPES = {
   },
 } as const satisfies Record<string, CellTypeSpec>;
 
+/** A cell type name: `'simple_rnn' | 'irnn' | 'gru' | 'lstm'`. */
 export type CellType = keyof typeof CELL_TYPES;
 
+/**
+ * {@link CELL_TYPES} as a `Registry` from `@gradflow/core`: `get` throws `UnknownNameError`
+ * with a did-you-mean suggestion, `has` and `list` answer without throwing.
+ *
+ * @example
+ * ```ts
+ * if (cellTypes.get('gru').gates !== 3) throw new Error('a GRU has 3 gate blocks');
+ * if (cellTypes.has('transformer')) throw new Error('not a cell type');
+ * let message = '';
+ * try {
+ *   cellTypes.get('lstn');
+ * } catch (e) {
+ *   message = (e as Error).message; // names the closest type, 'lstm'
+ * }
+ * if (!message.includes('lstm')) throw new Error(message);
+ * ```
+ */
 export const cellTypes = new Registry<CellTypeSpec>('recurrent cell type', CELL_TYPES, {
   hint: 'see listCellTypes()',
 });
 
-/** Names of the cell types, in registry order. */
+/**
+ * Names of the cell types, in registry order.
+ *
+ * @example
+ * ```ts
+ * const types = listCellTypes(); // ['simple_rnn', 'irnn', 'gru', 'lstm']
+ * if (types.join() !== 'simple_rnn,irnn,gru,lstm') throw new Error(types.join());
+ * ```
+ */
 export function listCellTypes(): CellType[] {
   return cellTypes.list() as CellType[];
 }
 
+/**
+ * The state nonlinearities an Elman cell ({@link simpleRnnCell}) accepts, as in
+ * `torch.nn.RNN(nonlinearity=...)`.
+ *
+ * @example
+ * ```ts
+ * for (const activation of SIMPLE_ACTIVATIONS) {
+ *   const cell = simpleRnnCell({ units: 4, activation }); // 'tanh' or 'relu'
+ *   if (cell.activation !== activation) throw new Error(activation);
+ * }
+ * ```
+ */
 export const SIMPLE_ACTIVATIONS = ['tanh', 'relu'] as const;
+/** `'tanh' | 'relu'`: the state nonlinearity of a simple RNN cell. */
 export type SimpleActivation = (typeof SIMPLE_ACTIVATIONS)[number];
 
 /**
@@ -96,6 +143,7 @@ export interface CellConfig {
   biasInitializer: InitializerSpec;
 }
 
+/** Options every cell factory takes. */
 export interface CellOptions {
   /** Hidden size H. */
   units: number;
@@ -107,13 +155,19 @@ export interface CellOptions {
   biasInitializer?: InitializerSpec;
 }
 
+/** Options of {@link simpleRnnCell}. */
 export interface SimpleRnnCellOptions extends CellOptions {
+  /** The state nonlinearity (default `'tanh'`). */
   activation?: SimpleActivation;
 }
+/** Options of {@link gruCell}. */
 export interface GruCellOptions extends CellOptions {
+  /** true (default): PyTorch / Keras 3 equations with a recurrent bias; false: Cho et al. 2014. */
   resetAfter?: boolean;
 }
+/** Options of {@link lstmCell}. */
 export interface LstmCellOptions extends CellOptions {
+  /** Initialise the forget-gate bias to 1 (default true). */
   unitForgetBias?: boolean;
 }
 
@@ -146,7 +200,10 @@ function checkBoolean(argument: string, value: unknown): boolean {
  *
  * @example
  * ```ts
- * const layer = recurrentLayer({ cell: simpleRnnCell({ units: 64, activation: 'relu' }) });
+ * const cell = simpleRnnCell({ units: 64, activation: 'relu' }); // plain data, JSON-serializable
+ * if (cell.type !== 'simple_rnn' || cell.recurrentInitializer !== 'orthogonal') throw new Error(JSON.stringify(cell));
+ * const layer = recurrentLayer({ cell }); // runs it over [batch, time, features]
+ * if (layer.units !== 64) throw new Error(String(layer.units));
  * ```
  */
 export function simpleRnnCell(options: SimpleRnnCellOptions): CellConfig {
@@ -160,6 +217,18 @@ export function simpleRnnCell(options: SimpleRnnCellOptions): CellConfig {
 /**
  * IRNN (Le et al. 2015): a ReLU Elman cell whose recurrent kernel starts as the identity and
  * whose input kernel starts at N(0, 0.001^2), so the state is carried unchanged at init.
+ *
+ * @example
+ * ```ts
+ * const layer = recurrentLayer({ cell: irnnCell({ units: 8 }) });
+ * const x = tf.randomNormal([2, 5, 3]);
+ * const h = layer.apply(x) as tf.Tensor; // [2, 8]
+ * // U = I at init: the recurrent kernel is the identity.
+ * const isIdentity = tf.tidy(() => layer.slots[0]!.recurrentKernel.read().sub(tf.eye(8)).abs().max().dataSync()[0] === 0);
+ * if (!isIdentity) throw new Error('recurrent kernel is not the identity');
+ * tf.dispose([x, h]);
+ * layer.dispose();
+ * ```
  */
 export function irnnCell(options: CellOptions): CellConfig {
   const cell = base('irnn', options, {
@@ -174,6 +243,18 @@ export function irnnCell(options: CellOptions): CellConfig {
  * recurrent matmul, `n = tanh(W_n x + b_n + r * (U_n h + b_Un))`, as PyTorch and Keras 3 do,
  * with a separate recurrent bias; `resetAfter: false` is Cho et al. 2014,
  * `n = tanh(W_n x + U_n (r * h) + b_n)`, with one bias.
+ *
+ * @example
+ * ```ts
+ * const gru = recurrentLayer({ cell: gruCell({ units: 16 }), returnSequences: true });
+ * const x = tf.randomNormal([4, 10, 8]); // [batch, time, features]
+ * const y = gru.apply(x) as tf.Tensor;
+ * if (y.shape.join() !== '4,10,16') throw new Error(String(y.shape));
+ * // The Cho et al. variant has no separate recurrent bias:
+ * if (gruCell({ units: 16, resetAfter: false }).resetAfter !== false) throw new Error('resetAfter');
+ * tf.dispose([x, y]);
+ * gru.dispose();
+ * ```
  */
 export function gruCell(options: GruCellOptions): CellConfig {
   const cell = base('gru', options);
@@ -183,6 +264,18 @@ export function gruCell(options: GruCellOptions): CellConfig {
 /**
  * LSTM without peepholes; the forget-gate bias starts at 1 (`unitForgetBias`, Jozefowicz et
  * al. 2015), which keeps the cell state — and its gradient — alive through time at init.
+ *
+ * @example
+ * ```ts
+ * const lstm = recurrentLayer({ cell: lstmCell({ units: 4 }), returnState: true });
+ * const x = tf.randomNormal([2, 6, 3]);
+ * const [out, h, c] = lstm.apply(x) as tf.Tensor[]; // output [2, 4], final h and c [2, 4]
+ * // Bias blocks are i, f, g, o: the forget block starts at 1.
+ * const forget = tf.tidy(() => lstm.slots[0]!.bias.read().slice([4], [4]).dataSync());
+ * if (!forget.every((b) => b === 1)) throw new Error(String(forget));
+ * tf.dispose([x, out!, h!, c!]);
+ * lstm.dispose();
+ * ```
  */
 export function lstmCell(options: LstmCellOptions): CellConfig {
   const cell = base('lstm', options);
@@ -199,7 +292,23 @@ export const CELL_FACTORIES: Record<
   lstm: lstmCell,
 };
 
-/** Validates a cell config (e.g. one read back from JSON) and fills its defaults. */
+/**
+ * Validates a cell config (e.g. one read back from JSON) and fills its defaults; a bad type,
+ * size or option is a typed error.
+ *
+ * @example
+ * ```ts
+ * const cell = normalizeCell(JSON.parse('{ "type": "lstm", "units": 32 }'));
+ * if (!cell.unitForgetBias || cell.kernelInitializer !== 'glorot_uniform') throw new Error(JSON.stringify(cell));
+ * let message = '';
+ * try {
+ *   normalizeCell({ type: 'gru', units: 0 }); // InvalidArgumentError: units must be a positive integer
+ * } catch (e) {
+ *   message = (e as Error).message;
+ * }
+ * if (!message.includes('units')) throw new Error(`expected a units error, got '${message}'`);
+ * ```
+ */
 export function normalizeCell(cell: unknown): CellConfig {
   if (cell === null || typeof cell !== 'object') {
     throw new InvalidArgumentError(
@@ -223,6 +332,16 @@ function camel(name: string): string {
 /** The fused kernel that runs a cell: the Elman cells differ only by their activation. */
 export type KernelKind = 'tanh' | 'relu' | 'gru' | 'gru_cho' | 'lstm';
 
+/**
+ * The fused kernel that runs `cell`: the activation for Elman cells, `'gru'` (reset after) or
+ * `'gru_cho'` for GRUs, `'lstm'` for LSTMs. It is what {@link runSequenceKernel} takes as `kind`.
+ *
+ * @example
+ * ```ts
+ * if (kernelKind(irnnCell({ units: 4 })) !== 'relu') throw new Error('IRNN runs the relu kernel');
+ * if (kernelKind(gruCell({ units: 4, resetAfter: false })) !== 'gru_cho') throw new Error('Cho GRU');
+ * ```
+ */
 export function kernelKind(cell: CellConfig): KernelKind {
   switch (cell.type) {
     case 'simple_rnn':
@@ -250,6 +369,12 @@ const FACTORY_NAMES: Record<CellType, string> = {
 /**
  * The cell registry as a Markdown table (the README's table is this output, checked by a test
  * so it cannot drift).
+ *
+ * @example
+ * ```ts
+ * const table = cellTable();
+ * if (!table.includes('| `gru` | `gruCell` | 3 | h |')) throw new Error(table);
+ * ```
  */
 export function cellTable(): string {
   const rows = listCellTypes().map((type) => {

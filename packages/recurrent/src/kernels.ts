@@ -21,7 +21,9 @@ import type { KernelKind } from './cells.js';
 export const GATES: Record<KernelKind, number> = { tanh: 1, relu: 1, gru: 3, gru_cho: 3, lstm: 4 };
 export const STATES: Record<KernelKind, 1 | 2> = { tanh: 1, relu: 1, gru: 1, gru_cho: 1, lstm: 2 };
 
+/** Options of {@link runSequenceKernel}. */
 export interface SequenceKernelOptions {
+  /** Which fused kernel (see `kernelKind`). */
   kind: KernelKind;
   /** Process t = T-1 .. 0 (the backward direction of a bidirectional layer). */
   reverse?: boolean;
@@ -45,6 +47,7 @@ export interface ProbeSink {
   grads: Float32Array[];
 }
 
+/** The tensors {@link runSequenceKernel} runs a cell with (H units, G gate blocks). */
 export interface SequenceKernelInputs {
   /** `[B, T, in]`. */
   x: tf.Tensor;
@@ -62,6 +65,7 @@ export interface SequenceKernelInputs {
   c0: tf.Tensor | null;
 }
 
+/** What {@link runSequenceKernel} returns (new tensors: dispose them). */
 export interface SequenceKernelOutputs {
   /** `[B, T, H]` (zeros at masked steps). */
   output: tf.Tensor;
@@ -148,7 +152,29 @@ function columnSums(data: Float32Array, rows: number, cols: number): Float32Arra
 
 /**
  * Runs one cell over a sequence in one direction (differentiable w.r.t. every tensor input).
- * Shapes are not validated here: the layer does that and reports typed errors.
+ * Shapes are not validated here: the layer does that and reports typed errors. This is the
+ * kernel a `RecurrentLayer` calls once per stacked layer and direction; call it directly to run
+ * a cell with weights you hold yourself.
+ *
+ * @example
+ * ```ts
+ * // A tanh RNN with 2 units over 3 steps of 1 feature; U = 0, so h_t = tanh(W x_t + b).
+ * const x = tf.tensor3d([[[1], [0], [-1]]]); // [B=1, T=3, in=1]
+ * const kernel = tf.tensor2d([[0.5, -0.5]]); // [in, G*H] = [1, 2]
+ * const recurrentKernel = tf.zeros([2, 2]); // [H, G*H]
+ * const bias = tf.zeros([2]);
+ * const h0 = tf.zeros([1, 2]);
+ * const { output, h, c } = runSequenceKernel(
+ *   { x, kernel, recurrentKernel, bias, recurrentBias: null, h0, c0: null },
+ *   { kind: 'tanh' },
+ * );
+ * const t = Math.tanh(0.5);
+ * const expected = [t, -t, 0, 0, -t, t]; // output [1, 3, 2]
+ * const got = output.dataSync();
+ * if (expected.some((v, i) => Math.abs(v - got[i]!) > 1e-6)) throw new Error(String(got));
+ * if (c !== null || h.shape.join() !== '1,2') throw new Error('h is [B, H]; c only for LSTM');
+ * tf.dispose([x, kernel, recurrentKernel, bias, h0, output, h]);
+ * ```
  */
 export function runSequenceKernel(
   inputs: SequenceKernelInputs,

@@ -45,6 +45,7 @@ export interface SequenceOptions {
   returnState?: boolean;
 }
 
+/** Options of {@link RecurrentLayer}: a cell and how to run it over the sequence. */
 export interface RecurrentLayerOptions extends SequenceOptions {
   /** The cell, from `simpleRnnCell`, `irnnCell`, `gruCell` or `lstmCell`. */
   cell: CellConfig;
@@ -96,8 +97,14 @@ function first<T>(v: T | T[] | null | undefined): T | undefined {
  *
  * @example
  * ```ts
- * const x = tf.input({ shape: [100, 32] });
- * const y = new RecurrentLayer({ cell: gruCell({ units: 128 }), bidirectional: true }).apply(x);
+ * const layer = new RecurrentLayer({ cell: gruCell({ units: 16 }), bidirectional: true, returnState: true });
+ * const x = tf.randomNormal([2, 12, 8]); // [batch, time, features]
+ * const h0 = tf.zeros([2, 16]); // initial states: one per direction (see layer.stateNames())
+ * const [y, hForward, hBackward] = layer.apply([x, h0, h0]) as tf.Tensor[];
+ * if (y!.shape.join() !== '2,32') throw new Error(String(y!.shape)); // [forward, backward] concatenated
+ * if (layer.stateNames().join() !== 'l0 forward h,l0 backward h') throw new Error(layer.stateNames().join());
+ * tf.dispose([x, h0, y!, hForward!, hBackward!]);
+ * layer.dispose();
  * ```
  */
 export class RecurrentLayer extends tf.layers.Layer {
@@ -373,7 +380,24 @@ export class RecurrentLayer extends tf.layers.Layer {
   }
 }
 
-/** A `RecurrentLayer` (the same as `new RecurrentLayer(options)`). */
+/**
+ * A `RecurrentLayer` (the same as `new RecurrentLayer(options)`).
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({
+ *   layers: [
+ *     recurrentLayer({ cell: lstmCell({ units: 8 }), inputShape: [null, 3] }), // any sequence length
+ *     tf.layers.dense({ units: 1 }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([4, 7, 3]);
+ * const y = model.predict(x) as tf.Tensor;
+ * if (y.shape.join() !== '4,1') throw new Error(String(y.shape));
+ * tf.dispose([x, y]);
+ * model.dispose();
+ * ```
+ */
 export function recurrentLayer(options: RecurrentLayerOptions): RecurrentLayer {
   return new RecurrentLayer(options);
 }
@@ -386,6 +410,11 @@ export function recurrentLayer(options: RecurrentLayerOptions): RecurrentLayer {
  * ```ts
  * const x = tf.input({ shape: [null, 8] });
  * const y = recurrent(x, { cell: lstmCell({ units: 32 }), numLayers: 2, name: 'encoder' }) as tf.SymbolicTensor;
+ * const model = tf.model({ inputs: x, outputs: tf.layers.dense({ units: 2 }).apply(y) as tf.SymbolicTensor });
+ * // Per stacked layer: (inputs + units + 1 bias) x 4 gates x 32 units.
+ * const params = (8 + 32 + 1) * 4 * 32 + (32 + 32 + 1) * 4 * 32;
+ * if (model.getLayer('encoder').countParams() !== params) throw new Error('params');
+ * model.dispose();
  * ```
  */
 export function recurrent(
@@ -400,7 +429,19 @@ export function recurrent(
 
 type LayerOnly = SequenceOptions & Omit<RecurrentLayerOptions, 'cell' | keyof SequenceOptions>;
 
-/** `RecurrentLayer` over `simpleRnnCell` (options of both in one object). */
+/**
+ * `RecurrentLayer` over `simpleRnnCell` (options of both in one object).
+ *
+ * @example
+ * ```ts
+ * const rnn = simpleRnnLayer({ units: 8, activation: 'relu', returnSequences: true });
+ * const x = tf.randomNormal([2, 5, 3]);
+ * const y = rnn.apply(x) as tf.Tensor;
+ * if (y.shape.join() !== '2,5,8' || tf.tidy(() => y.min().dataSync()[0]!) < 0) throw new Error('relu states');
+ * tf.dispose([x, y]);
+ * rnn.dispose();
+ * ```
+ */
 export function simpleRnnLayer(options: SimpleRnnCellOptions & LayerOnly): RecurrentLayer {
   const { units, activation, kernelInitializer, recurrentInitializer, biasInitializer, ...rest } = options;
   return new RecurrentLayer({
@@ -411,7 +452,21 @@ export function simpleRnnLayer(options: SimpleRnnCellOptions & LayerOnly): Recur
   });
 }
 
-/** `RecurrentLayer` over `irnnCell`. */
+/**
+ * `RecurrentLayer` over `irnnCell`.
+ *
+ * @example
+ * ```ts
+ * const irnn = irnnLayer({ units: 4, name: 'irnn' });
+ * // At init the state is carried unchanged: an input of zeros keeps h0.
+ * const x = tf.zeros([1, 20, 2]);
+ * const h0 = tf.tensor2d([[1, 2, 3, 4]]);
+ * const h = irnn.apply([x, h0]) as tf.Tensor;
+ * if (h.dataSync().join() !== '1,2,3,4') throw new Error(String(h.dataSync()));
+ * tf.dispose([x, h0, h]);
+ * irnn.dispose();
+ * ```
+ */
 export function irnnLayer(options: CellOptions & LayerOnly): RecurrentLayer {
   const { units, kernelInitializer, recurrentInitializer, biasInitializer, ...rest } = options;
   return new RecurrentLayer({
@@ -420,7 +475,19 @@ export function irnnLayer(options: CellOptions & LayerOnly): RecurrentLayer {
   });
 }
 
-/** `RecurrentLayer` over `gruCell`. */
+/**
+ * `RecurrentLayer` over `gruCell`.
+ *
+ * @example
+ * ```ts
+ * const gru = gruLayer({ units: 16, numLayers: 2, returnSequences: true });
+ * const x = tf.randomNormal([3, 9, 4]);
+ * const y = gru.apply(x) as tf.Tensor;
+ * if (y.shape.join() !== '3,9,16' || gru.slots.length !== 2) throw new Error(String(y.shape));
+ * tf.dispose([x, y]);
+ * gru.dispose();
+ * ```
+ */
 export function gruLayer(options: GruCellOptions & LayerOnly): RecurrentLayer {
   const { units, resetAfter, kernelInitializer, recurrentInitializer, biasInitializer, ...rest } = options;
   return new RecurrentLayer({
@@ -429,7 +496,20 @@ export function gruLayer(options: GruCellOptions & LayerOnly): RecurrentLayer {
   });
 }
 
-/** `RecurrentLayer` over `lstmCell`. */
+/**
+ * `RecurrentLayer` over `lstmCell`.
+ *
+ * @example
+ * ```ts
+ * const lstm = lstmLayer({ units: 8, returnState: true });
+ * const x = tf.randomNormal([2, 5, 3]);
+ * const [last, h, c] = lstm.apply(x) as tf.Tensor[];
+ * // Without returnSequences the output is the last hidden state.
+ * if (tf.tidy(() => last!.sub(h!).abs().max().dataSync()[0]) !== 0) throw new Error('output != h');
+ * tf.dispose([x, last!, h!, c!]);
+ * lstm.dispose();
+ * ```
+ */
 export function lstmLayer(options: LstmCellOptions & LayerOnly): RecurrentLayer {
   const { units, unitForgetBias, kernelInitializer, recurrentInitializer, biasInitializer, ...rest } =
     options;

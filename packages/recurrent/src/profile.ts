@@ -19,9 +19,11 @@ export interface SequenceProfileTrack {
   hiddenNorms: number[];
 }
 
+/** What {@link sequenceGradientProfile} returns: plain arrays, no tensors. */
 export interface SequenceGradientProfile {
   /** The top track (last recurrent kernel run in the forward pass, i.e. the deepest layer's forward direction unless bidirectional). */
   hidden: Float32Array[];
+  /** ||d loss / d h_t|| of the top track per timestep. */
   gradNorms: number[];
   /** Every recurrent kernel call, in forward execution order. */
   tracks: SequenceProfileTrack[];
@@ -43,8 +45,17 @@ function norm(v: Float32Array): number {
  *
  * @example
  * ```ts
- * const { gradNorms } = sequenceGradientProfile(model, x, (y) => tf.losses.meanSquaredError(target, y as tf.Tensor));
+ * // Loss on the last state only: the gradient reaching earlier steps shows what gets through.
+ * const rnn = simpleRnnLayer({ units: 8 });
+ * const x = tf.randomNormal([4, 30, 2]);
+ * const target = tf.zeros([4, 8]);
+ * tf.dispose(rnn.apply(x) as tf.Tensor); // build the weights first
+ * const { gradNorms } = sequenceGradientProfile(rnn, x, (y) => tf.losses.meanSquaredError(target, y as tf.Tensor));
  * // gradNorms[t]: how much the loss still "hears" the state at step t
+ * if (gradNorms.length !== 30) throw new Error(String(gradNorms.length));
+ * if (!(gradNorms[0]! < gradNorms[29]!)) throw new Error('a tanh RNN forgets: the gradient shrinks going back in time');
+ * tf.dispose([x, target]);
+ * rnn.dispose();
  * ```
  */
 export function sequenceGradientProfile(

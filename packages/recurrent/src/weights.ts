@@ -105,6 +105,7 @@ function torchSuffix(slot: WeightSlot): string {
   return `_l${slot.depth}${slot.direction === 'backward' ? '_reverse' : ''}`;
 }
 
+/** Options of {@link loadTorchState}. */
 export interface TorchStateOptions {
   /** Prefix of the keys, e.g. `'encoder.rnn.'` for a module inside a model's `state_dict()`. */
   prefix?: string;
@@ -126,7 +127,28 @@ function checkTorchCompatible(layer: RecurrentLayer): void {
  * `weight_hh_l{k}`, `bias_ih_l{k}`, `bias_hh_l{k}`; gates r,z,n for GRU and i,f,g,o for LSTM;
  * `weight_ih` is `[G*H, in]`) into `layer` exactly. RNN and LSTM keep one bias, `b_ih + b_hh`
  * (the same function); the GRU keeps both. Throws `ShapeError` naming the expected shape, and
- * writes nothing unless every weight is valid.
+ * writes nothing unless every weight is valid. The layer must be built (applied once) first.
+ *
+ * @example
+ * ```ts
+ * // torch.nn.GRU(input_size=3, hidden_size=2).state_dict(), as { shape, data } (e.g. from JSON).
+ * const state = {
+ *   'rnn.weight_ih_l0': { shape: [6, 3], data: Array.from({ length: 18 }, (_, i) => i / 18) },
+ *   'rnn.weight_hh_l0': { shape: [6, 2], data: Array.from({ length: 12 }, (_, i) => -i / 12) },
+ *   'rnn.bias_ih_l0': { shape: [6], data: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6] },
+ *   'rnn.bias_hh_l0': { shape: [6], data: [0, 0, 0, 0, 0, -0.1] },
+ * };
+ * const gru = gruLayer({ units: 2 });
+ * const x = tf.ones([1, 4, 3]);
+ * tf.dispose(gru.apply(x) as tf.Tensor); // builds the weights
+ * loadTorchState(gru, state, { prefix: 'rnn.' });
+ * // The layer now holds exactly those weights (weight_ih transposed to tfjs's [in, 3H] kernel):
+ * const back = toTorchState(gru, { prefix: 'rnn.' });
+ * if (back['rnn.bias_hh_l0']!.data[5] !== Math.fround(-0.1)) throw new Error('bias_hh');
+ * if (back['rnn.weight_ih_l0']!.data[4] !== Math.fround(4 / 18)) throw new Error('weight_ih');
+ * x.dispose();
+ * gru.dispose();
+ * ```
  */
 export function loadTorchState(
   layer: RecurrentLayer,
@@ -192,6 +214,19 @@ export function loadTorchState(
 /**
  * The layer's weights as a PyTorch `state_dict` (see `loadTorchState`). RNN and LSTM export
  * their single bias as `bias_ih` and zeros as `bias_hh`.
+ *
+ * @example
+ * ```ts
+ * const lstm = lstmLayer({ units: 4, bidirectional: true });
+ * const x = tf.ones([1, 2, 3]);
+ * tf.dispose(lstm.apply(x) as tf.Tensor); // builds the weights
+ * const state = toTorchState(lstm); // what torch.nn.LSTM(3, 4, bidirectional=True).load_state_dict takes
+ * if (state.weight_ih_l0_reverse!.shape.join() !== '16,3') throw new Error('[4H, in]');
+ * if (Object.keys(state).length !== 8) throw new Error(Object.keys(state).join());
+ * // JSON.stringify({ k: Array.from(data) }) it for Python; loadTorchState(lstm, state) reads it back.
+ * x.dispose();
+ * lstm.dispose();
+ * ```
  */
 export function toTorchState(
   layer: RecurrentLayer,
@@ -242,6 +277,23 @@ function kerasNames(layer: RecurrentLayer): string[] {
  * (`[kernel [in, G*H], recurrent_kernel [H, G*H], bias]`; gates z,r,h for GRU, i,f,c,o for
  * LSTM; a `reset_after=True` GRU's bias is `[2, 3H]`: input row, recurrent row), one triple
  * per stacked layer and direction (forward then backward, as `Bidirectional.get_weights()`).
+ * The layer must be built first; nothing is written unless every weight is valid.
+ *
+ * @example
+ * ```ts
+ * // A Keras LSTM(2) on 3 features: kernel [3, 8], recurrent_kernel [2, 8], bias [8] (gates i,f,c,o).
+ * const kernel = { shape: [3, 8], data: new Array<number>(24).fill(0.1) };
+ * const recurrentKernel = { shape: [2, 8], data: new Array<number>(16).fill(0) };
+ * const bias = { shape: [8], data: [0, 0, 1, 1, 0, 0, 0, 0] }; // forget bias 1
+ * const lstm = lstmLayer({ units: 2 });
+ * const x = tf.ones([1, 3, 3]);
+ * tf.dispose(lstm.apply(x) as tf.Tensor); // builds the weights
+ * loadKerasWeights(lstm, [kernel, recurrentKernel, bias]);
+ * const back = toKerasWeights(lstm); // the same three arrays, in Keras layout
+ * if (back[2]!.data.join() !== bias.data.join()) throw new Error(String(back[2]!.data));
+ * x.dispose();
+ * lstm.dispose();
+ * ```
  */
 export function loadKerasWeights(layer: RecurrentLayer, weights: readonly WeightInput[]): void {
   requireBuilt(layer);
@@ -287,7 +339,22 @@ export function loadKerasWeights(layer: RecurrentLayer, weights: readonly Weight
   writeSlots(layer, values);
 }
 
-/** The layer's weights in Keras layout (see `loadKerasWeights`). */
+/**
+ * The layer's weights in Keras layout (see `loadKerasWeights`): `[kernel, recurrent_kernel,
+ * bias]` per stacked layer and direction, for Keras's `set_weights`.
+ *
+ * @example
+ * ```ts
+ * const gru = gruLayer({ units: 4 }); // reset-after, as Keras 3's GRU(reset_after=True)
+ * const x = tf.ones([2, 3, 5]);
+ * tf.dispose(gru.apply(x) as tf.Tensor); // builds the weights
+ * const [kernel, recurrentKernel, bias] = toKerasWeights(gru);
+ * if (kernel!.shape.join() !== '5,12' || recurrentKernel!.shape.join() !== '4,12') throw new Error('kernels');
+ * if (bias!.shape.join() !== '2,12') throw new Error('reset_after bias is [input row; recurrent row]');
+ * x.dispose();
+ * gru.dispose();
+ * ```
+ */
 export function toKerasWeights(layer: RecurrentLayer): WeightArray[] {
   requireBuilt(layer);
   const H = layer.units;
