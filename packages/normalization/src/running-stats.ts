@@ -37,13 +37,13 @@ export interface RunningStatsOptions {
  * // 'throw': a training call on a non-finite batch raises before any state is written.
  * const bn = new BatchNorm({ onNonFinite: 'throw' });
  * const x = tf.tensor2d([[NaN, 1], [2, 3]]);
- * let threw = false;
+ * let message = '';
  * try {
  *   bn.apply(x, { training: true });
- * } catch {
- *   threw = true; // a GradflowError; the running statistics are unchanged
+ * } catch (e) {
+ *   message = (e as Error).message; // a GradflowError; the running statistics are unchanged
  * }
- * if (!threw) throw new Error('expected an error');
+ * if (!message.includes('not finite')) throw new Error(`expected a non-finite error, got '${message}'`);
  * x.dispose();
  * bn.dispose();
  * ```
