@@ -14,7 +14,7 @@ const packages = publishedPackages().map(({ name, dir }) => ({ name, symbols: pa
 
 describe.each(packages)('$name', ({ name, symbols }) => {
   const values = symbols.filter((s) => s.kind === 'value').map((s) => s.symbol);
-  const examples = symbols.flatMap((s) => s.examples.map((code, i) => ({ symbol: s.symbol, code, i })));
+  const examples = symbols.flatMap((s, k) => s.examples.map((code, i) => ({ symbol: s.symbol, code, i, k })));
 
   it('documents every public symbol with TSDoc', () => {
     expect(symbols.filter((s) => !s.documented).map((s) => s.symbol)).toEqual([]);
@@ -26,8 +26,9 @@ describe.each(packages)('$name', ({ name, symbols }) => {
     );
   });
 
-  it.each(examples)('@example of $symbol (#$i) runs', async ({ symbol, code, i }) => {
-    const file = join(OUT, `${name.replace('@gradflow/', '')}-${symbol}-${i}.ts`);
+  it.each(examples)('@example of $symbol (#$i) runs', async ({ symbol, code, i, k }) => {
+    // The symbol's index keeps names unique on case-insensitive file systems (recurrentLayer vs RecurrentLayer).
+    const file = join(OUT, `${name.replace('@gradflow/', '')}-${k}-${symbol}-${i}.ts`);
     writeFileSync(file, exampleModule({ packageName: name, symbol, file, code }, values));
     const { default: run } = (await import(/* @vite-ignore */ file)) as { default: () => Promise<void> };
     await run();
