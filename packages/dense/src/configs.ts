@@ -30,6 +30,16 @@ export interface DenseNetConfig {
   readonly stem: 'imagenet' | 'cifar';
 }
 
+/**
+ * The named DenseNet variants (torchvision's ImageNet networks and the paper's CIFAR ones): the
+ * single source of truth for {@link denseNets}, {@link DenseNetName} and the README table.
+ *
+ * @example
+ * ```ts
+ * const { growthRate, blockConfig } = DENSENET_CONFIGS.densenet121;
+ * if (growthRate !== 32 || blockConfig.join() !== '6,12,24,16') throw new Error('densenet121');
+ * ```
+ */
 export const DENSENET_CONFIGS = {
   densenet121: {
     growthRate: 32,
@@ -105,17 +115,55 @@ export const DENSENET_CONFIGS = {
   },
 } as const satisfies Record<string, DenseNetConfig>;
 
+/** A named DenseNet variant: a key of {@link DENSENET_CONFIGS}, e.g. `'densenet121'`. */
 export type DenseNetName = keyof typeof DENSENET_CONFIGS;
 
+/**
+ * {@link DENSENET_CONFIGS} as a `Registry` from `@gradflow/core`: `get` throws `UnknownNameError`
+ * with a did-you-mean suggestion; `register` adds your own variant.
+ *
+ * @example
+ * ```ts
+ * if (denseNets.get('densenet169').blockConfig[3] !== 32) throw new Error('densenet169');
+ * if (denseNets.has('densenet122')) throw new Error('no such variant');
+ * let message = '';
+ * try {
+ *   denseNets.get('densenet212');
+ * } catch (e) {
+ *   message = (e as Error).message; // suggests 'densenet201'
+ * }
+ * if (!message.includes('densenet201')) throw new Error(message);
+ * ```
+ */
 export const denseNets = new Registry<DenseNetConfig>('DenseNet config', DENSENET_CONFIGS, {
   hint: 'see listDenseNets()',
 });
 
+/**
+ * Names of the registered DenseNet variants, in registry order.
+ *
+ * @example
+ * ```ts
+ * const names = listDenseNets();
+ * if (names[0] !== 'densenet121' || !names.includes('densenet_bc_100_12')) throw new Error(names.join());
+ * ```
+ */
 export function listDenseNets(): string[] {
   return denseNets.list();
 }
 
-/** A config by name, or the config itself. */
+/**
+ * A config by name, or the config itself (validated; a bad field throws `InvalidArgumentError`).
+ *
+ * @example
+ * ```ts
+ * const config = getDenseNetConfig('densenet_bc_100_12');
+ * if (config.growthRate !== 12 || config.stem !== 'cifar') throw new Error(JSON.stringify(config));
+ * // A custom config passes through after validation.
+ * const mine = getDenseNetConfig({ ...config, blockConfig: [4, 4, 4] });
+ * if (mine.blockConfig.length !== 3) throw new Error('custom');
+ * ```
+ */
 export function getDenseNetConfig(spec: DenseNetName | DenseNetConfig): DenseNetConfig {
   return typeof spec === 'string' ? denseNets.get(spec) : checkConfig(spec);
 }
@@ -137,6 +185,7 @@ function checkConfig(config: DenseNetConfig): DenseNetConfig {
   return config;
 }
 
+/** Options of {@link denseNetConfig}. */
 export interface DenseNetDepthOptions {
   /** DenseNet-B bottleneck layers (2 convs per layer; default true). */
   bottleneck?: boolean;
@@ -154,7 +203,8 @@ export interface DenseNetDepthOptions {
  *
  * @example
  * ```ts
- * denseNetConfig(100, 12); // DenseNet-BC-100-12: blockConfig [16, 16, 16], initFeatures 24
+ * const config = denseNetConfig(100, 12); // DenseNet-BC-100-12
+ * if (config.blockConfig.join() !== '16,16,16' || config.initFeatures !== 24) throw new Error('BC-100-12');
  * ```
  */
 export function denseNetConfig(
@@ -189,15 +239,29 @@ export function denseNetConfig(
   });
 }
 
+/** What one dense block of a config receives and emits (see {@link denseNetChannels}). */
 export interface DenseNetStagePlan {
+  /** 1-based block index. */
   block: number;
+  /** Channels entering the block. */
   inChannels: number;
+  /** Channels leaving the block: `inChannels + layers · k`. */
   outChannels: number;
   /** Channels after the following transition (null after the last block). */
   transitionChannels: number | null;
 }
 
-/** Channel plan of a config: what each block receives and emits (pure arithmetic). */
+/**
+ * Channel plan of a config: what each block receives and emits (pure arithmetic).
+ *
+ * @example
+ * ```ts
+ * const plan = denseNetChannels('densenet121');
+ * // block 1: 64 -> 64 + 6·32 = 256, transition to 128; the last block ends at 1024 channels.
+ * if (plan[0]!.outChannels !== 256 || plan[0]!.transitionChannels !== 128) throw new Error('block 1');
+ * if (plan[3]!.outChannels !== 1024 || plan[3]!.transitionChannels !== null) throw new Error('block 4');
+ * ```
+ */
 export function denseNetChannels(spec: DenseNetName | DenseNetConfig): DenseNetStagePlan[] {
   const config = getDenseNetConfig(spec);
   let c = config.initFeatures;
@@ -211,6 +275,7 @@ export function denseNetChannels(spec: DenseNetName | DenseNetConfig): DenseNetS
   });
 }
 
+/** Options of {@link denseNetFeatures}. */
 export interface DenseNetFeaturesOptions extends DenseCommonOptions {
   /** Dropout after every 3x3 conv (default 0; 0.2 in the paper without augmentation). */
   dropout?: number;
@@ -320,7 +385,15 @@ export function denseNetFeatures(
   return normAct(h, common, `${prefix}final`);
 }
 
-/** The configuration table of the README, generated from {@link DENSENET_CONFIGS}. */
+/**
+ * The configuration table of the README, generated from {@link DENSENET_CONFIGS}.
+ *
+ * @example
+ * ```ts
+ * const table = denseNetsMarkdownTable();
+ * if (!table.startsWith('| name |') || !table.includes('`densenet121`')) throw new Error(table);
+ * ```
+ */
 export function denseNetsMarkdownTable(): string {
   const row = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
   const lines = [

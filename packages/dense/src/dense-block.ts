@@ -31,6 +31,7 @@ export interface DenseCommonOptions {
   name?: string;
 }
 
+/** Options of {@link denseLayer}. */
 export interface DenseLayerOptions extends DenseCommonOptions {
   /** Growth rate k: channels each layer adds. */
   growthRate: number;
@@ -42,6 +43,7 @@ export interface DenseLayerOptions extends DenseCommonOptions {
   dropout?: number;
 }
 
+/** Options of {@link denseBlock}: a dense layer's options plus the number of layers. */
 export interface DenseBlockOptions extends DenseLayerOptions {
   /** Number of dense layers in the block. */
   layers: number;
@@ -127,7 +129,9 @@ function build(x: tf.SymbolicTensor, r: Resolved, p: string): tf.SymbolicTensor 
  *
  * @example
  * ```ts
- * const k = denseLayer(x, { growthRate: 32, name: 'block1_layer1' }); // [H, W, 32]
+ * const x = tf.input({ shape: [8, 8, 64] });
+ * const k = denseLayer(x, { growthRate: 32, name: 'block1_layer1' }); // [8, 8, 32]
+ * if (k.shape.join() !== ',8,8,32') throw new Error(String(k.shape));
  * ```
  */
 export function denseLayer(x: tf.SymbolicTensor, options: DenseLayerOptions): tf.SymbolicTensor {
@@ -145,7 +149,9 @@ export function denseLayer(x: tf.SymbolicTensor, options: DenseLayerOptions): tf
  *
  * @example
  * ```ts
+ * const x = tf.input({ shape: [8, 8, 64] });
  * const y = denseBlock(x, { layers: 6, growthRate: 32, name: 'block1' }); // 64 + 6*32 = 256 channels
+ * if (y.shape[3] !== 256) throw new Error(String(y.shape));
  * ```
  */
 export function denseBlock(x: tf.SymbolicTensor, options: DenseBlockOptions): tf.SymbolicTensor {
@@ -163,12 +169,21 @@ export function denseBlock(x: tf.SymbolicTensor, options: DenseBlockOptions): tf
   return h;
 }
 
+/** Options of {@link transition}. */
 export interface TransitionOptions extends DenseCommonOptions {
   /** Compression θ in (0, 1]: the 1x1 conv keeps `floor(θ C)` channels (default 0.5, DenseNet-C). */
   compression?: number;
 }
 
-/** Channels a transition keeps: `floor(θ C)`, as torchvision (`int(num_features * compression)`). */
+/**
+ * Channels a transition keeps: `floor(θ C)`, as torchvision (`int(num_features * compression)`).
+ *
+ * @example
+ * ```ts
+ * if (transitionChannels(256, 0.5) !== 128) throw new Error('θ = 0.5 halves');
+ * if (transitionChannels(75, 0.5) !== 37) throw new Error('rounds down');
+ * ```
+ */
 export function transitionChannels(channels: number, compression: number): number {
   return Math.floor(channels * compression);
 }
@@ -179,7 +194,9 @@ export function transitionChannels(channels: number, compression: number): numbe
  *
  * @example
  * ```ts
- * const y = transition(x, { compression: 0.5, name: 'transition1' }); // [H/2, W/2, C/2]
+ * const x = tf.input({ shape: [8, 8, 256] });
+ * const y = transition(x, { compression: 0.5, name: 'transition1' }); // [4, 4, 128]
+ * if (y.shape.join() !== ',4,4,128') throw new Error(String(y.shape));
  * ```
  */
 export function transition(x: tf.SymbolicTensor, options: TransitionOptions = {}): tf.SymbolicTensor {
