@@ -20,7 +20,15 @@ import {
   type NormLike,
 } from './parts.js';
 
-/** Upsampling of a decoder stage (registry: the source of the option's names and docs). */
+/**
+ * Upsampling of a decoder stage (registry: the source of the option's names and docs).
+ *
+ * @example
+ * ```ts
+ * if (Object.keys(UPSAMPLINGS).join() !== 'transposed,bilinear,nearest') throw new Error('upsamplings');
+ * if (!UPSAMPLINGS.bilinear.description.includes('align_corners=False')) throw new Error('bilinear');
+ * ```
+ */
 export const UPSAMPLINGS = {
   transposed: {
     description: '2x2 transposed conv, stride 2 (the paper\'s "up-convolution")',
@@ -32,13 +40,38 @@ export const UPSAMPLINGS = {
   },
   nearest: { description: 'nearest-neighbour x2, then a 3x3 conv', parameters: true },
 } as const;
+/** The `upsample` option of {@link decoderStage} and {@link unet}: a key of {@link UPSAMPLINGS}. */
 export type Upsampling = keyof typeof UPSAMPLINGS;
+/**
+ * {@link UPSAMPLINGS} as a `Registry` from `@gradflow/core`: `get` throws `UnknownNameError`
+ * with a did-you-mean suggestion.
+ *
+ * @example
+ * ```ts
+ * if (!upsamplings.get('nearest').parameters) throw new Error('the 3x3 conv after it has weights');
+ * if (upsamplings.list().join() !== 'transposed,bilinear,nearest') throw new Error(upsamplings.list().join());
+ * let message = '';
+ * try {
+ *   upsamplings.get('bilinar');
+ * } catch (e) {
+ *   message = (e as Error).message; // suggests 'bilinear'
+ * }
+ * if (!message.includes('bilinear')) throw new Error(message);
+ * ```
+ */
 export const upsamplings = new Registry<{ description: string; parameters: boolean }>(
   'upsampling',
   UPSAMPLINGS,
 );
 
-/** Downsampling of an encoder stage. */
+/**
+ * Downsampling of an encoder stage.
+ *
+ * @example
+ * ```ts
+ * if (DOWNSAMPLINGS.max_pool.parameters || !DOWNSAMPLINGS.strided_conv.parameters) throw new Error('parameters');
+ * ```
+ */
 export const DOWNSAMPLINGS = {
   max_pool: { description: '2x2 max-pool, stride 2 (the paper)', parameters: false },
   strided_conv: {
@@ -46,18 +79,45 @@ export const DOWNSAMPLINGS = {
     parameters: true,
   },
 } as const;
+/** The `down` option of {@link encoderStage} and {@link unet}: a key of {@link DOWNSAMPLINGS}. */
 export type Downsampling = keyof typeof DOWNSAMPLINGS;
+/**
+ * {@link DOWNSAMPLINGS} as a `Registry` from `@gradflow/core`.
+ *
+ * @example
+ * ```ts
+ * if (downsamplings.list().join() !== 'max_pool,strided_conv') throw new Error(downsamplings.list().join());
+ * if (downsamplings.has('avg_pool')) throw new Error('not a downsampling');
+ * ```
+ */
 export const downsamplings = new Registry<{ description: string; parameters: boolean }>(
   'downsampling',
   DOWNSAMPLINGS,
 );
 
-/** How a decoder stage reconciles the upsampled map with a skip of another size. */
+/**
+ * How a decoder stage reconciles the upsampled map with a skip of another size.
+ *
+ * @example
+ * ```ts
+ * if (Object.keys(MATCHES).join() !== 'crop,pad') throw new Error(Object.keys(MATCHES).join());
+ * ```
+ */
 export const MATCHES = {
   crop: { description: 'center-crop the larger map (the paper, valid convolutions)' },
   pad: { description: 'zero-pad the smaller map (common with odd sizes)' },
 } as const;
+/** The `match` option of {@link decoderStage} and {@link unet}: `'crop' | 'pad'`. */
 export type Match = keyof typeof MATCHES;
+/**
+ * {@link MATCHES} as a `Registry` from `@gradflow/core`.
+ *
+ * @example
+ * ```ts
+ * if (!matches.get('pad').description.includes('zero-pad')) throw new Error('pad');
+ * if (matches.has('resize')) throw new Error('not a match');
+ * ```
+ */
 export const matches = new Registry<{ description: string }>('skip matching', MATCHES);
 
 /** Parts shared by every U-Net builder. */
@@ -120,14 +180,24 @@ function buildDoubleConv(x: tf.SymbolicTensor, filters: number, p: Parts, name: 
   return h;
 }
 
+/** Options of {@link doubleConv}. */
 export interface DoubleConvOptions extends UNetPartsOptions {
+  /** Output channels of both convs. */
   filters: number;
+  /** Layer name prefix (default `'double_conv'`). */
   name?: string;
 }
 
 /**
  * `(conv 3x3 - [norm] - act) x 2`, 'same' padding: the unit of every U-Net level.
  * Layers: `<name>_conv1`, `_norm1`, `_act1`, `_conv2`, `_norm2`, `_act2`.
+ *
+ * @example
+ * ```ts
+ * const x = tf.input({ shape: [16, 16, 3] });
+ * const y = doubleConv(x, { filters: 8, norm: 'batch_norm', name: 'level1' }); // [16, 16, 8]
+ * if (y.shape.join() !== ',16,16,8') throw new Error(String(y.shape));
+ * ```
  */
 export function doubleConv(x: tf.SymbolicTensor, options: DoubleConvOptions): tf.SymbolicTensor {
   nhwc(x, 'double conv');
@@ -138,7 +208,9 @@ export function doubleConv(x: tf.SymbolicTensor, options: DoubleConvOptions): tf
   return buildDoubleConv(x, filters, parts, name);
 }
 
+/** Options of {@link encoderStage}. */
 export interface EncoderStageOptions extends UNetPartsOptions {
+  /** Output channels of the double conv. */
   filters: number;
   /** Downsampling after the double conv (default `'max_pool'`). */
   down?: Downsampling;
@@ -150,7 +222,9 @@ export interface EncoderStageOptions extends UNetPartsOptions {
  *
  * @example
  * ```ts
- * const { skip, output } = encoderStage(x, { filters: 64, name: 'enc1' }); // skip [H, W, 64], output [H/2, W/2, 64]
+ * const x = tf.input({ shape: [16, 16, 3] });
+ * const { skip, output } = encoderStage(x, { filters: 8, name: 'enc1' }); // skip [16, 16, 8], output [8, 8, 8]
+ * if (skip.shape.join() !== ',16,16,8' || output.shape.join() !== ',8,8,8') throw new Error(String(output.shape));
  * ```
  */
 export function encoderStage(
@@ -192,9 +266,11 @@ export function encoderStage(
   return { skip, output };
 }
 
+/** Options of {@link attentionGate} (its inner activation is always ReLU, as the paper). */
 export interface AttentionGateOptions extends Omit<UNetPartsOptions, 'activation'> {
   /** Channels of the intermediate map F_int (default: half the skip's channels, at least 1). */
   interChannels?: number;
+  /** Layer name prefix (default `'attention'`). */
   name?: string;
 }
 
@@ -204,6 +280,14 @@ export interface AttentionGateOptions extends Omit<UNetPartsOptions, 'activation
  * skip's resolution (the common simplification of the paper's strided `W_x`; the gate's output
  * is the same shape and needs no resampling). Layers: `<name>_theta`, `_phi`, (norms
  * `_theta_norm`, `_phi_norm`, `_psi_norm`), `_add`, `_act`, `_psi`, `_gate`, `_mul`.
+ *
+ * @example
+ * ```ts
+ * const skip = tf.input({ shape: [8, 8, 16] });
+ * const gate = tf.input({ shape: [8, 8, 32] });
+ * const gated = attentionGate(skip, gate, { interChannels: 8, name: 'att1' }); // same shape as skip
+ * if (gated.shape.join() !== ',8,8,16') throw new Error(String(gated.shape));
+ * ```
  */
 export function attentionGate(
   skip: tf.SymbolicTensor,
@@ -265,7 +349,9 @@ function buildAttention(
   return applyLayer(tf.layers.multiply({ name: `${name}_mul` }), [skip, a]);
 }
 
+/** Options of {@link decoderStage}. */
 export interface DecoderStageOptions extends UNetPartsOptions {
+  /** Output channels of the upsampling and of the double conv. */
   filters: number;
   /** Upsampling (default `'transposed'`). */
   upsample?: Upsampling;
@@ -273,6 +359,7 @@ export interface DecoderStageOptions extends UNetPartsOptions {
   match?: Match;
   /** Gate the skip with an attention gate (Oktay et al. 2018); `{ interChannels }` to size it. */
   attention?: boolean | { interChannels?: number };
+  /** Layer name prefix (default `'decoder'`). */
   name?: string;
 }
 
@@ -293,7 +380,10 @@ function split(d: number): [number, number] {
  *
  * @example
  * ```ts
- * const y = decoderStage(bottom, skip, { filters: 64, upsample: 'bilinear', attention: true, name: 'dec1' });
+ * const bottom = tf.input({ shape: [4, 4, 32] });
+ * const skip = tf.input({ shape: [8, 8, 16] });
+ * const y = decoderStage(bottom, skip, { filters: 16, upsample: 'bilinear', attention: true, name: 'dec1' });
+ * if (y.shape.join() !== ',8,8,16') throw new Error(String(y.shape));
  * ```
  */
 export function decoderStage(
@@ -396,13 +486,17 @@ export function decoderStage(
   return buildDoubleConv(cat, filters, parts, name);
 }
 
+/** Options of {@link unet} and {@link unetGraph}. */
 export interface UNetOptions extends UNetPartsOptions {
   /** Number of down/up levels (default 4, the paper). */
   depth?: number;
   /** Channels of the first level; level i has `baseFilters · 2^(i-1)` (default 64). */
   baseFilters?: number;
+  /** Upsampling of every decoder stage (default `'transposed'`). */
   upsample?: Upsampling;
+  /** Downsampling of every encoder stage (default `'max_pool'`). */
   down?: Downsampling;
+  /** Size reconciliation of every decoder stage (default `'crop'`). */
   match?: Match;
   /** Attention gates on every skip (Attention U-Net). */
   attention?: boolean | { interChannels?: number };
@@ -443,6 +537,17 @@ export function unet(inputShape: readonly number[], options: UNetOptions = {}): 
 /**
  * The U-Net graph on an existing symbolic input (same options as {@link unet}), for embedding
  * a U-Net in a larger functional model. The input's height and width must be known.
+ *
+ * @example
+ * ```ts
+ * const image = tf.input({ shape: [16, 16, 1] });
+ * const mask = unetGraph(image, { depth: 2, baseFilters: 4, numClasses: 1, outputActivation: 'sigmoid' });
+ * const model = tf.model({ inputs: image, outputs: mask });
+ * const y = model.predict(tf.zeros([1, 16, 16, 1])) as tf.Tensor;
+ * if (y.shape.join() !== '1,16,16,1') throw new Error(String(y.shape));
+ * tf.dispose(y);
+ * model.dispose();
+ * ```
  */
 export function unetGraph(x: tf.SymbolicTensor, options: UNetOptions = {}): tf.SymbolicTensor {
   const { height, width, channels } = nhwc(x, 'U-Net');
@@ -584,7 +689,15 @@ function buildUNet(input: tf.SymbolicTensor, plan: UNetPlan): tf.SymbolicTensor 
   return h;
 }
 
-/** The option tables of the README, generated from the registries. */
+/**
+ * The option tables of the README, generated from the registries.
+ *
+ * @example
+ * ```ts
+ * const tables = unetOptionsMarkdownTables();
+ * if (!tables.includes('| `transposed` |') || !tables.includes('| `crop` |')) throw new Error(tables);
+ * ```
+ */
 export function unetOptionsMarkdownTables(): string {
   const table = (option: string, reg: Registry<{ description: string }>) =>
     [

@@ -3,6 +3,7 @@ import { InvalidArgumentError, ShapeError, checkInteger } from '@gradflow/core';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
+/** Constructor arguments of {@link BilinearUpsample2D}: tfjs layer args plus the factor. */
 export interface BilinearUpsample2DArgs extends LayerArgs {
   /** Integer upsampling factor along height and width (default 2). */
   factor?: number;
@@ -19,6 +20,16 @@ export interface BilinearUpsample2DArgs extends LayerArgs {
  * `resizeBilinear(…, halfPixelCenters = true)` has the right forward pass but a gradient
  * computed for the legacy grid. This layer is separable interpolation built from slice, concat,
  * multiply and reshape, whose gradients are exact.
+ *
+ * @example
+ * ```ts
+ * const layer = new BilinearUpsample2D({ factor: 2 });
+ * const x = tf.tensor4d([0, 1], [1, 1, 2, 1]); // one row: 0, 1
+ * const y = layer.apply(x) as tf.Tensor; // [1, 2, 4, 1]; each row 0, 0.25, 0.75, 1 as PyTorch
+ * const row = Array.from(y.dataSync().slice(0, 4));
+ * if (row.join() !== '0,0.25,0.75,1') throw new Error(row.join());
+ * tf.dispose([x, y]);
+ * ```
  */
 export class BilinearUpsample2D extends tf.layers.Layer {
   static className = 'BilinearUpsample2D';

@@ -3,6 +3,7 @@ import { InvalidArgumentError, ShapeError, checkInteger } from '@gradflow/core';
 
 type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
+/** Constructor arguments of {@link NearestUpsample2D}: tfjs layer args plus the factor. */
 export interface NearestUpsample2DArgs extends LayerArgs {
   /** Integer upsampling factor along height and width (default 2). */
   factor?: number;
@@ -17,6 +18,15 @@ export interface NearestUpsample2DArgs extends LayerArgs {
  * `ResizeNearestNeighborGrad`) reads the wrong image for every batch element after the first,
  * so training on cpu silently uses wrong gradients. This layer is a reshape and a broadcast
  * multiply, whose gradient (a sum over the broadcast axes) is exact on every backend.
+ *
+ * @example
+ * ```ts
+ * const layer = new NearestUpsample2D({ factor: 2 });
+ * const x = tf.tensor4d([1, 2], [1, 1, 2, 1]);
+ * const y = layer.apply(x) as tf.Tensor; // [1, 2, 4, 1]: every pixel becomes a 2x2 patch
+ * if (Array.from(y.dataSync()).join() !== '1,1,2,2,1,1,2,2') throw new Error(String(y.dataSync()));
+ * tf.dispose([x, y]);
+ * ```
  */
 export class NearestUpsample2D extends tf.layers.Layer {
   static className = 'NearestUpsample2D';
