@@ -29,12 +29,19 @@ async function measure(runner: RunnerId, modelId: string, repeats: number, warmu
   return measureModel(modelId, repeats, warmup);
 }
 
+/**
+ * Prints the one JSON line, then exits: the threaded wasm build's pthread workers can keep Node
+ * alive after the measurement (seen with tfjs-backend-wasm 4.22's threaded build), and the suite
+ * waits for this process to close.
+ */
+function report(result: object): void {
+  process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
+}
+
 const [runner, modelId, repeats = '5', warmup = '2'] = process.argv.slice(2);
-measure(runner as RunnerId, modelId!, Number(repeats), Number(warmup)).then(
-  (m) => process.stdout.write(`${JSON.stringify(m)}\n`),
-  (error: unknown) => {
-    process.stdout.write(
-      `${JSON.stringify({ note: `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200), gflopPerStep: 0 })}\n`,
-    );
-  },
+measure(runner as RunnerId, modelId!, Number(repeats), Number(warmup)).then(report, (error: unknown) =>
+  report({
+    note: `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200),
+    gflopPerStep: 0,
+  }),
 );
