@@ -9,6 +9,7 @@ import {
   type KernelRuntime,
   type WasmBackendLike,
 } from './runtime.js';
+import { RELU_GRAD_KERNEL, installReluGradient, uninstallReluGradient } from './reluGradient.js';
 
 type Attrs = Record<string, unknown>;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs };
@@ -412,6 +413,63 @@ function binary(kernelName: BinaryName, args: KernelArgs): tf.TensorInfo | tf.Te
   return out;
 }
 
+/**
+ * FusedBatchNorm where mean, variance and the optional offset/scale are per-channel vectors of
+ * the last axis: one SIMD pass with the per-channel factor scale/sqrt(var+eps) computed once
+ * (stock 4.22 runs it element by element). Else stock.
+ */
+function fusedBatchNorm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs = {} } = args;
+  const { x, mean, variance, offset, scale } = inputs;
+  if (!x || !mean || !variance || x.dtype !== 'float32' || x.shape.length === 0) {
+    return callStock('FusedBatchNorm', args);
+  }
+  const c = x.shape[x.shape.length - 1] as number;
+  const size = x.shape.reduce((p, d) => p * d, 1);
+  const params = [mean, variance, offset, scale].filter((t): t is tf.TensorInfo => t !== undefined);
+  const perChannel = (t: tf.TensorInfo): boolean =>
+    t.dtype === 'float32' && t.shape.reduce((p, d) => p * d, 1) === c && (t.shape.at(-1) ?? 1) === c;
+  if (size === 0 || c === 0 || !params.every(perChannel)) return callStock('FusedBatchNorm', args);
+  const eps = (attrs.varianceEpsilon ?? 0.001) as number;
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([...x.shape], 'float32');
+  const tmp = scratch(rt, 2 * c * 4);
+  try {
+    rt.exports.gf_batchnorm(
+      ptrOf(b, x),
+      size / c,
+      c,
+      ptrOf(b, mean),
+      ptrOf(b, variance),
+      offset ? ptrOf(b, offset) : 0,
+      scale ? ptrOf(b, scale) : 0,
+      eps,
+      ptrOf(b, out),
+      tmp,
+    );
+  } finally {
+    release(rt, tmp);
+  }
+  return out;
+}
+
+/** dy * step(x) (the ReLU gradient) in one pass: see reluGradient.ts. */
+function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const name = RELU_GRAD_KERNEL;
+  const dy = input(inputs, 'dy', name);
+  const x = input(inputs, 'x', name);
+  if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i])) {
+    throw new ShapeError(`${name} dy`, dy.shape, `the shape of x [${x.shape.join(', ')}]`);
+  }
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([...x.shape], 'float32');
+  const n = x.shape.reduce((p, d) => p * d, 1);
+  if (n > 0) rt.exports.gf_relu_grad(ptrOf(b, dy), ptrOf(b, x), ptrOf(b, out), n);
+  return out;
+}
+
 /** Kernels this package registers for the 'wasm' backend. */
 export const GRADFLOW_WASM_KERNELS = [
   {
@@ -498,6 +556,18 @@ export const GRADFLOW_WASM_KERNELS = [
     path: 'SIMD column sums when reducing leading axes (per-channel statistics); else stock',
     kernelFunc: (a: KernelArgs) => leadingReduce('Mean', a),
   },
+  {
+    kernelName: 'FusedBatchNorm',
+    replacesStock: true,
+    path: 'per-channel mean/variance/offset/scale: one SIMD pass, scale/sqrt(var+eps) once per channel; else stock',
+    kernelFunc: fusedBatchNorm,
+  },
+  {
+    kernelName: RELU_GRAD_KERNEL,
+    replacesStock: false,
+    path: "the Relu gradient dy*step(x) in one SIMD pass (bit-identical); registered with a 'Relu' gradient that uses it on wasm",
+    kernelFunc: reluGrad,
+  },
 ] as const satisfies readonly {
   kernelName: string;
   replacesStock: boolean;
@@ -532,6 +602,7 @@ export function registerGradflowKernels(): GradflowKernelName[] {
         kernelFunc: k.kernelFunc as unknown as tf.KernelFunc,
       });
     }
+    installReluGradient();
     registered = true;
   }
   return GRADFLOW_WASM_KERNELS.map((k) => k.kernelName);
@@ -545,6 +616,7 @@ export function unregisterGradflowKernels(): void {
     const original = stock.get(k.kernelName);
     if (original) tf.registerKernel(original);
   }
+  uninstallReluGradient();
   stock.clear();
   registered = false;
 }

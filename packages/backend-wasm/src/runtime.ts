@@ -80,6 +80,19 @@ export interface GradflowKernelExports {
   gf_flip_filter(w: number, kh: number, kw: number, ci: number, co: number, out: number): void;
   gf_sum_rows(x: number, rows: number, cols: number, scale: number, out: number): void;
   gf_binary(op: number, a: number, na: number, b: number, nb: number, out: number, n: number): void;
+  gf_batchnorm(
+    x: number,
+    rows: number,
+    c: number,
+    mean: number,
+    variance: number,
+    offset: number,
+    scale: number,
+    eps: number,
+    out: number,
+    tmp: number,
+  ): void;
+  gf_relu_grad(dy: number, x: number, out: number, n: number): void;
   gf_peak_fma(iters: number, seed: number): number;
 }
 

@@ -497,6 +497,56 @@ void gf_binary(int op, const float *a, int na, const float *b, int nb, float *ou
 }
 
 /*
+ * FusedBatchNorm (inference form, also the training forward once the moments are computed):
+ * out[r,c] = (x[r,c] - mean[c]) * (scale[c] / sqrt(var[c] + eps)) + offset[c]. offset/scale may
+ * be 0 (absent: 0 and 1). tmp holds 2*C floats of scratch.
+ */
+EXPORT(gf_batchnorm)
+void gf_batchnorm(const float *x, int rows, int C, const float *mean, const float *var, const float *offset,
+                  const float *scale, float eps, float *out, float *tmp) {
+  float *inv = tmp, *off = tmp + C;
+  for (int c = 0; c < C; ++c) {
+    inv[c] = (scale ? scale[c] : 1.0f) / __builtin_sqrtf(var[c] + eps);
+    off[c] = offset ? offset[c] : 0.0f;
+  }
+  for (int r = 0; r < rows; ++r) {
+    const float *xr = x + r * C;
+    float *o = out + r * C;
+    int c = 0;
+#ifdef __wasm_simd128__
+    for (; c + 4 <= C; c += 4)
+      wasm_v128_store(o + c, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c)),
+                                                           wasm_v128_load(inv + c)),
+                                            wasm_v128_load(off + c)));
+#endif
+    for (; c < C; ++c) o[c] = (xr[c] - mean[c]) * inv[c] + off[c];
+  }
+}
+
+/*
+ * The ReLU gradient in one pass, bit-identical to tfjs's dy * step(x): out = dy * s with
+ * s = 1 where x > 0, NaN where x is NaN, else 0 (so dy = +-Inf or NaN still propagate as NaN).
+ */
+EXPORT(gf_relu_grad)
+void gf_relu_grad(const float *dy, const float *x, float *out, int n) {
+  int i = 0;
+#ifdef __wasm_simd128__
+  v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
+  for (; i + 4 <= n; i += 4) {
+    v128_t xv = wasm_v128_load(x + i);
+    v128_t s = wasm_v128_bitselect(one, zero, wasm_f32x4_gt(xv, zero));
+    s = wasm_v128_bitselect(xv, s, wasm_f32x4_ne(xv, xv));
+    wasm_v128_store(out + i, wasm_f32x4_mul(wasm_v128_load(dy + i), s));
+  }
+#endif
+  for (; i < n; ++i) {
+    float xv = x[i];
+    float s = xv != xv ? xv : xv > 0.0f ? 1.0f : 0.0f;
+    out[i] = dy[i] * s;
+  }
+}
+
+/*
  * Multiply-add throughput loop for measuring the engine's SIMD peak: 12 independent
  * a = a*m + b chains (enough to cover the mul+add latency on current x86 and ARM cores),
  * 96 flops per iteration. Returns a value so nothing is elided.
