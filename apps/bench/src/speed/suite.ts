@@ -17,6 +17,8 @@ export interface SpeedOptions {
   seed: number;
   progress: Progress;
   browser: boolean;
+  /** The models to time; default `speedModels(mode)`. */
+  models?: SpeedModel[];
 }
 
 /**
@@ -120,7 +122,7 @@ function torchMeasurements(
 export async function runSpeedSuite(
   options: SpeedOptions,
 ): Promise<{ result: SpeedResult; charts: Chart[] }> {
-  const models = speedModels(options.mode);
+  const models = options.models ?? speedModels(options.mode);
   const [repeats, warmup] = options.mode === 'quick' ? [3, 2] : [10, 3];
   const notes: string[] = [];
   const rows: SpeedRow[] = models.map((m) => ({
