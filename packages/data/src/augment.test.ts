@@ -202,6 +202,37 @@ describe('colorJitter', () => {
     expect(Math.max(...tf.tidy(() => sat.sub(grey).abs().max().dataSync()))).toBeLessThan(1e-5);
     tf.dispose([same, jittered, again, grey, sat]);
     expect(tf.memory().numTensors).toBe(before);
+    // Brightness alone scales each image by one factor in [0.5, 1.5] (before clipping).
+    const dim = tf.tidy(() => x.mul(0.5));
+    const bright = colorJitter(dim, { brightness: 0.5, contrast: 0, saturation: 0, seed: 3 });
+    const src = dim.arraySync() as number[][][][];
+    (bright.arraySync() as number[][][][]).forEach((img, b) => {
+      const f = img[0]![0]![0]! / src[b]![0]![0]![0]!;
+      expect(f).toBeGreaterThanOrEqual(0.5);
+      expect(f).toBeLessThanOrEqual(1.5);
+      img.forEach((row, r) =>
+        row.forEach((px, q) =>
+          px.forEach((v, k) => expect(v).toBeCloseTo(Math.min(1, src[b]![r]![q]![k]! * f), 5)),
+        ),
+      );
+    });
+    // Contrast alone moves every pixel towards the image's mean grey level by one factor.
+    const con = colorJitter(x, { brightness: 0, contrast: 0.5, saturation: 0, clip: null, seed: 4 });
+    const xs = x.arraySync() as number[][][][];
+    (con.arraySync() as number[][][][]).forEach((img, b) => {
+      let grey = 0;
+      xs[b]!.forEach((row) =>
+        row.forEach((px) => (grey += 0.299 * px[0]! + 0.587 * px[1]! + 0.114 * px[2]!)),
+      );
+      grey /= 9;
+      const f = (img[0]![0]![0]! - grey) / (xs[b]![0]![0]![0]! - grey);
+      img.forEach((row, r) =>
+        row.forEach((px, q) =>
+          px.forEach((v, k) => expect(v).toBeCloseTo(f * xs[b]![r]![q]![k]! + (1 - f) * grey, 4)),
+        ),
+      );
+    });
+    tf.dispose([dim, bright, con]);
     const mono = tf.zeros([1, 2, 2, 1]);
     expect(() => colorJitter(mono)).toThrow('expected [N, H, W, 3] (RGB)');
     expect(() => colorJitter(x, { brightness: -0.1 })).toThrow('invalid brightness');
