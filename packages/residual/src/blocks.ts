@@ -78,6 +78,7 @@ export interface ResidualBlockOptions {
   seed?: number;
 }
 
+/** Options of {@link bottleneckBlock}: a block's options plus the expansion and the stride position. */
 export interface BottleneckBlockOptions extends ResidualBlockOptions {
   /** Output channels are `filters * expansion` (default 4). */
   expansion?: number;
@@ -96,13 +97,28 @@ interface ConvPlan {
 
 /** A branch layout: the convs of the residual branch, from the block options. */
 export interface BranchSpec {
+  /** One line for docs. */
   readonly description: string;
+  /** The branch's convs (kernel size, filters, stride), in order. */
   readonly convs: (
     o: Required<Pick<BottleneckBlockOptions, 'filters' | 'stride' | 'expansion' | 'strideIn'>>,
   ) => ConvPlan[];
+  /** Output channels of the branch divided by `filters`. */
   readonly expansion: (o: BottleneckBlockOptions) => number;
 }
 
+/**
+ * The residual branch layouts (basic and bottleneck), as data: {@link planBlock} reads the convs
+ * of a block from here.
+ *
+ * @example
+ * ```ts
+ * const convs = BRANCHES.bottleneck.convs({ filters: 64, stride: 2, expansion: 4, strideIn: '3x3' });
+ * // v1.5: 1x1 (64), 3x3 stride 2 (64), 1x1 (256)
+ * if (convs.map((c) => `${c.kernelSize}/${c.stride}/${c.filters}`).join() !== '1/1/64,3/2/64,1/1/256')
+ *   throw new Error(JSON.stringify(convs));
+ * ```
+ */
 export const BRANCHES = {
   basic: {
     description: '3x3 conv, 3x3 conv (He et al. 2015, fig. 5 left)',
@@ -123,13 +139,17 @@ export const BRANCHES = {
   },
 } as const satisfies Record<string, BranchSpec>;
 
+/** A branch layout name: `'basic' | 'bottleneck'`. */
 export type BranchName = keyof typeof BRANCHES;
 const branches = new Registry<BranchSpec>('residual branch', BRANCHES);
 
 /** Static description of an input: what validation needs, so whole stages validate up front. */
 export interface FeatureShape {
+  /** Height, or null when unknown. */
   height: number | null;
+  /** Width, or null when unknown. */
   width: number | null;
+  /** Channels (always known). */
   channels: number;
 }
 
@@ -168,6 +188,20 @@ function checkBoolean(argument: string, value: unknown): boolean {
 /**
  * Validates block options against an input shape and resolves every part by name. Throws a
  * typed `GradflowError` for anything that cannot be built; creates no layer and no tensor.
+ *
+ * @example
+ * ```ts
+ * const plan = planBlock({ height: 16, width: 16, channels: 16 }, 'basic', { filters: 32, stride: 2, name: 'b1' });
+ * if (plan.output.height !== 8 || plan.output.channels !== 32) throw new Error(JSON.stringify(plan.output));
+ * // Nothing was built yet; a bad option throws here, before any layer exists.
+ * let threw = false;
+ * try {
+ *   planBlock({ height: 16, width: 16, channels: 16 }, 'basic', { filters: 32, se: { ratio: 5 } });
+ * } catch {
+ *   threw = true; // InvalidArgumentError: 5 does not divide 32
+ * }
+ * if (!threw) throw new Error('expected an error');
+ * ```
  */
 export function planBlock(
   input: FeatureShape,
@@ -352,7 +386,17 @@ function maybeNorm(
   return layer ? applyLayer(layer, x) : x;
 }
 
-/** Builds the layers of a validated plan on `x`. */
+/**
+ * Builds the layers of a validated plan on `x`.
+ *
+ * @example
+ * ```ts
+ * const x = tf.input({ shape: [16, 16, 16] });
+ * const plan = planBlock({ height: 16, width: 16, channels: 16 }, 'basic', { filters: 32, stride: 2, name: 'b1' });
+ * const y = buildBlock(x, plan);
+ * if (y.shape.join() !== ',8,8,32') throw new Error(String(y.shape));
+ * ```
+ */
 export function buildBlock(x: tf.SymbolicTensor, plan: BlockPlan): tf.SymbolicTensor {
   const p = plan.name;
   const { scheme, convs } = plan;
@@ -490,7 +534,9 @@ export function basicBlock(x: tf.SymbolicTensor, options: ResidualBlockOptions):
  *
  * @example
  * ```ts
+ * const x = tf.input({ shape: [16, 16, 64] });
  * const y = bottleneckBlock(x, { filters: 64, stride: 2, avgDown: true, se: { ratio: 16 }, name: 'stage2_block1' });
+ * if (y.shape.join() !== ',8,8,256') throw new Error(String(y.shape)); // filters * expansion 4
  * ```
  */
 export function bottleneckBlock(x: tf.SymbolicTensor, options: BottleneckBlockOptions): tf.SymbolicTensor {

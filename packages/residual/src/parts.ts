@@ -97,11 +97,17 @@ export function nhwc(
   return { height: h ?? null, width: w ?? null, channels: c };
 }
 
+/** Arguments of {@link conv}. */
 export interface ConvSpec {
+  /** Output channels. */
   filters: number;
+  /** Square kernel size. */
   kernelSize: number;
+  /** Stride (default 1). */
   stride?: number;
+  /** Add a bias. */
   useBias: boolean;
+  /** Kernel initializer object (e.g. from `resolveInitializer`). */
   kernelInitializer: Initializer;
 }
 
@@ -110,6 +116,14 @@ export interface ConvSpec {
  * `'same'`; for a strided k > 1 conv tfjs's `'same'` pads (0, 1) on even sizes, which shifts
  * every output by one pixel against torch and against the option-A shortcut's `x[::2]`, so the
  * padding is explicit (a `ZeroPadding2D` named `<name>_pad`) followed by a `'valid'` conv.
+ *
+ * @example
+ * ```ts
+ * const x = tf.input({ shape: [8, 8, 3] });
+ * const spec = { filters: 4, kernelSize: 3, stride: 2, useBias: false, kernelInitializer: tf.initializers.heNormal({}) };
+ * const y = conv(x, 'down', spec); // layers down_pad (1 pixel each side) and down
+ * if (y.shape.join() !== ',4,4,4') throw new Error(String(y.shape));
+ * ```
  */
 export function conv(x: tf.SymbolicTensor, name: string, spec: ConvSpec): tf.SymbolicTensor {
   const stride = spec.stride ?? 1;

@@ -3,6 +3,7 @@ import { checkFinite } from '@gradflow/core';
 import { InitializerBase, isInitializer, type Initializer } from '@gradflow/initializers';
 import { deserializeInitializer, serializeInitializer } from './layers/serialize.js';
 
+/** Constructor arguments of {@link ScaledInitializer}. */
 export interface ScaledInitializerArgs {
   /** The initializer whose draws are scaled (an object, or its `{ className, config }`). */
   initializer: Initializer | tf.serialization.ConfigDict;
@@ -14,6 +15,14 @@ export interface ScaledInitializerArgs {
  * `scale * base()`: how Fixup (Zhang et al. 2019) rescales the standard initialization of the
  * weight layers inside a residual branch by `L^(-1/(2m-2))`. Serializable, so a model built
  * with it re-initializes the same way after `fromConfig`.
+ *
+ * @example
+ * ```ts
+ * const init = new ScaledInitializer({ initializer: tf.initializers.ones(), scale: 0.25 });
+ * const w = init.apply([2, 2]);
+ * if (Array.from(w.dataSync()).some((v) => v !== 0.25)) throw new Error(String(w.dataSync()));
+ * w.dispose();
+ * ```
  */
 export class ScaledInitializer extends InitializerBase {
   static className = 'ScaledInitializer';

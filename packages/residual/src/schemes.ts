@@ -5,6 +5,7 @@ import type { NormLike } from './parts.js';
 export interface ResidualInitSpec {
   /** One line for docs and error messages. */
   readonly description: string;
+  /** The paper that defines it. */
   readonly reference: string;
   /** Norm used when the caller passes no `norm`. */
   readonly defaultNorm: NormLike;
@@ -25,6 +26,12 @@ export interface ResidualInitSpec {
 /**
  * Residual init schemes, selected with the `init` option of every block. Each one makes the
  * block (close to) the identity at initialization, so a deep stack starts as a shallow one.
+ *
+ * @example
+ * ```ts
+ * const { branchScale, postActivation } = RESIDUAL_INITS.rezero; // x + alpha F(x), alpha = 0
+ * if (branchScale !== 0 || postActivation) throw new Error('rezero');
+ * ```
  */
 export const RESIDUAL_INITS = {
   default: {
@@ -84,23 +91,51 @@ export const RESIDUAL_INITS = {
   },
 } as const satisfies Record<string, ResidualInitSpec>;
 
+/** A residual init scheme name: a key of {@link RESIDUAL_INITS}. */
 export type ResidualInit = keyof typeof RESIDUAL_INITS;
 
+/**
+ * {@link RESIDUAL_INITS} as a `Registry` from `@gradflow/core`.
+ *
+ * @example
+ * ```ts
+ * if (residualInits.get('fixup').norm !== 'forbidden') throw new Error('Fixup trains without norms');
+ * if (residualInits.has('warmup')) throw new Error('not a scheme');
+ * ```
+ */
 export const residualInits = new Registry<ResidualInitSpec>('residual init scheme', RESIDUAL_INITS, {
   hint: 'see listResidualInits()',
 });
 
-/** Names of the residual init schemes. */
+/**
+ * Names of the residual init schemes.
+ *
+ * @example
+ * ```ts
+ * const names = listResidualInits();
+ * if (names.join() !== 'default,zero_gamma,fixup,skipinit,rezero') throw new Error(names.join());
+ * ```
+ */
 export function listResidualInits(): string[] {
   return residualInits.list();
 }
 
 /** How a block's shortcut is built when the block changes the shape (stride or channels). */
 export interface ShortcutSpec {
+  /** One line for docs. */
   readonly description: string;
+  /** Whether the shortcut has trainable weights. */
   readonly parameters: boolean;
 }
 
+/**
+ * The shortcut kinds, selected with the `shortcut` option of every block.
+ *
+ * @example
+ * ```ts
+ * if (SHORTCUTS.option_a.parameters || !SHORTCUTS.projection.parameters) throw new Error('parameters');
+ * ```
+ */
 export const SHORTCUTS = {
   projection: {
     description: '1x1 conv with the stride, then norm (He et al. 2015 option B)',
@@ -113,15 +148,32 @@ export const SHORTCUTS = {
   identity: { description: 'identity only: a block that changes the shape is an error', parameters: false },
 } as const satisfies Record<string, ShortcutSpec>;
 
+/** A shortcut kind: `'projection' | 'option_a' | 'identity'`. */
 export type ShortcutKind = keyof typeof SHORTCUTS;
 
+/**
+ * {@link SHORTCUTS} as a `Registry` from `@gradflow/core`.
+ *
+ * @example
+ * ```ts
+ * if (shortcuts.list().join() !== 'projection,option_a,identity') throw new Error(shortcuts.list().join());
+ * ```
+ */
 export const shortcuts = new Registry<ShortcutSpec>('shortcut', SHORTCUTS, { hint: 'see SHORTCUTS' });
 
 function row(cells: string[]): string {
   return `| ${cells.join(' | ')} |`;
 }
 
-/** The init-scheme table of the README, generated from {@link RESIDUAL_INITS}. */
+/**
+ * The init-scheme table of the README, generated from {@link RESIDUAL_INITS}.
+ *
+ * @example
+ * ```ts
+ * const table = residualInitsMarkdownTable();
+ * if (!table.includes('| `fixup` |')) throw new Error(table);
+ * ```
+ */
 export function residualInitsMarkdownTable(): string {
   const lines = [
     row(['`init`', 'what changes', 'default norm', 'norm', 'pre-activation', 'reference']),
@@ -134,7 +186,15 @@ export function residualInitsMarkdownTable(): string {
   return lines.join('\n');
 }
 
-/** The shortcut table of the README, generated from {@link SHORTCUTS}. */
+/**
+ * The shortcut table of the README, generated from {@link SHORTCUTS}.
+ *
+ * @example
+ * ```ts
+ * const table = shortcutsMarkdownTable();
+ * if (!table.includes('| `option_a` |') || !table.includes('| no |')) throw new Error(table);
+ * ```
+ */
 export function shortcutsMarkdownTable(): string {
   const lines = [
     row(['`shortcut`', 'used when the block changes the shape', 'parameters']),

@@ -11,6 +11,7 @@ import {
   type InitializerLike,
 } from './parts.js';
 
+/** The `se` option of every block: the reduction ratio and the inner activation. */
 export interface SqueezeExcitationOptions {
   /** Reduction ratio r: the bottleneck has `channels / r` units; r must divide the channels. */
   ratio: number;
@@ -41,8 +42,11 @@ export function checkSqueezeExcitation(
   return { ratio, activation: act };
 }
 
+/** Options of {@link squeezeExcitation}. */
 export interface SqueezeExcitationBuildOptions extends SqueezeExcitationOptions {
+  /** Layer name prefix (default `'se<n>'`). */
   name?: string;
+  /** Kernel initializer of the two dense layers (default `'he_normal'`). */
   kernelInitializer?: InitializerLike;
 }
 
@@ -53,7 +57,9 @@ export interface SqueezeExcitationBuildOptions extends SqueezeExcitationOptions 
  *
  * @example
  * ```ts
- * const y = squeezeExcitation(x, { ratio: 4, name: 'block1_se' });
+ * const x = tf.input({ shape: [8, 8, 16] });
+ * const y = squeezeExcitation(x, { ratio: 4, name: 'block1_se' }); // same shape, channels rescaled
+ * if (y.shape.join() !== ',8,8,16') throw new Error(String(y.shape));
  * ```
  */
 export function squeezeExcitation(

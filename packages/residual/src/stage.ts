@@ -11,11 +11,23 @@ import { checkName, nhwc } from './parts.js';
 
 /** A block type for {@link residualStage}: a branch layout and its ordering. */
 export interface ResidualBlockSpec {
+  /** The branch layout, a key of `BRANCHES`. */
   readonly branch: BranchName;
+  /** Pre-activation (v2) ordering. */
   readonly preact: boolean;
+  /** One line for docs. */
   readonly description: string;
 }
 
+/**
+ * The block types {@link residualStage} accepts: a branch layout and its ordering.
+ *
+ * @example
+ * ```ts
+ * const { branch, preact } = RESIDUAL_BLOCKS.preact_bottleneck;
+ * if (branch !== 'bottleneck' || !preact) throw new Error('preact_bottleneck');
+ * ```
+ */
 export const RESIDUAL_BLOCKS = {
   basic: { branch: 'basic', preact: false, description: 'two 3x3 convs, post-activation (ResNet v1)' },
   bottleneck: {
@@ -31,16 +43,43 @@ export const RESIDUAL_BLOCKS = {
   },
 } as const satisfies Record<string, ResidualBlockSpec>;
 
+/** A block type name: a key of {@link RESIDUAL_BLOCKS}. */
 export type ResidualBlockName = keyof typeof RESIDUAL_BLOCKS;
 
+/**
+ * {@link RESIDUAL_BLOCKS} as a `Registry` from `@gradflow/core`: `get` throws `UnknownNameError`
+ * with a did-you-mean suggestion.
+ *
+ * @example
+ * ```ts
+ * if (residualBlocks.get('basic').preact) throw new Error('basic is post-activation');
+ * let message = '';
+ * try {
+ *   residualBlocks.get('botleneck');
+ * } catch (e) {
+ *   message = (e as Error).message; // suggests 'bottleneck'
+ * }
+ * if (!message.includes('bottleneck')) throw new Error(message);
+ * ```
+ */
 export const residualBlocks = new Registry<ResidualBlockSpec>('residual block', RESIDUAL_BLOCKS, {
   hint: 'see listResidualBlocks()',
 });
 
+/**
+ * Names of the block types, in registry order.
+ *
+ * @example
+ * ```ts
+ * const names = listResidualBlocks();
+ * if (names.join() !== 'basic,bottleneck,preact_basic,preact_bottleneck') throw new Error(names.join());
+ * ```
+ */
 export function listResidualBlocks(): string[] {
   return residualBlocks.list();
 }
 
+/** Options of {@link residualStage}: every block option plus the block type and count. */
 export interface ResidualStageOptions extends Omit<BottleneckBlockOptions, 'dropPath' | 'preact'> {
   /** Block type by name (`basic`, `bottleneck`, `preact_basic`, `preact_bottleneck`). */
   block: ResidualBlockName;
@@ -61,8 +100,10 @@ export interface ResidualStageOptions extends Omit<BottleneckBlockOptions, 'drop
  *
  * @example
  * ```ts
- * const y = residualStage(x, { block: 'basic', blocks: 9, filters: 32, stride: 2, shortcut: 'option_a', name: 'stage2' });
- * // stage2_block1_conv1 ... stage2_block9_out
+ * const x = tf.input({ shape: [16, 16, 16] });
+ * const y = residualStage(x, { block: 'basic', blocks: 3, filters: 32, stride: 2, shortcut: 'option_a', name: 'stage2' });
+ * // stage2_block1_conv1 ... stage2_block3_out
+ * if (y.shape.join() !== ',8,8,32') throw new Error(String(y.shape));
  * ```
  */
 export function residualStage(x: tf.SymbolicTensor, options: ResidualStageOptions): tf.SymbolicTensor {
@@ -97,7 +138,15 @@ export function residualStage(x: tf.SymbolicTensor, options: ResidualStageOption
   return plans.reduce((h, plan) => buildBlock(h, plan), x);
 }
 
-/** The block-type table of the README, generated from {@link RESIDUAL_BLOCKS}. */
+/**
+ * The block-type table of the README, generated from {@link RESIDUAL_BLOCKS}.
+ *
+ * @example
+ * ```ts
+ * const table = residualBlocksMarkdownTable();
+ * if (!table.includes('| `preact_basic` | basic | pre-activation |')) throw new Error(table);
+ * ```
+ */
 export function residualBlocksMarkdownTable(): string {
   const lines = ['| `block` | branch | ordering | what |', '| --- | --- | --- | --- |'];
   for (const [name, s] of residualBlocks) {

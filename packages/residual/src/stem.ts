@@ -17,6 +17,7 @@ import {
   type NormLike,
 } from './parts.js';
 
+/** Options of {@link stem}. */
 export interface StemOptions {
   /** Output channels (default 64). */
   filters?: number;
@@ -30,9 +31,13 @@ export interface StemOptions {
   pool?: boolean;
   /** Pre-activation network: no norm/activation after the last stem conv (the first block has them). */
   preact?: boolean;
+  /** Activation by name (default `'relu'`). */
   activation?: ActivationLike;
+  /** Norm by name or `'none'` (default `'batch_norm'`). */
   norm?: NormLike;
+  /** Conv kernel initializer (default `'he_normal'`). */
   kernelInitializer?: InitializerLike;
+  /** Conv biases (default: only without a norm). */
   useBias?: boolean;
   /** Layer name prefix (default `stem`). */
   name?: string;

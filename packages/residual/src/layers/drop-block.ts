@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng, ShapeError, checkFinite, checkInteger } from '@gradflow/core';
 import { checkSeed, isTraining, oneTensor, seedFromName, type LayerArgs } from './util.js';
 
+/** Constructor arguments of {@link DropBlock2D}: tfjs layer args plus block size, keep probability and seed. */
 export interface DropBlockArgs extends LayerArgs {
   /** Side of the square blocks that are dropped (default 7, the paper's ImageNet value). */
   blockSize?: number;
@@ -18,6 +19,17 @@ export interface DropBlockArgs extends LayerArgs {
  * zeros (independently per channel), and the output is rescaled by `count(M) / sum(M)` so its
  * expectation is unchanged. At inference it is the identity. A block larger than the feature
  * map is clipped to the map.
+ *
+ * @example
+ * ```ts
+ * const layer = new DropBlock2D({ blockSize: 3, keepProb: 0.8, seed: 0 });
+ * const x = tf.ones([1, 8, 8, 2]);
+ * const train = layer.apply(x, { training: true }) as tf.Tensor; // 3x3 squares of zeros, rest rescaled
+ * if (train.shape.join() !== '1,8,8,2') throw new Error(String(train.shape));
+ * const infer = layer.apply(x) as tf.Tensor; // the identity at inference
+ * if (tf.tidy(() => infer.min().dataSync()[0]) !== 1) throw new Error('identity');
+ * tf.dispose([x, train, infer]);
+ * ```
  */
 export class DropBlock2D extends tf.layers.Layer {
   static className = 'DropBlock2D';

@@ -17,6 +17,7 @@ import {
   type LayerArgs,
 } from './util.js';
 
+/** Constructor arguments of {@link DropConnectDense}: tfjs layer args plus the dense layer's and the rate. */
 export interface DropConnectDenseArgs extends LayerArgs {
   /** Output features. */
   units: number;
@@ -45,6 +46,19 @@ function toInitializer(spec: unknown, fallback: InitializerLike): Initializer {
  * dense layer `y = x W + b` at inference. The `1/(1 - rate)` ("inverted") scaling keeps the
  * expected pre-activation equal in both modes; the paper's Gaussian moment-matching inference
  * is not implemented. The input's last axis is the feature axis (any rank >= 2).
+ *
+ * @example
+ * ```ts
+ * const layer = new DropConnectDense({ units: 3, rate: 0.5, seed: 0 });
+ * const x = tf.ones([2, 4]);
+ * const train = layer.apply(x, { training: true }) as tf.Tensor; // dropped kernel entries
+ * const y = layer.apply(x) as tf.Tensor; // inference: the plain dense layer x W + b
+ * const [kernel, bias] = layer.getWeights();
+ * const error = tf.tidy(() => tf.sub(y, tf.add(tf.matMul(x, kernel!), bias!)).abs().max().dataSync()[0]!);
+ * if (error > 1e-6) throw new Error('not x W + b');
+ * if (train.shape.join() !== '2,3') throw new Error(String(train.shape));
+ * tf.dispose([x, train, y]);
+ * ```
  */
 export class DropConnectDense extends tf.layers.Layer {
   static className = 'DropConnectDense';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@gradflow/core';
 import { checkRate, checkSeed, isTraining, oneTensor, seedFromName, type LayerArgs } from './util.js';
 
+/** Constructor arguments of {@link DropPath}: tfjs layer args plus the rate and seed. */
 export interface DropPathArgs extends LayerArgs {
   /** Probability of dropping the whole branch for a sample, in [0, 1). */
   rate: number;
@@ -17,6 +18,18 @@ export interface DropPathArgs extends LayerArgs {
  *
  * Masks come from a seeded CPU stream owned by the layer (`@gradflow/core`'s `Rng`), so they
  * are the same on every backend and reproducible run to run.
+ *
+ * @example
+ * ```ts
+ * const layer = new DropPath({ rate: 0.5, seed: 1 });
+ * const x = tf.ones([8, 3]);
+ * const train = layer.apply(x, { training: true }) as tf.Tensor; // each row all 0 or all 2
+ * const rows = train.arraySync() as number[][];
+ * if (!rows.every((r) => r.every((v) => v === r[0]) && (r[0] === 0 || r[0] === 2))) throw new Error(String(rows));
+ * const infer = layer.apply(x) as tf.Tensor; // the identity at inference
+ * if (tf.tidy(() => infer.sum().dataSync()[0]) !== 24) throw new Error('identity');
+ * tf.dispose([x, train, infer]);
+ * ```
  */
 export class DropPath extends tf.layers.Layer {
   static className = 'DropPath';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkInteger } from '@gradflow/core';
 import { oneShape, oneTensor, type LayerArgs } from './util.js';
 
+/** Constructor arguments of {@link OptionAShortcut}. */
 export interface OptionAShortcutArgs extends LayerArgs {
   /** Spatial subsampling step (takes every `stride`-th row and column, starting at 0). */
   stride: number;
@@ -15,6 +16,16 @@ export interface OptionAShortcutArgs extends LayerArgs {
  * The parameter-free "option A" shortcut of He et al. 2015 (the CIFAR ResNets):
  * `x[:, ::s, ::s, :]` followed by zero channels on both sides, as in the reference
  * implementations (`F.pad(x[:, :, ::2, ::2], (0, 0, 0, 0, p, p))`).
+ *
+ * @example
+ * ```ts
+ * const shortcut = new OptionAShortcut({ stride: 2, padBefore: 4, padAfter: 4 });
+ * const x = tf.ones([1, 4, 4, 8]);
+ * const y = shortcut.apply(x) as tf.Tensor; // [1, 2, 2, 16]: 4 zero channels each side
+ * const total = tf.tidy(() => y.sum().dataSync()[0]); // 2 * 2 * 8 ones kept
+ * if (y.shape.join() !== '1,2,2,16' || total !== 32) throw new Error(String(y.shape));
+ * tf.dispose([x, y]);
+ * ```
  */
 export class OptionAShortcut extends tf.layers.Layer {
   static className = 'OptionAShortcut';

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkFinite } from '@gradflow/core';
 import { oneTensor, type LayerArgs } from './util.js';
 
+/** Constructor arguments of {@link ScalarScale} and {@link ScalarBias}. */
 export interface ScalarArgs extends LayerArgs {
   /** Initial value of the learnable scalar. */
   initialValue?: number;
@@ -10,6 +11,16 @@ export interface ScalarArgs extends LayerArgs {
 /**
  * `y = alpha * x` with one learnable scalar `alpha` (weight shape `[1]`, broadcast over the
  * input). The multiplier of Fixup (init 1) and the branch gate of SkipInit and ReZero (init 0).
+ *
+ * @example
+ * ```ts
+ * const gate = new ScalarScale({ initialValue: 0.5 });
+ * const x = tf.tensor2d([[2, 4]]);
+ * const y = gate.apply(x) as tf.Tensor;
+ * if (y.dataSync().join() !== '1,2') throw new Error(String(y.dataSync()));
+ * if (gate.countParams() !== 1) throw new Error('one scalar');
+ * tf.dispose([x, y]);
+ * ```
  */
 export class ScalarScale extends tf.layers.Layer {
   static className = 'ScalarScale';
@@ -41,7 +52,18 @@ export class ScalarScale extends tf.layers.Layer {
   }
 }
 
-/** `y = x + b` with one learnable scalar `b` (weight shape `[1]`): Fixup's scalar biases (init 0). */
+/**
+ * `y = x + b` with one learnable scalar `b` (weight shape `[1]`): Fixup's scalar biases (init 0).
+ *
+ * @example
+ * ```ts
+ * const bias = new ScalarBias({ initialValue: 1 });
+ * const x = tf.tensor2d([[2, 4]]);
+ * const y = bias.apply(x) as tf.Tensor;
+ * if (y.dataSync().join() !== '3,5') throw new Error(String(y.dataSync()));
+ * tf.dispose([x, y]);
+ * ```
+ */
 export class ScalarBias extends tf.layers.Layer {
   static className = 'ScalarBias';
   readonly initialValue: number;
