@@ -75,6 +75,35 @@ describe('model registry', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('takes any input size the architecture allows', () => {
+    const cases: [string, number[], (number | null)[]][] = [
+      ['resnet18', [33, 47, 5], [null, 2, 2, 512]],
+      ['resnet20', [12, 20, 1], [null, 3, 5, 64]],
+      ['densenet_bc_100', [9, 4, 3], [null, 2, 1, 342]],
+      ['densenet121', [32, 40, 3], [null, 1, 1, 1024]],
+      ['unet', [48, 32, 3], [null, 48, 32, 2]],
+    ];
+    for (const [name, inputShape, features] of cases) {
+      const options =
+        name === 'unet'
+          ? { inputShape, baseFilters: 4 }
+          : { inputShape, includeTop: false, kernelInitializer: 'zeros' as const };
+      const model = createModel(name, options);
+      expect(model.outputs[0]!.shape, name).toEqual(features);
+      model.dispose();
+    }
+    expect(() => createModel('densenet121', { inputShape: [31, 64, 3] })).toThrow(
+      "input of 'densenet121' has shape [31, 64, 3], expected height and width >= 32; the imagenet stem and 3 transitions halve the size 5 times",
+    );
+    expect(() => createModel('unet', { inputShape: [40, 40, 1] })).toThrow(
+      'expected height and width divisible by 2^depth = 16',
+    );
+    expect(() =>
+      createModel('unet', { inputShape: [40, 40, 1], depth: 3, baseFilters: 4 }).dispose(),
+    ).not.toThrow();
+    expect(() => createModel('unet', { includeTop: false })).toThrow("a U-Net's head is its 1x1 conv");
+  });
+
   it('rejects unknown and contradictory options with typed errors', () => {
     const before = tf.memory().numTensors;
     const typo = thrown(() => createModel('resnet20', { activaton: 'relu' } as never));
