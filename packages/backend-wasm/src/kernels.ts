@@ -9,7 +9,12 @@ import {
   type KernelRuntime,
   type WasmBackendLike,
 } from './runtime.js';
-import { RELU_GRAD_KERNEL, installReluGradient, uninstallReluGradient } from './reluGradient.js';
+import {
+  BATCH_NORM_GRAD_KERNEL,
+  RELU_GRAD_KERNEL,
+  installGradients,
+  uninstallGradients,
+} from './gradients.js';
 
 type Attrs = Record<string, unknown>;
 type KernelArgs = { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: Attrs };
@@ -454,7 +459,7 @@ function fusedBatchNorm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return out;
 }
 
-/** dy * step(x) (the ReLU gradient) in one pass: see reluGradient.ts. */
+/** dy * step(x) (the ReLU gradient) in one pass: see gradients.ts. */
 function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const name = RELU_GRAD_KERNEL;
   const dy = input(inputs, 'dy', name);
@@ -468,6 +473,61 @@ function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const n = x.shape.reduce((p, d) => p * d, 1);
   if (n > 0) rt.exports.gf_relu_grad(ptrOf(b, dy), ptrOf(b, x), ptrOf(b, out), n);
   return out;
+}
+
+/**
+ * The FusedBatchNorm gradient for per-channel statistics: outputs [dx, dmean, dvariance, dscale,
+ * doffset] from two passes over x and dy (see gradients.ts).
+ */
+function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo[] {
+  const name = BATCH_NORM_GRAD_KERNEL;
+  const x = input(inputs, 'x', name);
+  const dy = input(inputs, 'dy', name);
+  const mean = input(inputs, 'mean', name);
+  const variance = input(inputs, 'variance', name);
+  const scale = inputs.scale ? input(inputs, 'scale', name) : undefined;
+  if (x.shape.length === 0) throw new ShapeError(`${name} x`, x.shape, 'rank >= 1 (channels last)');
+  const c = x.shape[x.shape.length - 1] as number;
+  if (dy.shape.length !== x.shape.length || dy.shape.some((d, i) => d !== x.shape[i])) {
+    throw new ShapeError(`${name} dy`, dy.shape, `the shape of x [${x.shape.join(', ')}]`);
+  }
+  for (const [what, t] of [
+    ['mean', mean],
+    ['variance', variance],
+    ['scale', scale],
+  ] as const) {
+    if (t && (t.shape.length !== 1 || t.shape[0] !== c))
+      throw new ShapeError(`${name} ${what}`, t.shape, `[${c}]`);
+  }
+  const eps = (attrs.varianceEpsilon ?? 0.001) as number;
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const dx = b.makeOutput([...x.shape], 'float32');
+  const outs = [0, 1, 2, 3].map(() => b.makeOutput([c], 'float32'));
+  const [dmean, dvar, dscale, doffset] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+  const rows = c === 0 ? 0 : x.shape.reduce((p, d) => p * d, 1) / c;
+  const tmp = scratch(rt, c * (2 * 8 + 3 * 4));
+  try {
+    rt.exports.gf_batchnorm_grad(
+      ptrOf(b, x),
+      ptrOf(b, dy),
+      rows,
+      c,
+      ptrOf(b, mean),
+      ptrOf(b, variance),
+      scale ? ptrOf(b, scale) : 0,
+      eps,
+      ptrOf(b, dx),
+      ptrOf(b, dmean),
+      ptrOf(b, dvar),
+      ptrOf(b, dscale),
+      ptrOf(b, doffset),
+      tmp,
+    );
+  } finally {
+    release(rt, tmp);
+  }
+  return [dx, dmean, dvar, dscale, doffset];
 }
 
 /** Kernels this package registers for the 'wasm' backend. */
@@ -563,6 +623,12 @@ export const GRADFLOW_WASM_KERNELS = [
     kernelFunc: fusedBatchNorm,
   },
   {
+    kernelName: BATCH_NORM_GRAD_KERNEL,
+    replacesStock: false,
+    path: "the FusedBatchNorm gradient (per-channel statistics) in two SIMD passes; registered with a 'FusedBatchNorm' gradient that uses it on wasm",
+    kernelFunc: batchNormGrad,
+  },
+  {
     kernelName: RELU_GRAD_KERNEL,
     replacesStock: false,
     path: "the Relu gradient dy*step(x) in one SIMD pass (bit-identical); registered with a 'Relu' gradient that uses it on wasm",
@@ -602,7 +668,7 @@ export function registerGradflowKernels(): GradflowKernelName[] {
         kernelFunc: k.kernelFunc as unknown as tf.KernelFunc,
       });
     }
-    installReluGradient();
+    installGradients();
     registered = true;
   }
   return GRADFLOW_WASM_KERNELS.map((k) => k.kernelName);
@@ -616,7 +682,7 @@ export function unregisterGradflowKernels(): void {
     const original = stock.get(k.kernelName);
     if (original) tf.registerKernel(original);
   }
-  uninstallReluGradient();
+  uninstallGradients();
   stock.clear();
   registered = false;
 }

@@ -92,6 +92,22 @@ export interface GradflowKernelExports {
     out: number,
     tmp: number,
   ): void;
+  gf_batchnorm_grad(
+    x: number,
+    dy: number,
+    rows: number,
+    c: number,
+    mean: number,
+    variance: number,
+    scale: number,
+    eps: number,
+    dx: number,
+    dmean: number,
+    dvar: number,
+    dscale: number,
+    doffset: number,
+    tmp: number,
+  ): void;
   gf_relu_grad(dy: number, x: number, out: number, n: number): void;
   gf_peak_fma(iters: number, seed: number): number;
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@gradflow/core';
 import { describe, expect, it } from 'vitest';
 import { forceKernelVariant, registerGradflowKernels, unregisterGradflowKernels } from '../src/index.js';
-import { RELU_GRAD_KERNEL } from '../src/reluGradient.js';
+import { BATCH_NORM_GRAD_KERNEL, RELU_GRAD_KERNEL } from '../src/gradients.js';
 import { on, randomData, relErr, runKernelOn } from './helpers.js';
 
 const TOL = 1e-4;
@@ -221,5 +221,184 @@ describe('fused ReLU gradient', () => {
       /dy has shape \[3\], expected the shape of x \[4\]/,
     );
     tf.dispose([dy, x]);
+  });
+});
+
+/** Gradients of sum(batchNorm(x, mean, variance, offset?, scale?) * w) w.r.t. every input. */
+function bnGrads(
+  backend: 'cpu' | 'wasm',
+  data: Record<string, Float32Array>,
+  xShape: number[],
+  withOffsetScale: boolean,
+): Promise<{ grads: Float32Array[]; kernels: string[] }> {
+  return on(backend, async () => {
+    const before = tf.memory().numTensors;
+    const c = xShape[xShape.length - 1] as number;
+    const t = (k: string, shape: number[]) => tf.tensor(data[k] as Float32Array, shape);
+    const names = withOffsetScale ? ['x', 'mean', 'variance', 'offset', 'scale'] : ['x', 'mean', 'variance'];
+    const ts = names.map((k) => t(k, k === 'x' ? xShape : [c]));
+    const w = t('w', xShape);
+    const f = (...a: tf.Tensor[]) =>
+      tf.sum(
+        tf.mul(tf.batchNorm(a[0] as tf.Tensor, a[1] as tf.Tensor, a[2] as tf.Tensor, a[3], a[4], 1e-3), w),
+      );
+    const prof = await tf.profile(() => tf.grads(f)(ts));
+    const gs = prof.result as tf.Tensor[];
+    const grads = gs.map((g) => Float32Array.from(g.dataSync()));
+    tf.dispose([...ts, w, ...gs]);
+    expect(tf.memory().numTensors).toBe(before);
+    return { grads, kernels: prof.kernels.map((k) => k.name) };
+  });
+}
+
+function bnData(rng: Rng, xShape: number[]): Record<string, Float32Array> {
+  const c = xShape[xShape.length - 1] as number;
+  const n = size(xShape);
+  return {
+    x: randomData(rng, n),
+    w: randomData(rng, n),
+    mean: randomData(rng, c),
+    variance: randomData(rng, c).map((v) => Math.abs(v) + 0.1),
+    offset: randomData(rng, c),
+    scale: randomData(rng, c),
+  };
+}
+
+describe('fused BatchNorm gradient', () => {
+  const shapes = [1, 3, 4, 16, 17, 64].flatMap((c) => [
+    [2, 3, 5, c],
+    [7, c],
+  ]);
+  shapes.push([600, 8]); // more rows than one float32 accumulation block
+
+  // Only with offset and scale: tfjs-core 4.22 cannot differentiate batchNorm without a scale on
+  // any backend (it clones the missing input for the tape), so there is nothing to compare.
+  it(`matches cpu for every input's gradient (${shapes.length} cases) and runs the fused kernel`, async () => {
+    const rng = new Rng(51);
+    for (const xShape of shapes) {
+      const data = bnData(rng, xShape);
+      const ours = await bnGrads('wasm', data, xShape, true);
+      const cpu = await bnGrads('cpu', data, xShape, true);
+      expect(ours.kernels).toContain(BATCH_NORM_GRAD_KERNEL);
+      ours.grads.forEach((g, i) =>
+        expect(
+          relErr(g, cpu.grads[i] as Float32Array),
+          `${JSON.stringify(xShape)} input ${i}`,
+        ).toBeLessThanOrEqual(TOL),
+      );
+    }
+  });
+
+  it('the scalar build and float64 finite differences agree', async () => {
+    const rng = new Rng(52);
+    const xShape = [3, 4, 5];
+    const data = bnData(rng, xShape);
+    forceKernelVariant('scalar');
+    let grads: Float32Array[];
+    try {
+      grads = (await bnGrads('wasm', data, xShape, true)).grads;
+    } finally {
+      forceKernelVariant(undefined);
+    }
+    const c = 5;
+    const f64 = (vals: Record<string, Float64Array>): number => {
+      let s = 0;
+      const x = vals.x as Float64Array;
+      for (let i = 0; i < x.length; i++) {
+        const k = i % c;
+        const y =
+          ((x[i] as number) - (vals.mean as Float64Array)[k]!) *
+            ((vals.scale as Float64Array)[k]! / Math.sqrt((vals.variance as Float64Array)[k]! + 1e-3)) +
+          (vals.offset as Float64Array)[k]!;
+        s += y * (data.w as Float32Array)[i]!;
+      }
+      return s;
+    };
+    ['x', 'mean', 'variance', 'offset', 'scale'].forEach((name, gi) => {
+      const vals: Record<string, Float64Array> = {};
+      for (const k of ['x', 'mean', 'variance', 'offset', 'scale'])
+        vals[k] = Float64Array.from(data[k] as Float32Array);
+      const v = vals[name] as Float64Array;
+      const h = 1e-4;
+      const fd = Float64Array.from(v, (_, i) => {
+        const old = v[i] as number;
+        v[i] = old + h;
+        const up = f64(vals);
+        v[i] = old - h;
+        const down = f64(vals);
+        v[i] = old;
+        return (up - down) / (2 * h);
+      });
+      expect(relErr(grads[gi] as Float32Array, fd), name).toBeLessThanOrEqual(TOL);
+    });
+  });
+
+  it('a batchNormalization layer in training mode: gradients w.r.t. x, gamma and beta match cpu', async () => {
+    const rng = new Rng(53);
+    const xData = randomData(rng, 4 * 5 * 5 * 8);
+    const wData = randomData(rng, 4 * 5 * 5 * 8);
+    const run = (backend: 'cpu' | 'wasm') =>
+      on(backend, () => {
+        const before = tf.memory().numTensors;
+        const model = tf.sequential({
+          layers: [tf.layers.batchNormalization({ inputShape: [5, 5, 8], name: `bn_grad_${backend}` })],
+        });
+        const x = tf.tensor(xData, [4, 5, 5, 8]);
+        const w = tf.tensor(wData, [4, 5, 5, 8]);
+        const vars = model.trainableWeights.map((v) => v.read() as tf.Variable);
+        const { value, grads } = tf.variableGrads(
+          () => tf.sum(tf.mul(model.apply(x, { training: true }) as tf.Tensor, w)) as tf.Scalar,
+          vars,
+        );
+        const dx = tf.grad((v: tf.Tensor) =>
+          tf.sum(tf.mul(model.apply(v, { training: true }) as tf.Tensor, w)),
+        )(x);
+        const out = [dx, ...vars.map((v) => grads[v.name] as tf.Tensor)].map((g) =>
+          Float32Array.from(g.dataSync()),
+        );
+        tf.dispose([value, x, w, dx, ...Object.values(grads)]);
+        model.dispose();
+        expect(tf.memory().numTensors).toBe(before);
+        return out;
+      });
+    const ours = await run('wasm');
+    const cpu = await run('cpu');
+    ours.forEach((g, i) => expect(relErr(g, cpu[i] as Float32Array), `output ${i}`).toBeLessThanOrEqual(TOL));
+  });
+
+  it('second-order gradients fall back to tfjs-core and match cpu', async () => {
+    const rng = new Rng(54);
+    const data = bnData(rng, [3, 4]);
+    const run = (backend: 'cpu' | 'wasm') =>
+      on(backend, () => {
+        const before = tf.memory().numTensors;
+        const [x, mean, variance, offset, scale] = ['x', 'mean', 'variance', 'offset', 'scale'].map((k) =>
+          tf.tensor(data[k] as Float32Array, k === 'x' ? [3, 4] : [4]),
+        ) as tf.Tensor[];
+        const inner = (v: tf.Tensor): tf.Tensor =>
+          tf.grad((u: tf.Tensor) =>
+            tf.sum(tf.square(tf.batchNorm(u, mean as tf.Tensor, variance as tf.Tensor, offset, scale, 1e-3))),
+          )(v);
+        const g2 = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(inner(v), v)))(x as tf.Tensor);
+        const out = Float32Array.from(g2.dataSync());
+        tf.dispose([x, mean, variance, offset, scale, g2] as tf.Tensor[]);
+        expect(tf.memory().numTensors).toBe(before);
+        return out;
+      });
+    expect(relErr(await run('wasm'), await run('cpu'))).toBeLessThanOrEqual(TOL);
+  });
+
+  it('rejects mismatched shapes with typed errors', async () => {
+    await on('wasm', () => undefined);
+    const x = tf.zeros([2, 3]);
+    const v3 = tf.ones([3]);
+    const v4 = tf.ones([4]);
+    expect(() =>
+      tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { x, dy: tf.zeros([2, 4]), mean: v3, variance: v3 }),
+    ).toThrow(/dy has shape \[2, 4\], expected the shape of x/);
+    expect(() => tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { x, dy: x, mean: v4, variance: v3 })).toThrow(
+      /mean has shape \[4\], expected \[3\]/,
+    );
+    tf.dispose([x, v3, v4]);
   });
 });

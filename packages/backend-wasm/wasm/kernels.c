@@ -524,6 +524,66 @@ void gf_batchnorm(const float *x, int rows, int C, const float *mean, const floa
 }
 
 /*
+ * The FusedBatchNorm gradient (per-channel mean/variance/scale over the last axis) in two passes:
+ * pass 1 sums s1 = sum(dy) and s2 = sum(dy * (x - mean)) per channel (float32 within blocks of
+ * 256 rows, float64 across blocks), pass 2 writes dx = dy * scale / sqrt(var + eps). Then
+ * dmean = -inv*scale*s1, dvar = -0.5*inv^3*scale*s2, dscale = inv*s2, doffset = s1, as tfjs-core's
+ * gradient defines them. scale may be 0 (absent: 1). tmp: 2*C doubles then 3*C floats.
+ */
+EXPORT(gf_batchnorm_grad)
+void gf_batchnorm_grad(const float *x, const float *dy, int rows, int C, const float *mean, const float *var,
+                       const float *scale, float eps, float *dx, float *dmean, float *dvar, float *dscale,
+                       float *doffset, double *tmp) {
+  double *t1 = tmp, *t2 = tmp + C;
+  float *b1 = (float *)(tmp + 2 * C), *b2 = b1 + C, *k = b2 + C;
+  for (int c = 0; c < C; ++c) t1[c] = t2[c] = 0.0;
+  for (int r0 = 0; r0 < rows; r0 += 256) {
+    int r1 = imin(rows, r0 + 256);
+    zero_floats(b1, C);
+    zero_floats(b2, C);
+    for (int r = r0; r < r1; ++r) {
+      const float *xr = x + r * C, *dr = dy + r * C;
+      int c = 0;
+#ifdef __wasm_simd128__
+      for (; c + 4 <= C; c += 4) {
+        v128_t d = wasm_v128_load(dr + c);
+        v128_t xm = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+        wasm_v128_store(b1 + c, wasm_f32x4_add(wasm_v128_load(b1 + c), d));
+        wasm_v128_store(b2 + c, wasm_f32x4_add(wasm_v128_load(b2 + c), wasm_f32x4_mul(d, xm)));
+      }
+#endif
+      for (; c < C; ++c) {
+        b1[c] += dr[c];
+        b2[c] += dr[c] * (xr[c] - mean[c]);
+      }
+    }
+    for (int c = 0; c < C; ++c) {
+      t1[c] += b1[c];
+      t2[c] += b2[c];
+    }
+  }
+  for (int c = 0; c < C; ++c) {
+    float inv = 1.0f / __builtin_sqrtf(var[c] + eps);
+    float sc = scale ? scale[c] : 1.0f;
+    float s1 = (float)t1[c], s2 = (float)t2[c];
+    k[c] = inv * sc;
+    dmean[c] = -inv * sc * s1;
+    dvar[c] = -0.5f * inv * inv * inv * sc * s2;
+    dscale[c] = inv * s2;
+    doffset[c] = s1;
+  }
+  for (int r = 0; r < rows; ++r) {
+    const float *dr = dy + r * C;
+    float *o = dx + r * C;
+    int c = 0;
+#ifdef __wasm_simd128__
+    for (; c + 4 <= C; c += 4) wasm_v128_store(o + c, wasm_f32x4_mul(wasm_v128_load(dr + c), wasm_v128_load(k + c)));
+#endif
+    for (; c < C; ++c) o[c] = dr[c] * k[c];
+  }
+}
+
+/*
  * The ReLU gradient in one pass, bit-identical to tfjs's dy * step(x): out = dy * s with
  * s = 1 where x > 0, NaN where x is NaN, else 0 (so dy = +-Inf or NaN still propagate as NaN).
  */

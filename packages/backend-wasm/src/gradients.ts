@@ -1,0 +1,134 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** A kernel of our own: dy * step(x), the ReLU gradient, fused into one pass on wasm. */
+export const RELU_GRAD_KERNEL = 'GradflowReluGrad';
+
+/**
+ * A kernel of our own: the whole FusedBatchNorm gradient (dx, dmean, dvariance, dscale, doffset)
+ * in two passes over x and dy on wasm, where tfjs-core's composition makes about ten.
+ */
+export const BATCH_NORM_GRAD_KERNEL = 'GradflowBatchNormGrad';
+
+/** True while the engine records a tape inside a backward pass (higher-order gradients). */
+function higherOrder(): boolean {
+  return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+}
+
+/** tfjs-core's own Relu gradient: dy * step(x) as two kernels (Step, Multiply). */
+function composedReluGrad(dy: tf.Tensor, x: tf.Tensor): tf.Tensor {
+  return tf.mul(dy, tf.cast(tf.step(x), 'float32'));
+}
+
+function fusedAvailable(x: tf.Tensor, dy: tf.Tensor): boolean {
+  return (
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(RELU_GRAD_KERNEL, 'wasm') !== undefined &&
+    x.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
+    tf.util.arraysEqual(x.shape, dy.shape)
+  );
+}
+
+const reluGradient: tf.GradConfig = {
+  kernelName: 'Relu',
+  inputsToSave: ['x'],
+  gradFunc: (dy, saved) => {
+    const [x] = saved as tf.Tensor[];
+    const g = dy as tf.Tensor;
+    return {
+      x: () =>
+        x && fusedAvailable(x, g)
+          ? (tf.engine().runKernel(RELU_GRAD_KERNEL, { dy: g, x }) as tf.Tensor)
+          : composedReluGrad(g, x as tf.Tensor),
+    };
+  },
+};
+
+/** Second order: d(dy*step(x))/d(dy) = step(x); step has a zero derivative in x. */
+const reluGradGradient: tf.GradConfig = {
+  kernelName: RELU_GRAD_KERNEL,
+  inputsToSave: ['x'],
+  gradFunc: (g, saved) => {
+    const [x] = saved as tf.Tensor[];
+    return {
+      dy: () => composedReluGrad(g as tf.Tensor, x as tf.Tensor),
+      x: () => tf.zerosLike(x as tf.Tensor),
+    };
+  },
+};
+
+let previous: tf.GradConfig | undefined;
+let previousBatchNorm: tf.GradConfig | undefined;
+let installed = false;
+
+function fusedBatchNormApplies(
+  x: tf.Tensor,
+  dy: tf.Tensor,
+  mean: tf.Tensor,
+  variance: tf.Tensor,
+  scale?: tf.Tensor,
+): boolean {
+  const c = x.shape[x.rank - 1];
+  const vec = (t: tf.Tensor): boolean => t.dtype === 'float32' && t.rank === 1 && t.shape[0] === c;
+  return (
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(BATCH_NORM_GRAD_KERNEL, 'wasm') !== undefined &&
+    !higherOrder() &&
+    x.rank >= 1 &&
+    x.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
+    tf.util.arraysEqual(x.shape, dy.shape) &&
+    vec(mean) &&
+    vec(variance) &&
+    (scale === undefined || vec(scale))
+  );
+}
+
+function batchNormGradient(original: tf.GradConfig): tf.GradConfig {
+  return {
+    kernelName: 'FusedBatchNorm',
+    inputsToSave: ['x', 'mean', 'variance', 'scale'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x, mean, variance, scale] = saved as (tf.Tensor | undefined)[];
+      const g = dy as tf.Tensor;
+      if (!x || !mean || !variance || !fusedBatchNormApplies(x, g, mean, variance, scale ?? undefined)) {
+        return original.gradFunc(dy, saved, attrs);
+      }
+      const inputs: tf.NamedTensorMap = { x, dy: g, mean, variance };
+      if (scale) inputs.scale = scale;
+      const [dx, dmean, dvar, dscale, doffset] = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, inputs, {
+        varianceEpsilon: attrs.varianceEpsilon,
+      } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+      return {
+        x: () => dx as tf.Tensor,
+        mean: () => dmean as tf.Tensor,
+        variance: () => dvar as tf.Tensor,
+        scale: () => dscale as tf.Tensor,
+        offset: () => doffset as tf.Tensor,
+      };
+    },
+  };
+}
+
+/**
+ * Registers a 'FusedBatchNorm' gradient that runs BATCH_NORM_GRAD_KERNEL on wasm (first-order,
+ * per-channel statistics) and tfjs-core's own gradient otherwise, and a 'Relu' gradient that runs RELU_GRAD_KERNEL on the wasm backend and tfjs-core's
+ * composition (mul(dy, cast(step(x)))) everywhere else, so other backends are unaffected.
+ */
+export function installGradients(): void {
+  if (installed) return;
+  previous = tf.getGradient('Relu');
+  previousBatchNorm = tf.getGradient('FusedBatchNorm');
+  tf.registerGradient(reluGradient);
+  if (previousBatchNorm) tf.registerGradient(batchNormGradient(previousBatchNorm));
+  tf.registerGradient(reluGradGradient);
+  installed = true;
+}
+
+/** Restores the Relu gradient that was registered before installGradients(). */
+export function uninstallGradients(): void {
+  if (!installed) return;
+  if (previous) tf.registerGradient(previous);
+  if (previousBatchNorm) tf.registerGradient(previousBatchNorm);
+  installed = false;
+}
