@@ -56,6 +56,15 @@ const reluLike: OutputActivationSpec = { kind: 'relu' };
  * Nonlinearities by normalised name (lower case, no `_`/`-`): tfjs-layers activation strings,
  * layer class names and gradflow's activation names. Users add their own with
  * `OUTPUT_ACTIVATIONS.register(name, spec)`.
+ *
+ * @example
+ * ```ts
+ * const tanh = OUTPUT_ACTIVATIONS.get('tanh');
+ * // tanh' = 1 - y^2: at y = 0.999 it is 0.002, below 5% of its maximum 1, so the unit is saturated.
+ * if (tanh.kind !== 'tanh' || !tanh.saturatedValue!(0.999, 0.05) || tanh.saturatedValue!(0.5, 0.05))
+ *   throw new Error('tanh saturation');
+ * if (OUTPUT_ACTIVATIONS.get('relu6').kind !== 'relu') throw new Error('relu6 can die');
+ * ```
  */
 export const OUTPUT_ACTIVATIONS = new Registry<OutputActivationSpec>(
   'output activation',
@@ -83,6 +92,16 @@ const GATED = new Set(['LSTM', 'GRU', 'ConvLSTM2D']);
  * The nonlinearity at a layer's output, from its class name and config: `Dense({activation})`,
  * `Activation`, `ReLU`, `ThresholdedReLU`, `SimpleRNN`, or any layer whose config has a string
  * `activation` (or `{name}`) that is registered in `OUTPUT_ACTIVATIONS`.
+ *
+ * @example
+ * ```ts
+ * const dense = outputActivationOf(tf.layers.dense({ units: 2, activation: 'sigmoid' }));
+ * if (dense.name !== 'sigmoid' || dense.spec.kind !== 'sigmoid') throw new Error(JSON.stringify(dense));
+ * const relu = outputActivationOf(tf.layers.reLU());
+ * if (relu.spec.kind !== 'relu') throw new Error('ReLU layer');
+ * const gated = outputActivationOf(tf.layers.lstm({ units: 2 })); // the output is not tanh(.) alone
+ * if (gated.spec.kind !== 'other') throw new Error('LSTM');
+ * ```
  */
 export function outputActivationOf(layer: tf.layers.Layer): {
   name: string | null;

@@ -4,7 +4,17 @@ import { probe } from './probe.js';
 import type { ProbeBatch, ProbeOptions } from './probe.js';
 import type { ProbeReport, ProbeStatus } from './types.js';
 
-/** A fixed-capacity FIFO: pushing beyond `capacity` drops the oldest entry. */
+/**
+ * A fixed-capacity FIFO: pushing beyond `capacity` drops the oldest entry.
+ *
+ * @example
+ * ```ts
+ * const history = new RingBuffer<number>(3);
+ * for (const v of [1, 2, 3, 4, 5]) history.push(v);
+ * if (history.toArray().join() !== '3,4,5' || history.last() !== 5 || history.size !== 3)
+ *   throw new Error(history.toArray().join());
+ * ```
+ */
 export class RingBuffer<T> {
   readonly capacity: number;
   private readonly items: (T | undefined)[];
@@ -19,6 +29,7 @@ export class RingBuffer<T> {
     this.items = new Array<T | undefined>(capacity);
   }
 
+  /** Appends `item`, dropping the oldest entry when full. */
   push(item: T): void {
     if (this.count < this.capacity) {
       this.items[(this.start + this.count) % this.capacity] = item;
@@ -29,6 +40,7 @@ export class RingBuffer<T> {
     }
   }
 
+  /** Number of entries kept (at most `capacity`). */
   get size(): number {
     return this.count;
   }
@@ -38,6 +50,7 @@ export class RingBuffer<T> {
     return Array.from({ length: this.count }, (_, i) => this.items[(this.start + i) % this.capacity] as T);
   }
 
+  /** The newest entry, or undefined when empty. */
   last(): T | undefined {
     return this.count === 0 ? undefined : this.items[(this.start + this.count - 1) % this.capacity];
   }
@@ -45,32 +58,46 @@ export class RingBuffer<T> {
 
 /** The compact per-layer numbers kept over time. */
 export interface LayerRecord {
+  /** Layer name (as in {@link LayerReport}). */
   name: string;
+  /** L2 norm of the layer's weight gradient. */
   gradNorm: number | null;
+  /** gradNorm / weightNorm. */
   gradToWeight: number | null;
   /**
    * Measured ||W_after - W_before|| / ||W_before|| over the training step just taken (null when
    * the step's weights were not captured, e.g. probing outside a training step).
    */
   updateToWeight: number | null;
+  /** L2 norm of d loss / d output. */
   outputGradNorm: number | null;
+  /** RMS of the layer's output. */
   activationRms: number | null;
+  /** Fraction of dead units (ReLU-like outputs). */
   deadFraction: number | null;
+  /** Fraction of saturated elements (sigmoid/tanh-like outputs). */
   saturatedFraction: number | null;
 }
 
+/** One probed step as kept by a {@link ProbeMonitor}: the verdict and per-layer numbers. */
 export interface ProbeRecord {
   /** Training step (batch) counter, from 0. */
   step: number;
+  /** Epoch (from `model.fit` callbacks), or null in a custom loop. */
   epoch: number | null;
   /** Milliseconds since the epoch (Date.now()). */
   time: number;
+  /** Loss on the probe batch. */
   loss: number;
+  /** The verdict's status. */
   status: ProbeStatus;
+  /** The verdict's first bad layer. */
   firstBadLayer: string | null;
+  /** Per-layer numbers. */
   layers: LayerRecord[];
 }
 
+/** Options of {@link probeMonitor}: the probe's options plus how often and how much to keep. */
 export interface ProbeMonitorOptions extends ProbeOptions {
   /** Probe every `every` steps (default 100); step 0 is probed. */
   every?: number;
@@ -87,14 +114,31 @@ export interface ProbeMonitorOptions extends ProbeOptions {
  *
  * @example
  * ```ts
- * const monitor = probeMonitor(model, { x: xProbe, y: yProbe }, { every: 50, loss: 'mse' });
- * for (const [x, y] of batches) {
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
+ * const optimizer = tf.train.sgd(0.1);
+ * const monitor = probeMonitor(model, { x, y }, { every: 2, loss: 'categorical_crossentropy' });
+ * for (let step = 0; step < 4; step++) {
  *   monitor.beforeStep();
- *   optimizer.minimize(() => lossOf(model.apply(x), y));
- *   await monitor.afterStep();
+ *   optimizer.minimize(() => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x) as tf.Tensor)) as tf.Scalar);
+ *   await monitor.afterStep(); // probes steps 0 and 2
  * }
- * console.log(monitor.records().map((r) => r.status));
+ * const records = monitor.records();
+ * if (records.map((r) => r.step).join() !== '0,2') throw new Error(JSON.stringify(records.map((r) => r.step)));
+ * if (records[0]!.layers[0]!.updateToWeight === null) throw new Error('measured update/weight');
  * monitor.dispose();
+ * optimizer.dispose();
+ * tf.dispose([x, y]);
+ * model.dispose();
  * ```
  */
 export class ProbeMonitor {
@@ -227,7 +271,38 @@ export class ProbeMonitor {
   }
 }
 
-/** A `ProbeMonitor` for a custom training loop. */
+/**
+ * A `ProbeMonitor` for a custom training loop.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
+ * const optimizer = tf.train.sgd(0.1);
+ * const monitor = probeMonitor(model, { x, y }, { every: 2, loss: 'categorical_crossentropy' });
+ * for (let step = 0; step < 4; step++) {
+ *   monitor.beforeStep();
+ *   optimizer.minimize(() => tf.mean(tf.metrics.categoricalCrossentropy(y, model.apply(x) as tf.Tensor)) as tf.Scalar);
+ *   await monitor.afterStep(); // probes steps 0 and 2
+ * }
+ * const records = monitor.records();
+ * if (records.map((r) => r.step).join() !== '0,2') throw new Error(JSON.stringify(records.map((r) => r.step)));
+ * if (records[0]!.layers[0]!.updateToWeight === null) throw new Error('measured update/weight');
+ * monitor.dispose();
+ * optimizer.dispose();
+ * tf.dispose([x, y]);
+ * model.dispose();
+ * ```
+ */
 export function probeMonitor(
   model: tf.LayersModel,
   batch: ProbeBatch | (() => ProbeBatch),
@@ -236,6 +311,7 @@ export function probeMonitor(
   return new ProbeMonitor(model, batch, options);
 }
 
+/** Options of {@link probeCallback}: the monitor's options plus the batch to probe on. */
 export interface ProbeCallbackOptions extends ProbeMonitorOptions {
   /**
    * The batch to probe on (fit callbacks do not see the training batch): a fixed batch, or a
@@ -250,9 +326,24 @@ export interface ProbeCallbackOptions extends ProbeMonitorOptions {
  *
  * @example
  * ```ts
- * const cb = probeCallback({ batch: { x: xs.slice(0, 64), y: ys.slice(0, 64) }, every: 20,
- *   onReport: (r) => console.log(r.verdict.status) });
- * await model.fit(xs, ys, { epochs: 3, callbacks: [cb] });
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
+ * model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+ * const statuses: string[] = [];
+ * const cb = probeCallback({ batch: { x, y }, every: 2, onReport: (r) => void statuses.push(r.verdict.status) });
+ * await model.fit(x, y, { epochs: 1, batchSize: 4, callbacks: [cb], verbose: 0 }); // 4 batches
+ * if (statuses.length !== 2 || cb.monitor.records().length !== 2) throw new Error(statuses.join());
+ * tf.dispose([x, y]);
+ * model.dispose();
  * ```
  */
 export class ProbeCallback extends tf.Callback {
@@ -292,6 +383,31 @@ export class ProbeCallback extends tf.Callback {
   }
 }
 
+/**
+ * A {@link ProbeCallback} for `model.fit`.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
+ * model.compile({ optimizer: tf.train.sgd(0.1), loss: 'categoricalCrossentropy' });
+ * const statuses: string[] = [];
+ * const cb = probeCallback({ batch: { x, y }, every: 2, onReport: (r) => void statuses.push(r.verdict.status) });
+ * await model.fit(x, y, { epochs: 1, batchSize: 4, callbacks: [cb], verbose: 0 }); // 4 batches
+ * if (statuses.length !== 2 || cb.monitor.records().length !== 2) throw new Error(statuses.join());
+ * tf.dispose([x, y]);
+ * model.dispose();
+ * ```
+ */
 export function probeCallback(options: ProbeCallbackOptions): ProbeCallback {
   return new ProbeCallback(options);
 }

@@ -2,7 +2,15 @@ import { InvalidArgumentError, UnsupportedError } from '@gradflow/core';
 import { SCHEMA_VERSION } from './types.js';
 import type { LayerReport, ProbeReport, ProbeStatus } from './types.js';
 
-/** Short number rendering: 3 significant digits, exponent outside [1e-3, 1e4). */
+/**
+ * Short number rendering: 3 significant digits, exponent outside [1e-3, 1e4).
+ *
+ * @example
+ * ```ts
+ * const shown = [12.345, 0.000123, 123456, 0, null, Infinity, NaN].map(formatNumber);
+ * if (shown.join(' ') !== '12.3 1.23e-4 1.23e+5 0 - Inf NaN') throw new Error(shown.join(' '));
+ * ```
+ */
 export function formatNumber(v: number | null | undefined): string {
   if (v === null || v === undefined) return '-';
   if (Number.isNaN(v)) return 'NaN';
@@ -40,6 +48,7 @@ const STATUS_COLOR: Record<ProbeStatus, keyof typeof ANSI> = {
   nonfinite: 'red',
 };
 
+/** Options of {@link formatTable}. */
 export interface FormatTableOptions {
   /** ANSI colours; default: when stdout is a TTY and NO_COLOR is unset. */
   color?: boolean;
@@ -49,6 +58,26 @@ export interface FormatTableOptions {
  * The report as an aligned terminal table: one row per layer, then the verdict, evidence and
  * advice. Columns: |g| weight-gradient L2 norm, g/w gradient/weight ratio, dL/dy RMS of the
  * back-propagated signal, activation mean and std, saturated and dead fractions, non-finite count.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
+ * const report = await probe(model, { x, y }, { loss: 'categorical_crossentropy' });
+ * const table = formatTable(report, { color: false }); // console.log(table) in a terminal
+ * for (const layer of report.layers) if (!table.includes(layer.name)) throw new Error(table);
+ * tf.dispose([x, y]);
+ * model.dispose();
+ * ```
  */
 export function formatTable(report: ProbeReport, options: FormatTableOptions = {}): string {
   const color = options.color ?? defaultColor();
@@ -162,6 +191,26 @@ const STRING_KEYS = new Set([
 /**
  * The report as JSON text (schema `SCHEMA_VERSION`, documented in the README). Non-finite
  * numbers are written as the strings "NaN", "Infinity", "-Infinity".
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
+ * const report = await probe(model, { x, y }, { loss: 'categorical_crossentropy' });
+ * const text = toJSON(report); // write it to a file, diff it, load it with fromJSON
+ * if (JSON.parse(text).schemaVersion !== SCHEMA_VERSION) throw new Error('schema');
+ * tf.dispose([x, y]);
+ * model.dispose();
+ * ```
  */
 export function toJSON(report: ProbeReport, indent = 2): string {
   return JSON.stringify(
@@ -171,7 +220,30 @@ export function toJSON(report: ProbeReport, indent = 2): string {
   );
 }
 
-/** Parses `toJSON` output back into a report, checking `schemaVersion`. */
+/**
+ * Parses `toJSON` output back into a report, checking `schemaVersion`.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
+ * const report = await probe(model, { x, y }, { loss: 'categorical_crossentropy' });
+ * const back = fromJSON(toJSON(report));
+ * if (back.verdict.status !== report.verdict.status || back.layers.length !== report.layers.length)
+ *   throw new Error('round trip');
+ * tf.dispose([x, y]);
+ * model.dispose();
+ * ```
+ */
 export function fromJSON(text: string): ProbeReport {
   let parsed: unknown;
   try {
@@ -219,7 +291,20 @@ interface Series {
   values: (number | null)[];
 }
 
-/** A dependency-free line chart on a log10 y axis; non-positive / non-finite points are gaps. */
+/**
+ * A dependency-free line chart on a log10 y axis; non-positive / non-finite points are gaps.
+ *
+ * @example
+ * ```ts
+ * const svg = logLineChart({
+ *   title: 'Gradient norm per layer',
+ *   xLabels: ['dense1', 'dense2', 'dense3'],
+ *   series: [{ name: '|g|', color: '#c0392b', values: [1e-5, 1e-3, 0.1] }],
+ *   highlight: 0, // mark the first bad layer
+ * });
+ * if (!svg.startsWith('<svg') || !svg.includes('Gradient norm per layer')) throw new Error(svg.slice(0, 80));
+ * ```
+ */
 export function logLineChart(opts: {
   title: string;
   xLabels: string[];
@@ -324,6 +409,26 @@ function layerRow(l: LayerReport, bad: boolean): string {
  * A self-contained HTML page (inline CSS and SVG, no scripts, no network): verdict, evidence and
  * advice; the per-layer gradient-flow chart on a log scale; the signal-propagation plot for
  * residual blocks; gradient-through-time profiles; the layer table.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
+ * const report = await probe(model, { x, y }, { loss: 'categorical_crossentropy' });
+ * const html = toHTML(report); // save as report.html and open it in a browser
+ * if (!html.includes('<svg') || html.includes('<script')) throw new Error('self-contained page');
+ * tf.dispose([x, y]);
+ * model.dispose();
+ * ```
  */
 export function toHTML(report: ProbeReport): string {
   const v = report.verdict;

@@ -9,8 +9,6 @@ export { OUTPUT_ACTIVATIONS, outputActivationOf } from './activation-kind.js';
 export type { OutputActivationSpec } from './activation-kind.js';
 export { diagnose } from './verdict.js';
 export type { DiagnoseContext } from './verdict.js';
-export { findResidualBlocks } from './signal-propagation.js';
-export type { ResidualBlock } from './signal-propagation.js';
 export { SCHEMA_VERSION } from './types.js';
 export type * from './types.js';
 export { formatTable, formatNumber, toJSON, fromJSON, toHTML, logLineChart } from './format.js';

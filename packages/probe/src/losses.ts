@@ -10,16 +10,30 @@ export type LabelKind =
   /** class indices: shape [batch] or [batch, 1], integers in [0, classes) */
   | 'indices';
 
+/** A loss of {@link LOSSES}: its label requirement, its function and one line for docs. */
 export interface LossSpec {
+  /** What the labels must look like (checked before the probe runs). */
   labels: LabelKind;
   /** Per-example (or per-element) loss; the probe takes its mean, as `model.fit` does. */
   fn: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+  /** One line for docs. */
   doc: string;
 }
 
 /**
  * Losses by name (snake_case; camelCase and Keras names are accepted by `resolveLossName`).
  * They follow tfjs-layers / Keras semantics: the mean over the batch of a per-example loss.
+ *
+ * @example
+ * ```ts
+ * const mse = LOSSES.get('mean_squared_error');
+ * const yTrue = tf.tensor2d([[1, 2], [0, 0]]);
+ * const yPred = tf.tensor2d([[1, 4], [0, 0]]);
+ * const perExample = mse.fn(yTrue, yPred); // [(0 + 4) / 2, 0]
+ * if (perExample.dataSync().join() !== '2,0' || mse.labels !== 'same') throw new Error(String(perExample.dataSync()));
+ * if (!LOSSES.has('sparse_categorical_crossentropy')) throw new Error('sparse labels');
+ * tf.dispose([yTrue, yPred, perExample]);
+ * ```
  */
 export const LOSSES = new Registry<LossSpec>(
   'loss',
@@ -82,7 +96,17 @@ const ALIASES: Readonly<Record<string, string>> = {
   huber_loss: 'huber',
 };
 
-/** `meanSquaredError`, `mean_squared_error`, `mse` -> `mean_squared_error`. */
+/**
+ * `meanSquaredError`, `mean_squared_error`, `mse` -> `mean_squared_error`.
+ *
+ * @example
+ * ```ts
+ * for (const name of ['meanSquaredError', 'mean_squared_error', 'mse']) {
+ *   if (resolveLossName(name) !== 'mean_squared_error') throw new Error(name);
+ * }
+ * if (resolveLossName('categoricalCrossentropy') !== 'categorical_crossentropy') throw new Error('camelCase');
+ * ```
+ */
 export function resolveLossName(name: string): string {
   const snake = name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
   return ALIASES[snake] ?? snake;

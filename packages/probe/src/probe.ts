@@ -21,11 +21,15 @@ import type { LossOption } from './validate.js';
 import { diagnose } from './verdict.js';
 import { activationHost, channelMomentsHost, sumSqHost, sumSqOfSumHost } from './host-stats.js';
 
+/** The batch {@link probe} runs on (the caller keeps ownership: the probe disposes neither). */
 export interface ProbeBatch {
+  /** Model input(s), one tensor per model input. */
   x: tf.Tensor | tf.Tensor[];
+  /** Labels, one tensor per model output. */
   y: tf.Tensor | tf.Tensor[];
 }
 
+/** Options of {@link probe} (and of the monitor and callback built on it). */
 export interface ProbeOptions {
   /**
    * The loss: a name from `LOSSES` (`'categorical_crossentropy'`, `'mse'`, ...), a function
@@ -129,9 +133,24 @@ interface StepCapture {
  *
  * @example
  * ```ts
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
  * const report = await probe(model, { x, y }, { loss: 'categorical_crossentropy' });
- * console.log(formatTable(report));
+ * const table = formatTable(report, { color: false }); // print it: one row per layer, then the verdict
+ * if (report.layers.length !== 3 || !table.includes(`verdict: ${report.verdict.status.toUpperCase()}`))
+ *   throw new Error(table);
  * if (report.verdict.status !== 'healthy') console.log(report.verdict.advice.join('\n'));
+ * tf.dispose([x, y]);
+ * model.dispose();
  * ```
  */
 export async function probe(

@@ -36,6 +36,17 @@ export interface Thresholds {
   minDepth: number;
 }
 
+/**
+ * The default verdict thresholds (their sources are in {@link THRESHOLD_SOURCES}). Override any
+ * of them per call with the `thresholds` option of `probe`.
+ *
+ * @example
+ * ```ts
+ * if (DEFAULT_THRESHOLDS.vanishingRatio !== 1e-3 || !Object.isFrozen(DEFAULT_THRESHOLDS)) throw new Error('defaults');
+ * const strict = { ...DEFAULT_THRESHOLDS, deadFraction: 0.1 }; // or probe(model, batch, { thresholds: { deadFraction: 0.1 } })
+ * if (strict.deadFraction !== 0.1) throw new Error('override');
+ * ```
+ */
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   vanishingRatio: 1e-3,
   explodingRatio: 1e3,
@@ -49,7 +60,16 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   minDeadSamples: 8,
 });
 
-/** Where each default comes from (rendered in the README table). */
+/**
+ * Where each default comes from (rendered in the README table).
+ *
+ * @example
+ * ```ts
+ * const keys = Object.keys(THRESHOLD_SOURCES).sort().join();
+ * if (keys !== Object.keys(DEFAULT_THRESHOLDS).sort().join()) throw new Error('one source per threshold');
+ * if (!THRESHOLD_SOURCES.vanishingRatio.includes('Glorot & Bengio 2010')) throw new Error('source');
+ * ```
+ */
 export const THRESHOLD_SOURCES: Readonly<Record<keyof Thresholds, string>> = Object.freeze({
   vanishingRatio:
     'Glorot & Bengio 2010 (back-propagated gradients shrink layer by layer); three orders of magnitude: one learning rate cannot serve both ends (Bengio, Simard & Frasconi 1994)',

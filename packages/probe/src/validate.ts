@@ -3,7 +3,9 @@ import { InvalidArgumentError, ShapeError, StateError } from '@gradflow/core';
 import { LOSSES, resolveLossName } from './losses.js';
 import type { LabelKind, LossSpec } from './losses.js';
 
+/** A custom loss: per-example (or per-element) loss of labels and predictions; the probe takes its mean. */
 export type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
+/** The `loss` option of `probe`: a `LOSSES` name (aliases accepted) or a {@link LossFn}. */
 export type LossOption = string | LossFn;
 
 export interface ResolvedLoss {

@@ -2,12 +2,15 @@ import { computeFans } from '@gradflow/core';
 import type { Thresholds } from './thresholds.js';
 import type { Evidence, LayerReport, ProbeStatus, RecurrentProfile, Verdict } from './types.js';
 
+/** What {@link diagnose} needs besides the layer reports. */
 export interface DiagnoseContext {
+  /** The thresholds to judge by (e.g. `DEFAULT_THRESHOLDS` with overrides). */
   thresholds: Thresholds;
   /** Names of the layers that produce model outputs (excluded from saturation / dead checks). */
   outputLayers: Set<string>;
   /** The model has residual sums (Add layers). */
   hasShortcuts: boolean;
+  /** Gradient-through-time profiles of recurrent layers (`report.recurrent`). */
   recurrent: RecurrentProfile[];
   /** Receives update/weight remarks (they are not statuses). */
   notes?: string[];
@@ -27,6 +30,32 @@ const RECURRENT_CLASSES = new Set(['SimpleRNN', 'GRU', 'LSTM', 'RNN']);
  * The verdict from per-layer statistics. Statuses are checked in this order, the first that
  * applies wins: nonfinite, exploding, dead, saturated, vanishing, healthy. Dead and saturated
  * come before vanishing because they are its usual causes and name the layer to fix.
+ *
+ * @example
+ * ```ts
+ * const model = tf.sequential({
+ *   layers: [
+ *     tf.layers.dense({ inputShape: [4], units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 8, activation: 'relu' }),
+ *     tf.layers.dense({ units: 3, activation: 'softmax' }),
+ *   ],
+ * });
+ * const x = tf.randomNormal([16, 4]);
+ * const labels = tf.tensor1d(Array.from({ length: 16 }, (_, i) => i % 3), 'int32');
+ * const y = tf.oneHot(labels, 3);
+ * labels.dispose();
+ * const report = await probe(model, { x, y }, { loss: 'categorical_crossentropy' });
+ * // Judge the same statistics again with other thresholds, without another pass.
+ * const verdict = diagnose(report.layers, {
+ *   thresholds: { ...DEFAULT_THRESHOLDS, vanishingRatio: 1e-6 },
+ *   outputLayers: new Set([report.layers[2]!.name]),
+ *   hasShortcuts: false,
+ *   recurrent: report.recurrent,
+ * });
+ * if (verdict.status === 'vanishing') throw new Error('nothing vanishes by a factor of 1e6 in 3 layers');
+ * tf.dispose([x, y]);
+ * model.dispose();
+ * ```
  */
 export function diagnose(layers: LayerReport[], ctx: DiagnoseContext): Verdict {
   const th = ctx.thresholds;
