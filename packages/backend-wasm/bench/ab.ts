@@ -1,6 +1,6 @@
 // A/B of a ResNet-20 training step (batch 32) in ONE process, modes interleaved round by round so
 // machine noise hits both alike: all gradflow kernels vs the same without this round's fused
-// FusedBatchNorm forward/gradient and ReLU gradient.
+// FusedBatchNorm forward/gradient and ReLU, Sum and Mean gradients.
 //   npx tsx --conditions=source bench/ab.ts [--rounds N] [--batch N] [--threads N]
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -52,7 +52,7 @@ const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(x
 const a = med(times.all);
 const w = med(times.withoutFused);
 console.log(
-  `ResNet-20 step batch ${B}, median of ${ROUNDS} interleaved rounds: all ${a.toFixed(0)} ms, without fused BN/ReLU ${w.toFixed(0)} ms (${(w / a).toFixed(2)}x)`,
+  `ResNet-20 step batch ${B}, median of ${ROUNDS} interleaved rounds: all ${a.toFixed(0)} ms, without fused BN/ReLU/Sum/Mean ${w.toFixed(0)} ms (${(w / a).toFixed(2)}x)`,
 );
 all();
 tf.dispose([x, y]);

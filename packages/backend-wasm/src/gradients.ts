@@ -9,6 +9,13 @@ export const RELU_GRAD_KERNEL = 'GradflowReluGrad';
  */
 export const BATCH_NORM_GRAD_KERNEL = 'GradflowBatchNormGrad';
 
+/**
+ * A kernel of our own: the Sum/Mean gradient over leading axes, dy repeated to x's shape and
+ * divided by the reduced size (Mean) in one pass, where tfjs-core makes ones(x.shape), a
+ * broadcast Multiply and a RealDiv.
+ */
+export const REDUCE_GRAD_KERNEL = 'GradflowReduceGrad';
+
 /** True while the engine records a tape inside a backward pass (higher-order gradients). */
 function higherOrder(): boolean {
   return (tf.engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
@@ -56,6 +63,47 @@ const reluGradGradient: tf.GradConfig = {
     };
   },
 };
+
+let previousReduce: { Sum?: tf.GradConfig; Mean?: tf.GradConfig } = {};
+
+/** The reduced axes when they are exactly the leading ones (0..k-1, k < rank), else null. */
+function leadingAxes(axis: unknown, shape: number[]): number[] | null {
+  const axes = [...tf.util.parseAxisParam(axis as number | number[], shape)].sort((a, b) => a - b);
+  return axes.length > 0 && axes.length < shape.length && axes.every((a, i) => a === i) ? axes : null;
+}
+
+function reduceGradient(kernelName: 'Sum' | 'Mean', original: tf.GradConfig): tf.GradConfig {
+  return {
+    kernelName,
+    inputsToSave: ['x'],
+    gradFunc: (dy, saved, attrs) => {
+      const [x] = saved as (tf.Tensor | undefined)[];
+      const g = dy as tf.Tensor;
+      const axes = x ? leadingAxes(attrs.axis, x.shape) : null;
+      if (
+        !x ||
+        !axes ||
+        tf.getBackend() !== 'wasm' ||
+        tf.getKernel(REDUCE_GRAD_KERNEL, 'wasm') === undefined ||
+        higherOrder() ||
+        x.dtype !== 'float32' ||
+        g.dtype !== 'float32' ||
+        g.size !== x.shape.slice(axes.length).reduce((p, d) => p * d, 1)
+      ) {
+        return original.gradFunc(dy, saved, attrs);
+      }
+      const reduced = x.shape.slice(0, axes.length).reduce((p, d) => p * d, 1);
+      const divisor = kernelName === 'Mean' ? reduced : 1;
+      return {
+        x: () =>
+          tf.engine().runKernel(REDUCE_GRAD_KERNEL, { dy: g }, {
+            shape: x.shape,
+            divisor,
+          } as unknown as tf.NamedAttrMap) as tf.Tensor,
+      };
+    },
+  };
+}
 
 let previous: tf.GradConfig | undefined;
 let previousBatchNorm: tf.GradConfig | undefined;
@@ -111,7 +159,8 @@ function batchNormGradient(original: tf.GradConfig): tf.GradConfig {
 }
 
 /**
- * Registers a 'FusedBatchNorm' gradient that runs BATCH_NORM_GRAD_KERNEL on wasm (first-order,
+ * Registers 'Sum' and 'Mean' gradients that run REDUCE_GRAD_KERNEL on wasm for leading-axes
+ * reductions, a 'FusedBatchNorm' gradient that runs BATCH_NORM_GRAD_KERNEL on wasm (first-order,
  * per-channel statistics) and tfjs-core's own gradient otherwise, and a 'Relu' gradient that runs RELU_GRAD_KERNEL on the wasm backend and tfjs-core's
  * composition (mul(dy, cast(step(x)))) everywhere else, so other backends are unaffected.
  */
@@ -121,6 +170,14 @@ export function installGradients(): void {
   previousBatchNorm = tf.getGradient('FusedBatchNorm');
   tf.registerGradient(reluGradient);
   if (previousBatchNorm) tf.registerGradient(batchNormGradient(previousBatchNorm));
+  previousReduce = {};
+  for (const name of ['Sum', 'Mean'] as const) {
+    const original = tf.getGradient(name);
+    if (original) {
+      previousReduce[name] = original;
+      tf.registerGradient(reduceGradient(name, original));
+    }
+  }
   tf.registerGradient(reluGradGradient);
   installed = true;
 }
@@ -130,5 +187,6 @@ export function uninstallGradients(): void {
   if (!installed) return;
   if (previous) tf.registerGradient(previous);
   if (previousBatchNorm) tf.registerGradient(previousBatchNorm);
+  for (const original of Object.values(previousReduce)) tf.registerGradient(original);
   installed = false;
 }

@@ -11,6 +11,7 @@ import {
 } from './runtime.js';
 import {
   BATCH_NORM_GRAD_KERNEL,
+  REDUCE_GRAD_KERNEL,
   RELU_GRAD_KERNEL,
   installGradients,
   uninstallGradients,
@@ -530,6 +531,24 @@ function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorIn
   return [dx, dmean, dvar, dscale, doffset];
 }
 
+/** dy (the reduced tensor) repeated over the leading axes of `shape`, divided by `divisor`. */
+function reduceGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo {
+  const name = REDUCE_GRAD_KERNEL;
+  const dy = input(inputs, 'dy', name);
+  const shape = attrs.shape as number[];
+  const divisor = attrs.divisor as number;
+  const n = shape.reduce((p, d) => p * d, 1);
+  const block = dy.shape.reduce((p, d) => p * d, 1);
+  if (block === 0 ? n !== 0 : n % block !== 0) {
+    throw new ShapeError(`${name} dy`, dy.shape, `a trailing block of [${shape.join(', ')}]`);
+  }
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([...shape], 'float32');
+  if (n > 0) rt.exports.gf_repeat_div(ptrOf(b, dy), block, n / block, divisor, ptrOf(b, out));
+  return out;
+}
+
 /** Kernels this package registers for the 'wasm' backend. */
 export const GRADFLOW_WASM_KERNELS = [
   {
@@ -627,6 +646,12 @@ export const GRADFLOW_WASM_KERNELS = [
     replacesStock: false,
     path: "the FusedBatchNorm gradient (per-channel statistics) in two SIMD passes; registered with a 'FusedBatchNorm' gradient that uses it on wasm",
     kernelFunc: batchNormGrad,
+  },
+  {
+    kernelName: REDUCE_GRAD_KERNEL,
+    replacesStock: false,
+    path: "the Sum/Mean gradient over leading axes: dy repeated (and divided by the count) in one pass; registered with 'Sum'/'Mean' gradients that use it on wasm",
+    kernelFunc: reduceGrad,
   },
   {
     kernelName: RELU_GRAD_KERNEL,

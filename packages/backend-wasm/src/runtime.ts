@@ -108,6 +108,7 @@ export interface GradflowKernelExports {
     doffset: number,
     tmp: number,
   ): void;
+  gf_repeat_div(src: number, block: number, reps: number, divisor: number, out: number): void;
   gf_relu_grad(dy: number, x: number, out: number, n: number): void;
   gf_peak_fma(iters: number, seed: number): number;
 }

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@gradflow/core';
 import { describe, expect, it } from 'vitest';
 import { forceKernelVariant, registerGradflowKernels, unregisterGradflowKernels } from '../src/index.js';
-import { BATCH_NORM_GRAD_KERNEL, RELU_GRAD_KERNEL } from '../src/gradients.js';
+import { BATCH_NORM_GRAD_KERNEL, REDUCE_GRAD_KERNEL, RELU_GRAD_KERNEL } from '../src/gradients.js';
 import { on, randomData, relErr, runKernelOn } from './helpers.js';
 
 const TOL = 1e-4;
@@ -400,5 +400,115 @@ describe('fused BatchNorm gradient', () => {
       /mean has shape \[4\], expected \[3\]/,
     );
     tf.dispose([x, v3, v4]);
+  });
+});
+
+describe('fused Sum/Mean gradient', () => {
+  /** Gradient of sum(reduce(x) * w) w.r.t. x, and the kernels that ran. */
+  const reduceGrad = (
+    backend: 'cpu' | 'wasm',
+    op: 'sum' | 'mean',
+    xData: Float32Array,
+    shape: number[],
+    axis: number | number[],
+    keepDims: boolean,
+  ): Promise<{ g: Float32Array; kernels: string[] }> =>
+    on(backend, async () => {
+      const before = tf.memory().numTensors;
+      const x = tf.tensor(xData, shape);
+      const prof = await tf.profile(() =>
+        tf.grad((v: tf.Tensor) => {
+          const r = op === 'sum' ? tf.sum(v, axis, keepDims) : tf.mean(v, axis, keepDims);
+          const w = Float32Array.from({ length: r.size }, (_, i) => -1 + (3 * i) / Math.max(1, r.size - 1));
+          return tf.sum(tf.mul(r, tf.tensor(w, r.shape)));
+        })(x),
+      );
+      const out = prof.result as tf.Tensor;
+      const g = Float32Array.from(out.dataSync());
+      tf.dispose([x, out]);
+      expect(tf.memory().numTensors).toBe(before);
+      return { g, kernels: prof.kernels.map((k) => k.name) };
+    });
+
+  const cases: [number[], number | number[], boolean][] = [
+    [[2, 3, 5, 16], [0, 1, 2], false],
+    [[2, 3, 5, 17], [2, 0, 1], true],
+    [[7, 3], 0, false],
+    [[7, 3], -2, true],
+    [[4, 5, 6], [0, 1], false],
+    [[1, 1, 1, 8], [0, 1, 2], true],
+  ];
+  const fallbacks: [number[], number | number[], boolean][] = [
+    [[2, 3, 5, 4], [1, 2], false], // the global-average-pool shape: not leading axes
+    [[2, 3], [0, 1], false], // a full reduction
+    [[4, 6], 1, true],
+  ];
+
+  it(`is bit-identical to cpu on leading axes (fused) and elsewhere (tfjs-core), no leaks`, async () => {
+    const rng = new Rng(61);
+    for (const op of ['sum', 'mean'] as const) {
+      for (const [shape, axis, keepDims] of [...cases, ...fallbacks]) {
+        const x = randomData(rng, size(shape));
+        const ours = await reduceGrad('wasm', op, x, shape, axis, keepDims);
+        const cpu = await reduceGrad('cpu', op, x, shape, axis, keepDims);
+        const what = `${op} ${JSON.stringify([shape, axis, keepDims])}`;
+        expect(
+          Array.from(ours.g).every((v, i) => Object.is(v, cpu.g[i])),
+          what,
+        ).toBe(true);
+        expect(ours.kernels.includes(REDUCE_GRAD_KERNEL), what).toBe(cases.some((c) => c[0] === shape));
+      }
+    }
+  });
+
+  it('matches float64 finite differences', async () => {
+    const rng = new Rng(62);
+    const shape = [3, 4, 5];
+    const x = randomData(rng, size(shape));
+    const { g } = await reduceGrad('wasm', 'mean', x, shape, [0, 1], false);
+    // f(x) = sum_c mean_{a,b}(x[a,b,c]) * w[c], w = linspace(-1, 2, 5): linear, so central differences are exact.
+    const w = [-1, -0.25, 0.5, 1.25, 2];
+    const h = 1e-3;
+    const f = (v: Float64Array): number => {
+      let s = 0;
+      v.forEach((xi, i) => (s += (xi * (w[i % 5] as number)) / 12));
+      return s;
+    };
+    const v = Float64Array.from(x);
+    const fd = Float64Array.from(v, (_, i) => {
+      const old = v[i] as number;
+      v[i] = old + h;
+      const up = f(v);
+      v[i] = old - h;
+      const down = f(v);
+      v[i] = old;
+      return (up - down) / (2 * h);
+    });
+    expect(relErr(g, fd)).toBeLessThanOrEqual(TOL);
+  });
+
+  it('unregistering restores the stock Sum/Mean gradients; bad shapes are typed errors', async () => {
+    await on('wasm', () => undefined);
+    const ours = [tf.getGradient('Sum'), tf.getGradient('Mean')];
+    unregisterGradflowKernels();
+    const stock = [tf.getGradient('Sum'), tf.getGradient('Mean')];
+    try {
+      expect(stock[0]).not.toBe(ours[0]);
+      expect(stock[1]).not.toBe(ours[1]);
+    } finally {
+      registerGradflowKernels();
+    }
+    expect(tf.getGradient('Sum')).not.toBe(stock[0]);
+    expect(tf.getGradient('Mean')).not.toBe(stock[1]);
+    unregisterGradflowKernels();
+    expect([tf.getGradient('Sum'), tf.getGradient('Mean')]).toEqual(stock);
+    registerGradflowKernels();
+    const dy = tf.zeros([3]);
+    expect(() =>
+      tf
+        .engine()
+        .runKernel(REDUCE_GRAD_KERNEL, { dy }, { shape: [2, 4], divisor: 2 } as unknown as tf.NamedAttrMap),
+    ).toThrow(/dy has shape \[3\], expected a trailing block of \[2, 4\]/);
+    dy.dispose();
   });
 });

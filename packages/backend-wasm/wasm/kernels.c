@@ -388,6 +388,27 @@ void gf_repeat_block(const float *src, int block, int reps, float *out) {
   for (int r = 0; r < reps; ++r) copy_floats(out + r * block, src, block);
 }
 
+/*
+ * The Sum/Mean gradient over leading axes: out = `reps` copies of src / divisor (divisor 1 for
+ * Sum, the reduced size for Mean), the exact values of tfjs-core's (dy * ones) / n.
+ */
+EXPORT(gf_repeat_div)
+void gf_repeat_div(const float *src, int block, int reps, float divisor, float *out) {
+  if (divisor == 1.0f) {
+    gf_repeat_block(src, block, reps, out);
+    return;
+  }
+  for (int r = 0; r < reps; ++r) {
+    float *o = out + r * block;
+    int j = 0;
+#ifdef __wasm_simd128__
+    v128_t d = wasm_f32x4_splat(divisor);
+    for (; j + 4 <= block; j += 4) wasm_v128_store(o + j, wasm_f32x4_div(wasm_v128_load(src + j), d));
+#endif
+    for (; j < block; ++j) o[j] = src[j] / divisor;
+  }
+}
+
 /* out[KH-1-kh][KW-1-kw][co][ci] = w[kh][kw][ci][co]: the filter of dX = conv(dy, flip(W)^T). */
 EXPORT(gf_flip_filter)
 void gf_flip_filter(const float *w, int kh, int kw, int ci, int co, float *out) {
