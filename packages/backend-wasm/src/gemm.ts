@@ -2,8 +2,11 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError } from '@gradflow/core';
 import { activeRuntime } from './runtime.js';
 
+/** Options of matMul. */
 export interface MatMulOptions {
+  /** Use the transpose of `a` (its last two axes swapped). Default false. */
   transposeA?: boolean;
+  /** Use the transpose of `b` (its last two axes swapped). Default false. */
   transposeB?: boolean;
 }
 
@@ -13,6 +16,18 @@ export interface MatMulOptions {
  * tensors' heap memory, for every transpose combination (stock tfjs runs transposed operands at
  * a fraction of the speed); on any other backend it is `tf.matMul`. Meant for recurrent cells:
  * `matMul(h, wRec)`, and its gradient `matMul(dy, w, { transposeB: true })`.
+ *
+ * @example
+ * ```ts
+ * await useWasmBackend();
+ * const a = tf.tensor2d([[1, 2], [3, 4]]);
+ * const b = tf.tensor2d([[1, 0], [1, 1]]);
+ * const c = matMul(a, b, { transposeB: true }); // a @ b^T
+ * const got = Array.from(await c.data());
+ * if (got.join() !== '1,3,3,7') throw new Error(`got ${got}`);
+ * tf.dispose([a, b, c]);
+ * await tf.setBackend('cpu');
+ * ```
  */
 export function matMul<R extends tf.Rank>(
   a: tf.Tensor<R>,
@@ -29,6 +44,14 @@ export function matMul<R extends tf.Rank>(
 /**
  * Measures the engine's SIMD multiply-add throughput in GFLOP/s (12 independent f32x4 mul+add
  * chains), the ceiling the GEMM kernels are compared with. Needs the wasm backend active.
+ *
+ * @example
+ * ```ts
+ * await useWasmBackend();
+ * const gflops = simdPeakGflops(1_000_000); // a short measurement
+ * if (!(gflops > 0)) throw new Error(`bad peak ${gflops}`);
+ * await tf.setBackend('cpu');
+ * ```
  */
 export function simdPeakGflops(iterations = 20_000_000): number {
   if (!Number.isInteger(iterations) || iterations <= 0) {

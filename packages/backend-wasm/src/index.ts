@@ -18,6 +18,7 @@ export type { MatMulOptions } from './gemm.js';
 export { forceKernelVariant } from './runtime.js';
 export type { KernelVariant } from './runtime.js';
 
+/** Options of useWasmBackend. */
 export interface UseWasmBackendOptions {
   /**
    * Register gradflow's kernels (GRADFLOW_WASM_KERNELS: conv/depthwise backprops, BatchMatMul,
@@ -35,7 +36,9 @@ export interface UseWasmBackendOptions {
   threads?: number;
 }
 
+/** What useWasmBackend() set up: the tfjs build that runs and gradflow's kernels on top of it. */
 export interface WasmBackendInfo {
+  /** Always 'wasm'. */
   backend: 'wasm';
   /** The tfjs backend runs its SIMD build. */
   simd: boolean;
@@ -99,6 +102,8 @@ async function withReportedCpusLazy(threads: number): Promise<boolean> {
  * ```ts
  * const info = await useWasmBackend();
  * console.log(info.simd, info.kernels); // true ['Conv2DBackpropFilter', ...]
+ * if (tf.getBackend() !== 'wasm' || !info.kernels.includes('Conv2DBackpropFilter')) throw new Error('not set up');
+ * await tf.setBackend('cpu'); // switch back when done
  * ```
  */
 export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promise<WasmBackendInfo> {

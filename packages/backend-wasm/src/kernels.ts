@@ -549,7 +549,16 @@ function reduceGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo 
   return out;
 }
 
-/** Kernels this package registers for the 'wasm' backend. */
+/**
+ * Kernels this package registers for the 'wasm' backend: the kernel name, whether it replaces a
+ * stock tfjs kernel or fills a missing one, and the path it takes.
+ *
+ * @example
+ * ```ts
+ * const names = GRADFLOW_WASM_KERNELS.map((k) => k.kernelName);
+ * if (!names.includes('Conv2DBackpropFilter')) throw new Error('conv backprop kernel missing');
+ * ```
+ */
 export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Conv2DBackpropFilter',
@@ -666,7 +675,16 @@ export const GRADFLOW_WASM_KERNELS = [
   kernelFunc: (args: KernelArgs) => unknown;
 }[];
 
-/** The README's kernel table, derived from GRADFLOW_WASM_KERNELS. */
+/**
+ * The README's kernel table (markdown), derived from GRADFLOW_WASM_KERNELS.
+ *
+ * @example
+ * ```ts
+ * const table = kernelTableMarkdown();
+ * if (!table.startsWith('| kernel |')) throw new Error('unexpected table header');
+ * if (table.split('\n').length !== GRADFLOW_WASM_KERNELS.length + 2) throw new Error('one row per kernel');
+ * ```
+ */
 export function kernelTableMarkdown(): string {
   const rows = GRADFLOW_WASM_KERNELS.map(
     (k) => `| \`${k.kernelName}\` | ${k.replacesStock ? 'replaces stock' : 'missing in stock'} | ${k.path} |`,
@@ -674,11 +692,23 @@ export function kernelTableMarkdown(): string {
   return ['| kernel | stock 4.22 | gradflow path |', '|---|---|---|', ...rows].join('\n');
 }
 
+/** The name of one kernel in GRADFLOW_WASM_KERNELS (a tfjs kernel name such as 'Conv2DBackpropFilter'). */
 export type GradflowKernelName = (typeof GRADFLOW_WASM_KERNELS)[number]['kernelName'];
 
 let registered = false;
 
-/** Registers every kernel of GRADFLOW_WASM_KERNELS for 'wasm' (keeping the stock ones as fallbacks). Idempotent. */
+/**
+ * Registers every kernel of GRADFLOW_WASM_KERNELS for 'wasm' (keeping the stock ones as
+ * fallbacks) and returns their names. Idempotent; `useWasmBackend()` already calls it.
+ *
+ * @example
+ * ```ts
+ * await useWasmBackend({ kernels: false }); // stock kernels only
+ * const names = registerGradflowKernels();
+ * if (!gradflowKernelsRegistered() || names.length !== GRADFLOW_WASM_KERNELS.length) throw new Error('not registered');
+ * await tf.setBackend('cpu');
+ * ```
+ */
 export function registerGradflowKernels(): GradflowKernelName[] {
   if (!registered) {
     for (const k of GRADFLOW_WASM_KERNELS) {
@@ -699,7 +729,19 @@ export function registerGradflowKernels(): GradflowKernelName[] {
   return GRADFLOW_WASM_KERNELS.map((k) => k.kernelName);
 }
 
-/** Restores the stock kernels (used by benchmarks to compare). */
+/**
+ * Restores the stock kernels (used by benchmarks to compare); `registerGradflowKernels()` puts
+ * gradflow's back.
+ *
+ * @example
+ * ```ts
+ * await useWasmBackend();
+ * unregisterGradflowKernels();
+ * if (gradflowKernelsRegistered()) throw new Error('still registered');
+ * registerGradflowKernels();
+ * await tf.setBackend('cpu');
+ * ```
+ */
 export function unregisterGradflowKernels(): void {
   if (!registered) return;
   for (const k of GRADFLOW_WASM_KERNELS) {
@@ -712,12 +754,34 @@ export function unregisterGradflowKernels(): void {
   registered = false;
 }
 
-/** Whether registerGradflowKernels() is in effect. */
+/**
+ * Whether registerGradflowKernels() is in effect.
+ *
+ * @example
+ * ```ts
+ * const info = await useWasmBackend();
+ * if (gradflowKernelsRegistered() !== info.kernels.length > 0) throw new Error('inconsistent');
+ * await tf.setBackend('cpu');
+ * ```
+ */
 export function gradflowKernelsRegistered(): boolean {
   return registered;
 }
 
-/** The stock wasm kernel config that `kernelName` replaced, if any (for benchmarks). */
+/**
+ * The stock wasm kernel config that `kernelName` replaced, if any (for benchmarks);
+ * `undefined` for kernels the stock backend lacks or when gradflow's kernels are not registered.
+ *
+ * @example
+ * ```ts
+ * await useWasmBackend();
+ * const replaced = GRADFLOW_WASM_KERNELS.filter((k) => k.replacesStock).map((k) => k.kernelName);
+ * for (const name of replaced) {
+ *   if (stockKernel(name)?.kernelName !== name) throw new Error(`no stock ${name}`);
+ * }
+ * await tf.setBackend('cpu');
+ * ```
+ */
 export function stockKernel(kernelName: string): tf.KernelConfig | undefined {
   return stock.get(kernelName);
 }

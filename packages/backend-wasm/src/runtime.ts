@@ -113,6 +113,10 @@ export interface GradflowKernelExports {
   gf_peak_fma(iters: number, seed: number): number;
 }
 
+/**
+ * Which build of gradflow's kernels runs: 'simd' (128-bit SIMD), 'scalar' (engines without SIMD)
+ * or 'shared-simd' (SIMD on a shared heap, for the threaded tfjs build).
+ */
 export type KernelVariant = 'simd' | 'scalar' | 'shared-simd';
 
 /** One instance of our kernels bound to one tfjs wasm backend's heap. */
@@ -189,6 +193,18 @@ let forcedVariant: 'simd' | 'scalar' | undefined;
  * Forces the scalar (or SIMD) build of gradflow's kernels, e.g. to test the fallback an engine
  * without SIMD would run; `undefined` returns to feature detection. Existing runtimes are
  * released and re-created on next use.
+ *
+ * @example
+ * ```ts
+ * await useWasmBackend();
+ * forceKernelVariant('scalar');
+ * const x = tf.tensor2d([[1, 2], [3, 4]]);
+ * const y = matMul(x, x); // runs the scalar build
+ * if ((await y.data())[0] !== 7) throw new Error('wrong product');
+ * forceKernelVariant(undefined); // back to feature detection
+ * tf.dispose([x, y]);
+ * await tf.setBackend('cpu');
+ * ```
  */
 export function forceKernelVariant(variant: 'simd' | 'scalar' | undefined): void {
   if (variant !== undefined && variant !== 'simd' && variant !== 'scalar') {
