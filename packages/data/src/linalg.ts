@@ -1,5 +1,6 @@
 import { InvalidArgumentError } from '@gradflow/core';
 
+/** Result of `symmetricEigen()`: ascending eigenvalues and the matching eigenvectors. */
 export interface SymmetricEigen {
   /** Eigenvalues in ascending order. */
   values: Float64Array;
@@ -11,6 +12,13 @@ export interface SymmetricEigen {
  * Eigen-decomposition of a symmetric matrix (row-major, n×n) in float64: Householder
  * tridiagonalization then the implicit QL algorithm (EISPACK tred2/tql2, as in JAMA). O(n³);
  * about a second for n = 784 in V8. tfjs has no eigen solver, and whitening needs one.
+ *
+ * @example
+ * ```ts
+ * const { values, vectors } = symmetricEigen([2, 1, 1, 2], 2); // [[2, 1], [1, 2]]
+ * if (Math.abs(values[0]! - 1) > 1e-12 || Math.abs(values[1]! - 3) > 1e-12) throw new Error(`${values}`);
+ * if (Math.abs(Math.abs(vectors[1]!) - Math.SQRT1_2) > 1e-12) throw new Error('unit eigenvectors');
+ * ```
  */
 export function symmetricEigen(matrix: ArrayLike<number>, n: number): SymmetricEigen {
   if (!Number.isInteger(n) || n < 1 || matrix.length !== n * n) {

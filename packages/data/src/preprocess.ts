@@ -8,7 +8,17 @@ export interface ChannelStats {
   std: number[];
 }
 
-/** torchvision's ImageNet statistics for RGB in [0, 1] (the ResNet preprocessing). */
+/**
+ * torchvision's ImageNet statistics for RGB in [0, 1] (the ResNet preprocessing).
+ *
+ * @example
+ * ```ts
+ * const x = tf.ones([1, 2, 2, 3]).mul(0.5); // an RGB image in [0, 1]
+ * const normalized = normalizeChannels(x, IMAGENET_STATS);
+ * console.log(IMAGENET_STATS.mean); // [0.485, 0.456, 0.406]
+ * tf.dispose([x, normalized]);
+ * ```
+ */
 export const IMAGENET_STATS: Readonly<ChannelStats> = Object.freeze({
   mean: [0.485, 0.456, 0.406],
   std: [0.229, 0.224, 0.225],
@@ -24,6 +34,14 @@ function checkRank(what: string, x: tf.Tensor, minRank: number): void {
 /**
  * Mean and (population) std of each channel over every other axis, computed on the training
  * set — as for ResNet, where each input channel is standardized with the dataset's statistics.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor4d([0, 10, 2, 10, 4, 10, 6, 10], [2, 2, 1, 2]); // 2 channels
+ * const stats = channelStats(x);
+ * if (stats.mean.join() !== '3,10' || stats.std[1] !== 0) throw new Error(`got ${stats.mean} ${stats.std}`);
+ * x.dispose();
+ * ```
  */
 export function channelStats(x: tf.Tensor): ChannelStats {
   checkRank('x', x, 2);
@@ -35,7 +53,18 @@ export function channelStats(x: tf.Tensor): ChannelStats {
   return { mean: mean!, std: variance!.map((v) => Math.sqrt(v)) };
 }
 
-/** `(x − mean[c]) / std[c]` per channel (the last axis). Returns a new tensor. */
+/**
+ * `(x − mean[c]) / std[c]` per channel (the last axis). Returns a new tensor.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor4d([1, 2, 3, 4], [1, 2, 2, 1]);
+ * const z = normalizeChannels(x, channelStats(x));
+ * const mean = z.mean();
+ * if (Math.abs(mean.arraySync() as number) > 1e-6) throw new Error('zero mean');
+ * tf.dispose([x, z, mean]);
+ * ```
+ */
 export function normalizeChannels(x: tf.Tensor, stats: ChannelStats, epsilon = 0): tf.Tensor {
   checkRank('x', x, 1);
   const channels = x.shape[x.rank - 1]!;
@@ -56,13 +85,34 @@ export function normalizeChannels(x: tf.Tensor, stats: ChannelStats, epsilon = 0
   );
 }
 
-/** The mean example (`[H, W, C]` for images) over the first axis, as AlexNet subtracts it. Caller owns it. */
+/**
+ * The mean example (`[H, W, C]` for images) over the first axis, as AlexNet subtracts it. Caller owns it.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor4d([0, 2, 4, 6], [2, 1, 2, 1]); // two 1x2 images
+ * const mean = meanImage(x);
+ * if (mean.shape.join() !== '1,2,1' || String(mean.dataSync()) !== '2,4') throw new Error('per-pixel mean');
+ * tf.dispose([x, mean]);
+ * ```
+ */
 export function meanImage(x: tf.Tensor): tf.Tensor {
   checkRank('x', x, 2);
   return tf.tidy(() => x.toFloat().mean(0));
 }
 
-/** `x − meanImage`, broadcasting over the examples. Returns a new tensor. */
+/**
+ * `x − meanImage`, broadcasting over the examples. Returns a new tensor.
+ *
+ * @example
+ * ```ts
+ * const x = tf.tensor4d([0, 2, 4, 6], [2, 1, 2, 1]);
+ * const mean = meanImage(x);
+ * const centred = subtractMeanImage(x, mean);
+ * if (String(centred.dataSync()) !== '-2,-2,2,2') throw new Error('centred');
+ * tf.dispose([x, mean, centred]);
+ * ```
+ */
 export function subtractMeanImage(x: tf.Tensor, mean: tf.Tensor): tf.Tensor {
   checkRank('x', x, 2);
   if (mean.rank !== x.rank - 1 || mean.shape.some((d, i) => d !== x.shape[i + 1])) {
@@ -71,8 +121,10 @@ export function subtractMeanImage(x: tf.Tensor, mean: tf.Tensor): tf.Tensor {
   return tf.tidy(() => x.toFloat().sub(mean));
 }
 
+/** `'zca'` rotates the whitened data back (same shape as the input); `'pca'` keeps the projection on the components. */
 export type WhiteningMethod = 'pca' | 'zca';
 
+/** Options of `fitWhitening()`. */
 export interface WhiteningOptions {
   /** `'zca'` (default): rotate back, output has x's shape; `'pca'`: project on the components, output `[N, K]`. */
   method?: WhiteningMethod;
@@ -89,6 +141,7 @@ export interface WhiteningOptions {
  * the training set, apply the same transform to the test set. Owns two tensors: `dispose()`.
  */
 export interface Whitening {
+  /** The method it was fitted with. */
   readonly method: WhiteningMethod;
   /** Shape of one example it was fitted on. */
   readonly exampleShape: readonly number[];
@@ -98,7 +151,9 @@ export interface Whitening {
   readonly matrix: tf.Tensor2D;
   /** Eigenvalues of the (population) covariance, descending. */
   readonly eigenvalues: Float64Array;
+  /** Whitens `x` (same example shape as the fit); returns a new tensor. */
   transform(x: tf.Tensor): tf.Tensor;
+  /** Frees `mean` and `matrix`. */
   dispose(): void;
 }
 
@@ -151,6 +206,18 @@ function covarianceOf(
  * covariance is accumulated and decomposed in float64 on the CPU (tfjs has no eigen solver). For
  * D features the cost is O(N·D² + D³), less for sparse data: a few seconds for MNIST
  * (D = 784), too slow for 224×224 images (whiten patches instead).
+ *
+ * @example
+ * ```ts
+ * const train = tf.randomNormal([64, 3], 0, 1, 'float32', 1).matMul(tf.tensor2d([[2, 0, 0], [1, 1, 0], [0, 0, 0.5]]));
+ * const zca = fitWhitening(train, { method: 'zca' });
+ * const white = zca.transform(train);
+ * const cov = tf.matMul(white, white, true, false).div(64); // ≈ identity
+ * const off = Math.abs((cov.arraySync() as number[][])[0]![1]!);
+ * if (off > 0.05) throw new Error(`correlated: ${off}`);
+ * tf.dispose([train, white, cov]);
+ * zca.dispose();
+ * ```
  */
 export function fitWhitening(x: tf.Tensor, options: WhiteningOptions = {}): Whitening {
   checkRank('x', x, 2);

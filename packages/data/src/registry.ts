@@ -5,13 +5,18 @@ import type { FashionMnistOptions, MnistOptions } from './images.js';
 import { addingProblem, blobs, copyTask, spirals } from './synthetic.js';
 import type { BlobsOptions, SpiralsOptions } from './synthetic.js';
 
+/** What a dataset's examples are: images, sequences or points. */
 export type DatasetKind = 'image' | 'sequence' | 'points';
+/** What a dataset's targets ask for. */
 export type DatasetTask = 'classification' | 'regression' | 'sequence-classification';
 
 /** A registry entry: what the dataset is, where it comes from offline, and how to load it. */
 export interface DatasetSpec<Options = never> {
+  /** One line for the README table. */
   readonly description: string;
+  /** What the examples are. */
   readonly kind: DatasetKind;
+  /** What the targets ask for. */
   readonly task: DatasetTask;
   /** Paper that defines it. */
   readonly reference: string;
@@ -19,11 +24,13 @@ export interface DatasetSpec<Options = never> {
   readonly source: string;
   /** Whether it can be loaded on this machine right now. */
   available(): boolean;
+  /** Loads the train/test pair (the caller disposes it). */
   load(options?: Options): SplitDataset<object>;
 }
 
 /** Sizes and seed of the synthetic tasks when loaded through the registry. */
 export interface SyntheticSplitOptions {
+  /** Seed of both splits; default `DEFAULT_SEED`. */
   seed?: number;
   /** Examples in the train split; default 1000. */
   trainSize?: number;
@@ -64,6 +71,12 @@ const always = () => true;
 /**
  * Every dataset by registry name: the single source of truth for `getDataset`, `listDatasets`,
  * `loadDataset`, the README table and the tests.
+ *
+ * @example
+ * ```ts
+ * for (const [name, spec] of Object.entries(DATASETS)) console.log(name, spec.kind, spec.reference);
+ * if (DATASETS.spirals.kind !== 'points') throw new Error('spirals are points');
+ * ```
  */
 export const DATASETS = {
   mnist: {
@@ -169,18 +182,41 @@ function blobCenters(options: Omit<BlobsOptions, 'n' | 'seed'>, seed: number): n
   return probe.centers;
 }
 
+/** A built-in dataset's registry name (`'mnist'`, `'fashion_mnist'`, `'adding_problem'`, …). */
 export type DatasetName = keyof typeof DATASETS;
 
 const registry = new Registry<DatasetSpec<never>>('dataset', DATASETS, { hint: 'see listDatasets()' });
 
-/** The registry entry for `name`; throws `UnknownNameError` with suggestions. */
+/**
+ * The registry entry for `name`; throws `UnknownNameError` with suggestions.
+ *
+ * @example
+ * ```ts
+ * const spec = getDataset('adding_problem');
+ * if (spec.task !== 'regression') throw new Error('a regression task');
+ * try {
+ *   getDataset('minst');
+ * } catch (e) {
+ *   console.log((e as Error).message); // unknown dataset 'minst' … did you mean 'mnist'?
+ * }
+ * ```
+ */
 export function getDataset<N extends DatasetName>(name: N): (typeof DATASETS)[N];
 export function getDataset(name: string): DatasetSpec<never>;
 export function getDataset(name: string): DatasetSpec<never> {
   return registry.get(name);
 }
 
-/** Registered dataset names, optionally only those of one kind or those available here. */
+/**
+ * Registered dataset names, optionally only those of one kind or those available here.
+ *
+ * @example
+ * ```ts
+ * const points = listDatasets({ kind: 'points' });
+ * if (!points.includes('spirals')) throw new Error('spirals is a points dataset');
+ * console.log(listDatasets({ available: true })); // what loads on this machine
+ * ```
+ */
 export function listDatasets(filter: { kind?: DatasetKind; available?: boolean } = {}): string[] {
   return registry.list().filter((name) => {
     const spec = registry.get(name);
@@ -192,13 +228,46 @@ export function listDatasets(filter: { kind?: DatasetKind; available?: boolean }
 
 type LoadOptions<N extends DatasetName> = Parameters<(typeof DATASETS)[N]['load']>[0];
 
-/** Loads a dataset by name as a train/test pair. */
+/**
+ * Loads a dataset by name as a train/test pair.
+ *
+ * @example
+ * ```ts
+ * const { train, test, info } = loadDataset('spirals', { trainSize: 60, testSize: 20, seed: 1 });
+ * if (train.size !== 60 || test.size !== 20 || info.name !== 'spirals') throw new Error('sizes');
+ * train.dispose();
+ * test.dispose();
+ * ```
+ */
 export function loadDataset<N extends DatasetName>(name: N, options?: LoadOptions<N>): SplitDataset<object> {
   const spec = registry.get(name) as unknown as { load(o?: LoadOptions<N>): SplitDataset<object> };
   return spec.load(options);
 }
 
-/** Adds a dataset (e.g. one a project ships itself) to the registry. */
+/**
+ * Adds a dataset (e.g. one a project ships itself) to the registry.
+ *
+ * @example
+ * ```ts
+ * registerDataset('xor', {
+ *   description: 'the four XOR points',
+ *   kind: 'points',
+ *   task: 'classification',
+ *   reference: 'Minsky & Papert 1969',
+ *   source: 'synthetic',
+ *   available: () => true,
+ *   load: () => {
+ *     const make = () => makeDataset(tf.tensor2d([0, 0, 0, 1, 1, 0, 1, 1], [4, 2]), encodeLabels([0, 1, 1, 0], 2, 'onehot'), 2);
+ *     const train = make();
+ *     const test = make();
+ *     return { train, test, info: { name: 'xor', inputShape: [2] }, dispose: () => (train.dispose(), test.dispose()) };
+ *   },
+ * }, { override: true });
+ * const xor = getDataset('xor').load(); // loadDataset takes the built-in names
+ * if (xor.train.size !== 4) throw new Error('4 points');
+ * xor.dispose();
+ * ```
+ */
 export function registerDataset(
   name: string,
   spec: DatasetSpec<never>,

@@ -11,6 +11,7 @@ function seedOf(option: SeedOption | undefined): RandomSource | undefined {
   return option.seed;
 }
 
+/** The adding-problem dataset: `x` `[n, T, 2]`, `y` `[n, 1]`, and the MSE a model must beat. */
 export interface AddingProblem extends Dataset {
   /** MSE of always predicting 1 (the mean target): Var(U1 + U2) = 1/6 ≈ 0.167. */
   readonly baselineMse: number;
@@ -23,6 +24,16 @@ export interface AddingProblem extends Dataset {
  * `[0, ⌊T/2⌋)`, one in the second half `[⌊T/2⌋, T)` — and 0 elsewhere; `y` is float32 `[n, 1]`,
  * the sum of the two marked values. Predicting 1 always gives MSE 1/6 ≈ 0.167, the bar a
  * model has to beat to show it carries information across T steps.
+ *
+ * @example
+ * ```ts
+ * const task = addingProblem(20, 8, 1); // T = 20 steps, 8 sequences, seed 1
+ * if (task.x.shape.join() !== '8,20,2' || task.y.shape.join() !== '8,1') throw new Error('shapes');
+ * const markers = task.x.slice([0, 0, 1], [8, 20, 1]).sum();
+ * if (markers.arraySync() !== 16) throw new Error('two markers per sequence');
+ * markers.dispose();
+ * task.dispose();
+ * ```
  */
 export function addingProblem(T: number, n = 1000, seed?: SeedOption): AddingProblem {
   checkInteger('T', T, 2);
@@ -44,7 +55,9 @@ export function addingProblem(T: number, n = 1000, seed?: SeedOption): AddingPro
   return { ...dataset, dispose: dataset.dispose, baselineMse: 1 / 6 };
 }
 
+/** Options of `copyTask()`. */
 export interface CopyTaskOptions {
+  /** Seed or generator; default `DEFAULT_SEED`. */
   seed?: RandomSource;
   /** Number of symbols to copy; default 10 (Arjovsky et al.). */
   copyLength?: number;
@@ -54,6 +67,7 @@ export interface CopyTaskOptions {
   labels?: LabelEncoding;
 }
 
+/** The copy-memory dataset, with its sequence length, alphabet size and the memoryless baseline loss. */
 export interface CopyTask extends Dataset {
   /** Cross-entropy of the memoryless strategy (blanks, then uniform guesses): copyLength·ln(numSymbols) / L. */
   readonly baselineLoss: number;
@@ -69,6 +83,14 @@ export interface CopyTask extends Dataset {
  * L = T + 2·copyLength); the target is T + copyLength blanks then the same data symbols. `x` is
  * one-hot float32 `[n, L, numSymbols + 2]`. A model that remembers nothing can reach cross
  * entropy `baselineLoss` = copyLength·ln(numSymbols)/L; beating it requires memory across T steps.
+ *
+ * @example
+ * ```ts
+ * const task = copyTask(5, 4, { copyLength: 3, numSymbols: 4, labels: 'int' });
+ * if (task.length !== 11 || task.vocabSize !== 6) throw new Error('L = T + 2·copyLength, V = numSymbols + 2');
+ * if (task.x.shape.join() !== '4,11,6' || task.y.shape.join() !== '4,11') throw new Error('shapes');
+ * task.dispose();
+ * ```
  */
 export function copyTask(T: number, n = 1000, options: CopyTaskOptions | RandomSource = {}): CopyTask {
   checkInteger('T', T);
@@ -108,6 +130,7 @@ export function copyTask(T: number, n = 1000, options: CopyTaskOptions | RandomS
   };
 }
 
+/** Options of `spirals()`. */
 export interface SpiralsOptions {
   /** Number of points (split evenly over the classes); default 600. */
   n?: number;
@@ -125,6 +148,13 @@ export interface SpiralsOptions {
  * Interleaved spirals in 2-D (Lang & Witbrock 1988; the CS231n form): arm k has points
  * r(t) = t, θ(t) = 2π·turns·t + 2πk/classes for t ∈ [0, 1], plus N(0, noise²). `x` float32
  * `[n, 2]`, `y` one-hot `[n, classes]` (or int32 `[n]`), examples in shuffled order.
+ *
+ * @example
+ * ```ts
+ * const data = spirals({ n: 90, classes: 3, seed: 2 });
+ * if (data.x.shape.join() !== '90,2' || data.numClasses !== 3) throw new Error('shapes');
+ * data.dispose();
+ * ```
  */
 export function spirals(options: SpiralsOptions = {}): Dataset {
   const n = checkInteger('n', options.n ?? 600);
@@ -148,6 +178,7 @@ export function spirals(options: SpiralsOptions = {}): Dataset {
   return makeDataset(tf.tensor2d(x, [n, 2]), encodeLabels(labels, classes, encoding), classes);
 }
 
+/** Options of `blobs()`. */
 export interface BlobsOptions {
   /** Number of points (split evenly over the centres); default 600. */
   n?: number;
@@ -163,7 +194,16 @@ export interface BlobsOptions {
   labels?: LabelEncoding;
 }
 
-/** Isotropic Gaussian blobs (sklearn's `make_blobs`): `x` float32 `[n, dim]`, `y` by centre. */
+/**
+ * Isotropic Gaussian blobs (sklearn's `make_blobs`): `x` float32 `[n, dim]`, `y` by centre.
+ *
+ * @example
+ * ```ts
+ * const data = blobs({ n: 30, centers: [[0, 0], [5, 5]], std: 0.5, labels: 'int' });
+ * if (data.x.shape.join() !== '30,2' || data.centers.length !== 2) throw new Error('shapes');
+ * data.dispose();
+ * ```
+ */
 export function blobs(options: BlobsOptions = {}): Dataset & { centers: number[][] } {
   const n = checkInteger('n', options.n ?? 600);
   const std = checkFinite('std', options.std ?? 1, { min: 0 });
