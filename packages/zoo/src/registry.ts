@@ -23,16 +23,22 @@ import {
   UNETS,
 } from './variants.js';
 
+/** The architecture family a model belongs to (which builder makes it). */
 export type ModelFamily = 'resnet' | 'densenet' | 'unet' | 'sequence' | 'mlp';
 
 /** What `getModelInfo` tells about a model at its default configuration. */
 export interface ModelInfo {
+  /** Registry name. */
   readonly name: string;
+  /** Architecture family. */
   readonly family: ModelFamily;
+  /** One line for the README table. */
   readonly description: string;
   /** The paper that defines the architecture (and where the variant comes from). */
   readonly paper: string;
+  /** Input shape (without the batch axis) when `inputShape` is not given. */
   readonly defaultInputShape: readonly number[];
+  /** Outputs of the head when `numClasses` is not given. */
   readonly numClasses: number;
   /**
    * Trainable parameters at the defaults (conv/dense kernels and biases, norm γ/β; not the
@@ -42,8 +48,11 @@ export interface ModelInfo {
   readonly params: number;
   /** Blocks, activations, initializers and norms it is built from (by registry name). */
   readonly blocks: readonly string[];
+  /** Activations it uses (by registry name). */
   readonly activations: readonly string[];
+  /** Initializers it uses (by registry name). */
   readonly initializers: readonly string[];
+  /** Norms it uses (by registry name). */
   readonly norms: readonly string[];
   /** The variant row (data) the model is built from. */
   readonly variant: Readonly<Record<string, unknown>>;
@@ -51,6 +60,7 @@ export interface ModelInfo {
 
 /** A registry entry: the info plus the builder of the family. */
 export interface ModelSpec<Options extends ModelOptions = ModelOptions> extends Omit<ModelInfo, 'name'> {
+  /** Builds the model (named `options.name ?? name`) with the given options. */
   build(name: string, options: Options): tf.LayersModel;
 }
 
@@ -172,6 +182,13 @@ const UNET = 'Ronneberger, Fischer, Brox 2015, U-Net';
  * Every model by registry name: the single source of truth for `createModel`, `listModels`,
  * `getModelInfo`, the README table and the zoo-wide test. `params` are checked against
  * `fixtures/param_counts.json` (torchvision / the generator's torch modules) by the tests.
+ *
+ * @example
+ * ```ts
+ * const resnets = Object.keys(MODELS).filter((name) => name.startsWith('resnet'));
+ * if (MODELS.resnet20.params !== 269_722) throw new Error('ResNet-20 has 0.27M parameters');
+ * console.log(resnets); // ['resnet20', 'resnet32', …]
+ * ```
  */
 export const MODELS = {
   resnet20: resnetSpec(CIFAR_RESNETS.resnet20, {
@@ -442,11 +459,12 @@ export const MODELS = {
   }),
 } as const satisfies Record<string, ModelSpec<never>>;
 
+/** A built-in model's registry name (`'resnet20'`, `'densenet121'`, `'unet'`, `'mlp'`, …). */
 export type ModelName = keyof typeof MODELS;
 
 const models = new Registry<ModelSpec<never>>('model', MODELS, { hint: 'see listModels()' });
 
-/** Options accepted by a model (by name). */
+/** Options accepted by a model (by name): the common `ModelOptions` plus its family's. */
 export type OptionsOf<N extends ModelName> = Parameters<(typeof MODELS)[N]['build']>[1];
 
 /**
@@ -456,9 +474,16 @@ export type OptionsOf<N extends ModelName> = Parameters<(typeof MODELS)[N]['buil
  *
  * @example
  * ```ts
- * const model = createModel('resnet20', { inputShape: [32, 32, 3], init: 'zero_gamma' });
- * const plain = createModel('resnet56', { plain: true }); // the plain twin
- * const mlp = createModel('mlp_sigmoid', { depth: 10, kernelInitializer: 'he_normal' });
+ * const model = createModel('resnet20', { inputShape: [8, 8, 3], numClasses: 4, init: 'zero_gamma' });
+ * const x = tf.zeros([2, 8, 8, 3]);
+ * const y = model.predict(x) as tf.Tensor;
+ * if (y.shape.join() !== '2,4') throw new Error(`got [${y.shape}]`);
+ * tf.dispose([x, y]);
+ * model.dispose();
+ *
+ * const mlp = createModel('mlp_sigmoid', { inputShape: [16], depth: 3, width: 8, kernelInitializer: 'he_normal' });
+ * if (mlp.layers.filter((l) => l.name.startsWith('dense')).length !== 3) throw new Error('3 hidden layers');
+ * mlp.dispose();
  * ```
  */
 export function createModel<N extends string>(
@@ -483,7 +508,16 @@ function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${escaped}$`);
 }
 
-/** Registered model names, in registry order, optionally filtered. */
+/**
+ * Registered model names, in registry order, optionally filtered.
+ *
+ * @example
+ * ```ts
+ * const cifar = listModels('resnet*');
+ * const sequence = listModels({ family: 'sequence' });
+ * if (!cifar.includes('resnet20') || !sequence.includes('lstm_classifier')) throw new Error('missing models');
+ * ```
+ */
 export function listModels(filter?: ModelFilter): string[] {
   const f = typeof filter === 'string' ? { pattern: filter } : (filter ?? {});
   const re = f.pattern === undefined ? null : globToRegExp(f.pattern);
@@ -494,13 +528,49 @@ export function listModels(filter?: ModelFilter): string[] {
     );
 }
 
-/** Paper, parameter count, default input shape and parts of a model; throws `UnknownNameError`. */
+/**
+ * Paper, parameter count, default input shape and parts of a model; throws `UnknownNameError`.
+ *
+ * @example
+ * ```ts
+ * const info = getModelInfo('resnet20');
+ * if (info.family !== 'resnet' || info.defaultInputShape.join() !== '32,32,3') throw new Error('CIFAR input');
+ * console.log(info.paper, info.params); // 'He, Zhang, Ren, Sun 2015, Deep Residual …' 269722
+ * ```
+ */
 export function getModelInfo(name: string): ModelInfo {
   const { build: _build, ...info } = models.get(name);
   return { name, ...info };
 }
 
-/** Adds a model (a new variant row with its builder) to the registry. */
+/**
+ * Adds a model (a new variant row with its builder) to the registry.
+ *
+ * @example
+ * ```ts
+ * import * as tf from '@tensorflow/tfjs';
+ * import { MLPS, buildMlp, createModel, getModelInfo, registerModel } from '@gradflow/zoo';
+ *
+ * const { name: _name, ...base } = getModelInfo('mlp');
+ * const variant = { ...MLPS.mlp, activation: 'elu' as const };
+ * registerModel(
+ *   'mlp_elu',
+ *   {
+ *     ...base,
+ *     description: '3 x 256 ELU MLP with He init',
+ *     activations: ['elu'],
+ *     variant,
+ *     build: (name, options) => buildMlp(name, variant, options, { inputShape: [784], numClasses: 10 }),
+ *   },
+ *   { override: true },
+ * );
+ * const model = createModel('mlp_elu', { inputShape: [8], width: 4 });
+ * const y = model.predict(tf.ones([1, 8])) as tf.Tensor;
+ * if (y.shape.join() !== '1,10') throw new Error(`got [${y.shape}]`);
+ * y.dispose();
+ * model.dispose();
+ * ```
+ */
 export function registerModel(
   name: string,
   spec: ModelSpec<never>,
@@ -509,7 +579,16 @@ export function registerModel(
   models.register(name, spec, options);
 }
 
-/** The README's model table, derived from the registry (a test keeps the README in sync). */
+/**
+ * The README's model table, derived from the registry (a test keeps the README in sync).
+ *
+ * @example
+ * ```ts
+ * const table = modelsMarkdownTable();
+ * if (table.split('\n').length !== listModels().length + 2) throw new Error('one row per model');
+ * if (!table.includes('| `resnet20` | resnet |')) throw new Error('resnet20 row');
+ * ```
+ */
 export function modelsMarkdownTable(): string {
   const rows = listModels().map((name) => {
     const info = getModelInfo(name);

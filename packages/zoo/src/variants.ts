@@ -45,7 +45,15 @@ const L34 = [3, 4, 6, 3];
 const L101 = [3, 4, 23, 3];
 const L152 = [3, 8, 36, 3];
 
-/** CIFAR ResNets (He et al. 2015 sec. 4.2): depth 6n+2, option-A shortcuts, and their plain twins. */
+/**
+ * CIFAR ResNets (He et al. 2015 sec. 4.2): depth 6n+2, option-A shortcuts, and their plain twins.
+ *
+ * @example
+ * ```ts
+ * if (CIFAR_RESNETS.resnet20.layers.join() !== '3,3,3') throw new Error('n = 3 blocks per stage');
+ * if (!CIFAR_RESNETS.plain20.plain) throw new Error('plain twin has no shortcuts');
+ * ```
+ */
 export const CIFAR_RESNETS = {
   resnet20: cifar(3),
   resnet32: cifar(5),
@@ -61,7 +69,15 @@ export const CIFAR_RESNETS = {
   plain1202: cifar(200, true),
 } as const satisfies Record<string, ResNetVariant>;
 
-/** ImageNet ResNets in torchvision's v1.5 layout (stride on the 3x3 conv of bottlenecks). */
+/**
+ * ImageNet ResNets in torchvision's v1.5 layout (stride on the 3x3 conv of bottlenecks).
+ *
+ * @example
+ * ```ts
+ * if (IMAGENET_RESNETS.resnet50.block !== 'bottleneck') throw new Error('ResNet-50 uses bottlenecks');
+ * console.log(IMAGENET_RESNETS.resnet50.layers); // [3, 4, 6, 3]
+ * ```
+ */
 export const IMAGENET_RESNETS = {
   resnet18: imagenet('basic', L18),
   resnet34: imagenet('basic', L34),
@@ -70,7 +86,15 @@ export const IMAGENET_RESNETS = {
   resnet152: imagenet('bottleneck', L152),
 } as const satisfies Record<string, ResNetVariant>;
 
-/** Pre-activation ResNets (He et al. 2016): ImageNet layouts and the paper's CIFAR 110 / 164. */
+/**
+ * Pre-activation ResNets (He et al. 2016): ImageNet layouts and the paper's CIFAR 110 / 164.
+ *
+ * @example
+ * ```ts
+ * console.log(Object.keys(PREACT_RESNETS)); // ['preact_resnet18', …, 'preact_resnet164']
+ * if (PREACT_RESNETS.preact_resnet164.block !== 'preact_bottleneck') throw new Error('bottleneck');
+ * ```
+ */
 export const PREACT_RESNETS = {
   preact_resnet18: imagenet('basic', L18, { block: 'preact_basic' }),
   preact_resnet34: imagenet('basic', L34, { block: 'preact_basic' }),
@@ -81,7 +105,14 @@ export const PREACT_RESNETS = {
   preact_resnet164: { ...cifar(18), block: 'preact_bottleneck', shortcut: 'projection' },
 } as const satisfies Record<string, ResNetVariant>;
 
-/** ResNet-D (He et al. 2019, Bag of Tricks): deep 3x3 stem and average-pool shortcuts. */
+/**
+ * ResNet-D (He et al. 2019, Bag of Tricks): deep 3x3 stem and average-pool shortcuts.
+ *
+ * @example
+ * ```ts
+ * if (!RESNET_D.resnet50d.avgDown) throw new Error('ResNet-D average-pools before the shortcut conv');
+ * ```
+ */
 export const RESNET_D = {
   resnet18d: imagenet('basic', L18, { stem: DEEP_STEM, avgDown: true }),
   resnet34d: imagenet('basic', L34, { stem: DEEP_STEM, avgDown: true }),
@@ -90,7 +121,15 @@ export const RESNET_D = {
   resnet152d: imagenet('bottleneck', L152, { stem: DEEP_STEM, avgDown: true }),
 } as const satisfies Record<string, ResNetVariant>;
 
-/** SE-ResNets (Hu et al. 2018): squeeze-excitation with ratio 16 in every block. */
+/**
+ * SE-ResNets (Hu et al. 2018): squeeze-excitation with ratio 16 in every block.
+ *
+ * @example
+ * ```ts
+ * console.log(Object.keys(SE_RESNETS)); // ['seresnet18', 'seresnet34', …]
+ * for (const v of Object.values(SE_RESNETS)) if (!v.se) throw new Error('every SE-ResNet has squeeze-excitation');
+ * ```
+ */
 export const SE_RESNETS = {
   seresnet18: imagenet('basic', L18, { se: { ratio: 16 } }),
   seresnet34: imagenet('basic', L34, { se: { ratio: 16 } }),
@@ -117,6 +156,12 @@ const mlp = (
  * Deep MLPs, the vanishing-gradient teaching models: the same 20 x 256 stack with the
  * activation / init / norm pairs whose gradients vanish (sigmoid, tanh with Glorot) or flow
  * (ReLU with He, SELU with LeCun, BatchNorm).
+ *
+ * @example
+ * ```ts
+ * if (MLPS.mlp_sigmoid.depth !== 20 || MLPS.mlp_sigmoid.width !== 256) throw new Error('20 x 256');
+ * if (MLPS.mlp_selu.kernelInitializer !== 'lecun_normal') throw new Error('SELU pairs with LeCun init');
+ * ```
  */
 export const MLPS = {
   mlp: mlp('relu', 'he_normal', 'none', 3),
@@ -135,7 +180,15 @@ const seq = (cell: SequenceVariant['cell'], task: SequenceVariant['task']): Sequ
   numLayers: 1,
 });
 
-/** Recurrent sequence classifiers (sequential MNIST, pixel by pixel) and regressors (the adding problem). */
+/**
+ * Recurrent sequence classifiers (sequential MNIST, pixel by pixel) and regressors (the adding problem).
+ *
+ * @example
+ * ```ts
+ * if (SEQUENCE_MODELS.lstm_classifier.cell !== 'lstm') throw new Error('LSTM cell');
+ * if (SEQUENCE_MODELS.gru_regressor.task !== 'regression') throw new Error('regressor');
+ * ```
+ */
 export const SEQUENCE_MODELS = {
   rnn_classifier: seq('simple_rnn', 'classification'),
   irnn_classifier: seq('irnn', 'classification'),
@@ -147,7 +200,14 @@ export const SEQUENCE_MODELS = {
   lstm_regressor: seq('lstm', 'regression'),
 } as const satisfies Record<string, SequenceVariant>;
 
-/** DenseNets: rows of @gradflow/dense's DENSENET_CONFIGS (torchvision's ImageNet ones and DenseNet-BC-100, k = 12). */
+/**
+ * DenseNets: rows of @gradflow/dense's DENSENET_CONFIGS (torchvision's ImageNet ones and DenseNet-BC-100, k = 12).
+ *
+ * @example
+ * ```ts
+ * if (DENSENETS.densenet_bc_100.config !== 'densenet_bc_100_12') throw new Error('k = 12');
+ * ```
+ */
 export const DENSENETS = {
   densenet121: { family: 'densenet', config: 'densenet121' },
   densenet161: { family: 'densenet', config: 'densenet161' },
@@ -156,7 +216,14 @@ export const DENSENETS = {
   densenet_bc_100: { family: 'densenet', config: 'densenet_bc_100_12' },
 } as const satisfies Record<string, DenseNetVariant>;
 
-/** U-Nets (Ronneberger et al. 2015): the paper's, with BatchNorm, and with bilinear up-sampling. */
+/**
+ * U-Nets (Ronneberger et al. 2015): the paper's, with BatchNorm, and with bilinear up-sampling.
+ *
+ * @example
+ * ```ts
+ * if (UNETS.unet_bilinear.upsample !== 'bilinear' || UNETS.unet.depth !== 4) throw new Error('variants');
+ * ```
+ */
 export const UNETS = {
   unet: { family: 'unet', depth: 4, baseFilters: 64, upsample: 'transposed', norm: 'none' },
   unet_bn: { family: 'unet', depth: 4, baseFilters: 64, upsample: 'transposed', norm: 'batch_norm' },

@@ -18,6 +18,7 @@ export interface DenseNetVariant {
   readonly config: DenseNetName;
 }
 
+/** Options of the DenseNet family, on top of the common ones. */
 export interface DenseNetOptions extends ModelOptions {
   /** Dropout after every 3x3 conv, in [0, 1) (default 0; the paper used 0.2 without augmentation). */
   dropout?: number;
@@ -33,7 +34,19 @@ export function denseNetMinSide(config: DenseNetName): number {
   return (c.stem === 'imagenet' ? 4 : 1) * 2 ** (c.blockConfig.length - 1);
 }
 
-/** DenseNet (Huang et al. 2017): @gradflow/dense's features, global average pooling, dense classifier. */
+/**
+ * DenseNet (Huang et al. 2017): @gradflow/dense's features, global average pooling, dense classifier.
+ *
+ * @example
+ * ```ts
+ * const model = buildDenseNet('tiny_densenet', DENSENETS.densenet_bc_100, { inputShape: [8, 8, 3], numClasses: 2 }, {
+ *   inputShape: [32, 32, 3],
+ *   numClasses: 10,
+ * });
+ * if (model.name !== 'tiny_densenet' || model.outputs[0]!.shape.join() !== ',2') throw new Error('head');
+ * model.dispose();
+ * ```
+ */
 export function buildDenseNet(
   name: string,
   v: DenseNetVariant,

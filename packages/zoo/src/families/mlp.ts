@@ -28,6 +28,7 @@ export interface MlpVariant {
   readonly norm: NormLike;
 }
 
+/** Options of the MLP family, on top of the common ones. */
 export interface MlpOptions extends ModelOptions {
   /** Number of hidden layers (default: the variant's). */
   depth?: number;
@@ -73,6 +74,16 @@ export function mlpWidths(v: MlpVariant, options: MlpOptions): number[] {
 /**
  * A deep multilayer perceptron: `[flatten] → (dense → [norm] → activation → [dropout]) × depth →
  * dense head`. Layer names `dense1`, `norm1`, `act1`, ... so probe reports read by depth.
+ *
+ * @example
+ * ```ts
+ * const variant = { ...MLPS.mlp, activation: 'tanh' as const, kernelInitializer: 'glorot_uniform' as const };
+ * const model = buildMlp('tanh_mlp', variant, { inputShape: [6], depth: 2, width: 5 }, { inputShape: [784], numClasses: 3 });
+ * const y = model.predict(tf.ones([4, 6])) as tf.Tensor;
+ * if (y.shape.join() !== '4,3') throw new Error(`got [${y.shape}]`);
+ * y.dispose();
+ * model.dispose();
+ * ```
  */
 export function buildMlp(
   name: string,

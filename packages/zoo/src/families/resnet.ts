@@ -74,6 +74,19 @@ export function resnetConstraint(
   return { divisor: 1, rule: 'height and width >= 1' };
 }
 
+/**
+ * Builds a ResNet from a variant row (`CIFAR_RESNETS`, `IMAGENET_RESNETS`, … or your own): stem, residual stages of @gradflow/residual blocks, head. `defaults` are the input shape and classes used when `options` gives none.
+ *
+ * @example
+ * ```ts
+ * const resnet8 = { ...CIFAR_RESNETS.resnet20, layers: [1, 1, 1] }; // one block per stage
+ * const model = buildResNet('resnet8', resnet8, { inputShape: [8, 8, 3] }, { inputShape: [32, 32, 3], numClasses: 10 });
+ * const y = model.predict(tf.zeros([1, 8, 8, 3])) as tf.Tensor;
+ * if (y.shape.join() !== '1,10') throw new Error(`got [${y.shape}]`);
+ * y.dispose();
+ * model.dispose();
+ * ```
+ */
 export function buildResNet(
   name: string,
   v: ResNetVariant,

@@ -22,11 +22,13 @@ export interface SequenceVariant {
   readonly numLayers: number;
 }
 
+/** Options of the recurrent sequence models, on top of the common ones. */
 export interface SequenceModelOptions extends ModelOptions {
   /** Hidden size of every recurrent layer (default: the variant's). */
   units?: number;
   /** Stacked recurrent layers (default: the variant's). */
   numLayers?: number;
+  /** Run each recurrent layer forward and backward and concatenate (default false). */
   bidirectional?: boolean;
   /** Predict at every time step (`[T, numClasses]`, e.g. the copy task) instead of from the last state. */
   perStep?: boolean;
@@ -34,7 +36,9 @@ export interface SequenceModelOptions extends ModelOptions {
   resetAfter?: boolean;
   /** LSTM only: forget-gate bias 1 at init (default true). */
   unitForgetBias?: boolean;
+  /** Initializer of the recurrent kernels (default: the cell's, e.g. orthogonal; identity for IRNN). */
   recurrentInitializer?: InitializerSpec;
+  /** Initializer of the recurrent biases (default zeros). */
   biasInitializer?: InitializerSpec;
 }
 
@@ -109,6 +113,15 @@ function makeCell(v: SequenceVariant, options: SequenceModelOptions, units: numb
  * A recurrent sequence model: `input [T, features] → recurrent (numLayers, optionally
  * bidirectional) → dense head` on the last state (or at every step with `perStep`).
  * Layer names: `rnn`, `predictions` / `outputs`.
+ *
+ * @example
+ * ```ts
+ * const model = buildSequenceModel('tiny_gru', SEQUENCE_MODELS.gru_classifier, { units: 4 }, { inputShape: [5, 1], numClasses: 3 });
+ * const y = model.predict(tf.ones([2, 5, 1])) as tf.Tensor; // 2 sequences of 5 steps
+ * if (y.shape.join() !== '2,3') throw new Error(`got [${y.shape}]`);
+ * y.dispose();
+ * model.dispose();
+ * ```
  */
 export function buildSequenceModel(
   name: string,

@@ -20,6 +20,7 @@ export interface UNetVariant {
   readonly norm: 'none' | 'batch_norm';
 }
 
+/** Options of the U-Net family, on top of the common ones. */
 export interface UNetModelOptions extends ModelOptions {
   /** Down/up levels (default: the variant's, 4). */
   depth?: number;
@@ -29,11 +30,13 @@ export interface UNetModelOptions extends ModelOptions {
   upsample?: Upsampling;
   /** `'max_pool'` (the paper) or `'strided_conv'`. */
   down?: Downsampling;
+  /** How a skip is matched to the up-sampled features (see @gradflow/unet). */
   match?: Match;
   /** Attention gates on the skips (Oktay et al. 2018). */
   attention?: boolean | { interChannels?: number };
   /** Dropout after the bottleneck (default 0). */
   dropout?: number;
+  /** Conv biases (default: only without a norm). */
   useBias?: boolean;
 }
 
@@ -52,6 +55,15 @@ export const UNET_OPTIONS = [
  * U-Net (Ronneberger et al. 2015) through @gradflow/unet with 'same' convolutions: output
  * `[H, W, numClasses]` logits (or probabilities with `classifierActivation`). The input sides
  * must be divisible by 2^depth.
+ *
+ * @example
+ * ```ts
+ * const model = buildUNet('tiny_unet', UNETS.unet_bn, { depth: 2, baseFilters: 4 }, { inputShape: [8, 8, 1], numClasses: 2 });
+ * const y = model.predict(tf.zeros([1, 8, 8, 1])) as tf.Tensor;
+ * if (y.shape.join() !== '1,8,8,2') throw new Error(`got [${y.shape}]`);
+ * y.dispose();
+ * model.dispose();
+ * ```
  */
 export function buildUNet(
   name: string,
