@@ -1,5 +1,6 @@
 import { useWasmBackend } from '@gradflow/backend-wasm';
 import { GradflowError } from '@gradflow/core';
+import { setInitializerSeed } from '@gradflow/initializers';
 import { cpus } from 'node:os';
 import { relative } from 'node:path';
 import { parseBenchArgs, usage } from './args.js';
@@ -42,6 +43,8 @@ async function main(argv: string[]): Promise<number> {
       seconds: 0,
     };
     try {
+      // Every experiment starts from the same weight stream, whatever ran before it.
+      setInitializerSeed(args.seed);
       record.result = await experiment.run({ mode: args.mode, seed: args.seed, progress });
       progress.log(`  → ${record.result.verdict}: ${record.result.finding}`);
     } catch (error) {
