@@ -13,6 +13,8 @@ export interface SpeedModel {
   torch?: string;
   /** Included in --quick. */
   quick: boolean;
+  /** A conv net: tfjs-cpu needs tens of seconds per training step, so --quick does not time it there. */
+  conv: boolean;
 }
 
 export const SPEED_MODELS: readonly SpeedModel[] = [
@@ -24,6 +26,7 @@ export const SPEED_MODELS: readonly SpeedModel[] = [
     batch: 32,
     torch: 'resnet20',
     quick: true,
+    conv: true,
   },
   {
     id: 'resnet56',
@@ -33,6 +36,7 @@ export const SPEED_MODELS: readonly SpeedModel[] = [
     batch: 32,
     torch: 'resnet56',
     quick: false,
+    conv: true,
   },
   {
     id: 'resnet18',
@@ -42,6 +46,7 @@ export const SPEED_MODELS: readonly SpeedModel[] = [
     batch: 16,
     torch: 'resnet18',
     quick: false,
+    conv: true,
   },
   {
     id: 'densenet_bc_100',
@@ -51,8 +56,9 @@ export const SPEED_MODELS: readonly SpeedModel[] = [
     batch: 32,
     torch: 'densenet_bc_100',
     quick: false,
+    conv: true,
   },
-  { id: 'unet', zoo: 'unet', options: {}, inputShape: [64, 64, 3], batch: 8, quick: true },
+  { id: 'unet', zoo: 'unet', options: {}, inputShape: [64, 64, 3], batch: 8, quick: true, conv: true },
   {
     id: 'gru',
     zoo: 'gru_classifier',
@@ -61,6 +67,7 @@ export const SPEED_MODELS: readonly SpeedModel[] = [
     batch: 32,
     torch: 'gru',
     quick: true,
+    conv: false,
   },
   {
     id: 'lstm',
@@ -70,6 +77,7 @@ export const SPEED_MODELS: readonly SpeedModel[] = [
     batch: 32,
     torch: 'lstm',
     quick: false,
+    conv: false,
   },
   {
     id: 'mlp',
@@ -79,6 +87,7 @@ export const SPEED_MODELS: readonly SpeedModel[] = [
     batch: 64,
     torch: 'mlp',
     quick: true,
+    conv: false,
   },
 ];
 

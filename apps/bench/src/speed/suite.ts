@@ -144,6 +144,11 @@ export async function runSpeedSuite(
 
   for (const [i, model] of models.entries()) {
     for (const runner of JS_RUNNERS) {
+      if (runner === 'tfjs_cpu' && model.conv && options.mode === 'quick') {
+        rows[i]!.results[runner] = { note: 'not timed in --quick (tens of seconds per step); see --full' };
+        bar.tick(1, `${model.id} ${RUNNER_LABELS[runner]} skipped`);
+        continue;
+      }
       // tfjs cpu is 10-100x slower on conv nets; one timed step is enough to show it.
       const [r, w] =
         runner === 'tfjs_cpu' || runner === 'stock_wasm' ? [Math.min(repeats, 2), 1] : [repeats, warmup];
