@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, ShapeError, checkInteger, formatValue, suggestNames } from '@gradflow/core';
 import type { ActivationLike } from '@gradflow/activations';
-import type { InitializerLike } from '@gradflow/initializers';
+import { resolveInitializer, type InitializerLike } from '@gradflow/initializers';
 import type { NormLike } from '@gradflow/normalization';
 
 /** What the classifier head applies to its logits (Keras applications' `classifier_activation`). */
@@ -162,14 +162,18 @@ export function imageHead(x: tf.SymbolicTensor, head: HeadOptions): tf.SymbolicT
   return denseHead(pooled, head);
 }
 
-/** `dense(numClasses)` with the classifier activation; PyTorch's default Linear init is replaced by Glorot uniform (Keras). */
+/**
+ * `dense(numClasses)` with the classifier activation; PyTorch's default Linear init is replaced by
+ * Glorot uniform (Keras), drawn from gradflow's seeded stream so a model is reproducible after
+ * `setInitializerSeed` (tfjs's own `glorotUniform` is seeded from Math.random).
+ */
 export function denseHead(x: tf.SymbolicTensor, head: HeadOptions): tf.SymbolicTensor {
   return tf.layers
     .dense({
       units: head.numClasses,
       activation: head.classifierActivation,
       name: head.classifierActivation === 'linear' ? 'logits' : 'predictions',
-      ...(head.kernelInitializer ? { kernelInitializer: head.kernelInitializer } : {}),
+      kernelInitializer: head.kernelInitializer ?? resolveInitializer('glorot_uniform'),
     })
     .apply(x) as tf.SymbolicTensor;
 }
