@@ -51,6 +51,8 @@ export function smallResNet(depth: number, options: SmallResNetOptions): tf.Laye
     });
   });
   x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({ units: options.numClasses, kernelInitializer: resolveInitializer('glorot_uniform'), name: 'fc' }).apply(x) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({ units: options.numClasses, kernelInitializer: resolveInitializer('glorot_uniform'), name: 'fc' })
+    .apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: logits, name: `${options.plain ? 'plain' : 'resnet'}${depth}` });
 }
