@@ -1,6 +1,8 @@
 import './register.js';
 
 export { NORMS, listNorms, getNorm, normLayer, normsMarkdownTable } from './registry.js';
+export { isNoNorm, normChecker } from './check.js';
+export type { NormChannelCheck } from './check.js';
 export type { NormName, NormLike, NormSpec, NormLayerOptions } from './registry.js';
 export { BatchNorm } from './batch-norm.js';
 export type { BatchNormOptions } from './batch-norm.js';

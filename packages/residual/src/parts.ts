@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, ShapeError } from '@gradflow/core';
 import { activationLayer, getActivation, type ActivationLike } from '@gradflow/activations';
 import { resolveInitializer, type Initializer, type InitializerLike } from '@gradflow/initializers';
-import { getNorm, normLayer, type NormLike, type NormName } from '@gradflow/normalization';
+import { isNoNorm, normChecker, normLayer, type NormLike } from '@gradflow/normalization';
 
 export type { ActivationLike, Initializer, InitializerLike, NormLike };
 
@@ -21,45 +21,9 @@ export function checkActivation(spec: ActivationLike): void {
   getActivation(typeof spec === 'string' ? spec : spec.name);
 }
 
-/** Whether a norm spec means "no normalization". */
-export function isNoNorm(spec: NormLike | undefined): boolean {
-  return spec === null || spec === 'none';
-}
-
-/** Checks that a norm accepts a channel count (GroupNorm's groups must divide it). */
-export type ChannelCheck = (channels: number, where: string) => void;
-
-/**
- * Validates a norm spec before any layer is applied: the name through the registry (with its
- * did-you-mean error), the options by constructing a probe layer that is never applied (so it
- * has no weights), and returns a check of the channel counts the norm will see.
- */
-export function checkNorm(spec: NormLike, gammaInitializer?: InitializerLike): ChannelCheck {
-  if (isNoNorm(spec)) return () => undefined;
-  if (typeof spec === 'string') getNorm(spec as NormName);
-  else if (spec !== null && typeof spec === 'object' && typeof spec.name === 'string')
-    getNorm(spec.name as NormName);
-  const probe = normLayer(
-    spec,
-    gammaInitializer === undefined
-      ? { name: '__gradflow_probe_norm' }
-      : { name: '__gradflow_probe_norm', gammaInitializer },
-  );
-  const config = probe?.getConfig() ?? {};
-  const groupSize = typeof config['groupSize'] === 'number' ? config['groupSize'] : null;
-  const groups = typeof config['groups'] === 'number' ? config['groups'] : null;
-  return (channels, where) => {
-    const g = groupSize ?? groups;
-    if (g !== null && channels % g !== 0) {
-      throw new InvalidArgumentError(
-        groupSize !== null ? 'norm groupSize' : 'norm groups',
-        g,
-        `a divisor of the ${channels} channels of ${where}`,
-        `pass a norm whose groups divide every normalized channel count`,
-      );
-    }
-  };
-}
+// Norm validation lives with the norm registry; the builders use it under their own names.
+export { isNoNorm, normChecker as checkNorm };
+export type { NormChannelCheck as ChannelCheck } from '@gradflow/normalization';
 
 export function activation(spec: ActivationLike, name: string): tf.layers.Layer {
   return activationLayer(spec, { name });
