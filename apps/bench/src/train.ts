@@ -14,6 +14,8 @@ export const crossEntropy: LossFn = (labels, logits) =>
 export const meanSquaredError: LossFn = (labels, predictions) =>
   tf.losses.meanSquaredError(labels, predictions) as tf.Scalar;
 
+const READ_EVERY = 25;
+
 export interface TrainOptions {
   steps: number;
   optimizer: tf.Optimizer;
@@ -34,6 +36,16 @@ export function train(
   options: TrainOptions,
 ): number[] {
   const losses: number[] = [];
+  // Loss scalars stay on the device and are read back in groups: one sync per READ_EVERY steps
+  // instead of one per step.
+  let pending: tf.Scalar[] = [];
+  const flush = () => {
+    const values = tf.tidy(() => tf.stack(pending).dataSync());
+    losses.push(...Array.from(values));
+    options.bar?.tick(pending.length, `loss ${losses[losses.length - 1]!.toPrecision(3)}`);
+    tf.dispose(pending);
+    pending = [];
+  };
   for (let step = 0; step < options.steps; step++) {
     const batch = nextBatch(step);
     const loss = tf.tidy(() => {
@@ -47,9 +59,9 @@ export function train(
       );
       return value;
     });
-    losses.push(loss.dataSync()[0]!);
-    tf.dispose([loss, batch.x, batch.y]);
-    options.bar?.tick(1, `loss ${losses[losses.length - 1]!.toPrecision(3)}`);
+    tf.dispose([batch.x, batch.y]);
+    pending.push(loss as tf.Scalar);
+    if (pending.length === READ_EVERY || step === options.steps - 1) flush();
   }
   return losses;
 }

@@ -105,6 +105,7 @@ async function trainSteps(): Promise<void> {
   const mine = generation;
   const optimizer = tf.train.momentum(0.01, 0.9);
   const n = data.x.shape[0]!;
+  let pending: tf.Tensor[] = [];
   for (let step = 0; step < STEPS && mine === generation; step++) {
     const idx = tf.tensor1d(
       Array.from({ length: 32 }, () => Math.floor(Math.random() * n)),
@@ -119,15 +120,20 @@ async function trainSteps(): Promise<void> {
       )!;
     });
     idx.dispose();
-    losses.push((await value.data())[0]!);
-    value.dispose();
+    pending.push(value);
     if (step % 25 === 24 || step === STEPS - 1) {
+      // One read-back per 25 steps, when the charts redraw anyway.
+      const stacked = tf.stack(pending);
+      losses.push(...Array.from(await stacked.data()));
+      tf.dispose([stacked, ...pending]);
+      pending = [];
       $('loss-chart').innerHTML = lossCurve(losses);
       $('train-status').textContent = `step ${step + 1}/${STEPS}, loss ${losses.at(-1)!.toPrecision(3)}`;
       render(await probe(model, { x: data.probeX, y: data.probeY }, { loss, training: true }));
       await new Promise((r) => setTimeout(r, 0));
     }
   }
+  tf.dispose(pending);
   optimizer.dispose();
 }
 
