@@ -2,7 +2,15 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { InvalidArgumentError, StateError, UnsupportedError } from '@gradflow/core';
 import { registerGradflowKernels, unregisterGradflowKernels, type GradflowKernelName } from './kernels.js';
-import { engineHasRelaxedSimd, runtimeFor, type KernelVariant, type WasmBackendLike } from './runtime.js';
+import { startPool, spawnBrowserWorker, type PoolTask } from './pool.js';
+import {
+  engineHasRelaxedSimd,
+  moduleFor,
+  runtimeFor,
+  type KernelRuntime,
+  type KernelVariant,
+  type WasmBackendLike,
+} from './runtime.js';
 
 export {
   GRADFLOW_WASM_KERNELS,
@@ -30,8 +38,9 @@ export interface UseWasmBackendOptions {
    * Threads for the backend's XNNPACK pool (the stock multi-threaded SIMD build). Default 1 (the
    * single-threaded build). In Node this makes the stock threaded build start its workers (it
    * fails there by itself: tfjs#3830); in a browser it needs cross-origin isolation. Must be
-   * chosen before the wasm backend first initializes. gradflow's own kernels run on the calling
-   * thread either way.
+   * chosen before the wasm backend first initializes. gradflow's own big kernels (conv
+   * backprops, GEMMs) split their work over as many threads, with workers of their own on the
+   * same shared heap.
    */
   threads?: number;
 }
@@ -55,9 +64,37 @@ export interface WasmBackendInfo {
   kernelVariant: KernelVariant | null;
   /** Kernels this package registered on top of the stock backend. */
   kernels: GradflowKernelName[];
+  /** Threads gradflow's own big kernels split over (the calling thread plus pool workers). */
+  kernelThreads: number;
 }
 
 let initialized = false;
+let poolStarting: Promise<void> | undefined;
+
+/** Starts the kernel pool (threadCount - 1 workers) on a threaded heap, once. */
+async function ensurePool(rt: KernelRuntime, threadCount: number): Promise<void> {
+  if (rt.variant !== 'shared-simd' || threadCount < 2 || rt.pool) return;
+  poolStarting ??= (async () => {
+    const spawn = isNode() ? (await import('./threads.js')).spawnNodeWorker : spawnBrowserWorker;
+    const wasm = rt.backend.wasm;
+    rt.pool = await startPool({
+      module: moduleFor('shared-simd'),
+      memory: rt.memory,
+      workers: threadCount - 1,
+      wsBytes: rt.exports.gf_workspace_bytes(),
+      alloc: (bytes) => wasm._malloc(bytes),
+      free: (ptr) => wasm._free(ptr),
+      spawn,
+      runLocal: (task: PoolTask) => (rt.exports[task.fn] as (...args: number[]) => void)(...task.args),
+      // Browsers forbid Atomics.wait on the main thread (it is allowed in Node and in workers).
+      canBlock:
+        isNode() || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',
+    });
+  })().finally(() => {
+    poolStarting = undefined;
+  });
+  await poolStarting;
+}
 let threadsRequested = 1;
 
 function isNode(): boolean {
@@ -128,11 +165,16 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
   await tf.ready();
   if (!withKernels) unregisterGradflowKernels();
   const kernels = withKernels ? registerGradflowKernels() : [];
-  const variant = withKernels
-    ? runtimeFor(tf.findBackend('wasm') as unknown as WasmBackendLike).variant
-    : null;
   const threaded = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');
   const threadCount = threaded ? getThreadsCount() : 1;
+  let variant: KernelVariant | null = null;
+  let kernelThreads = 1;
+  if (withKernels) {
+    const rt = runtimeFor(tf.findBackend('wasm') as unknown as WasmBackendLike);
+    await ensurePool(rt, threadCount);
+    variant = rt.variant;
+    kernelThreads = rt.pool?.threads ?? 1;
+  }
   return {
     backend: 'wasm',
     simd: tf.env().getBool('WASM_HAS_SIMD_SUPPORT'),
@@ -141,5 +183,6 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
     relaxedSimd: engineHasRelaxedSimd(),
     kernelVariant: variant,
     kernels,
+    kernelThreads,
   };
 }

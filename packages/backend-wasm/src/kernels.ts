@@ -9,6 +9,7 @@ import {
   type KernelRuntime,
   type WasmBackendLike,
 } from './runtime.js';
+import { convByImages, gemmSplit, threadsFor } from './parallel.js';
 import {
   BATCH_NORM_GRAD_KERNEL,
   REDUCE_GRAD_KERNEL,
@@ -96,9 +97,16 @@ function geomValues(info: tf.backend_util.Conv2DInfo): number[] {
   ];
 }
 
-function chunkRows(info: tf.backend_util.Conv2DInfo): number {
+/** Multiply-adds x 2 of the convolution (each of forward, dX and dW costs the same). */
+function convFlops(info: tf.backend_util.Conv2DInfo): number {
   const k = info.filterHeight * info.filterWidth * info.inChannels;
-  const m = info.batchSize * info.outHeight * info.outWidth;
+  return 2 * info.batchSize * info.outHeight * info.outWidth * k * info.outChannels;
+}
+
+/** im2col rows per chunk for `batch` images (default: the whole batch). */
+function chunkRows(info: tf.backend_util.Conv2DInfo, batch = info.batchSize): number {
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  const m = batch * info.outHeight * info.outWidth;
   return Math.max(1, Math.min(m, Math.floor(COL_FLOATS / Math.max(1, k))));
 }
 
@@ -127,6 +135,20 @@ function conv2DBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): tf.T
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([...filterShape], 'float32');
+  const threads = threadsFor(rt, convFlops(info), info.batchSize);
+  if (threads > 1) {
+    const ptrs = { a: ptrOf(b, x), b: ptrOf(b, dy), out: ptrOf(b, out) };
+    convByImages(
+      rt,
+      'gf_conv2d_backprop_filter',
+      info,
+      geomValues(info),
+      ptrs,
+      (n) => chunkRows(info, n),
+      threads,
+    );
+    return out;
+  }
   const geom = writeGeom(rt, geomValues(info));
   withCol(rt, info, (col, rows) =>
     rt.exports.gf_conv2d_backprop_filter(geom, ptrOf(b, x), ptrOf(b, dy), ptrOf(b, out), col, rows, rt.ws),
@@ -148,6 +170,20 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const viaForward = stride1ViaForwardConv(b, rt, dy, filter, info);
   if (viaForward) return viaForward;
   const out = b.makeOutput([...inputShape], 'float32');
+  const threads = threadsFor(rt, convFlops(info), info.batchSize);
+  if (threads > 1) {
+    const ptrs = { a: ptrOf(b, dy), b: ptrOf(b, filter), out: ptrOf(b, out) };
+    convByImages(
+      rt,
+      'gf_conv2d_backprop_input',
+      info,
+      geomValues(info),
+      ptrs,
+      (n) => chunkRows(info, n),
+      threads,
+    );
+    return out;
+  }
   const geom = writeGeom(rt, geomValues(info));
   withCol(rt, info, (col, rows) =>
     rt.exports.gf_conv2d_backprop_input(
@@ -298,6 +334,14 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([...outBatchShape, m, n], 'float32');
+  const threads = batch === 1 ? threadsFor(rt, 2 * m * n * k, Math.max(m, n)) : 1;
+  if (threads > 1) {
+    const [rsa, csa] = transposeA ? [1, m] : [k, 1];
+    const [rsb, csb] = transposeB ? [1, k] : [n, 1];
+    const gemm = { m, n, k, a: ptrOf(b, a), rsa, csa, b: ptrOf(b, bIn), rsb, csb, c: ptrOf(b, out), ldc: n };
+    gemmSplit(rt, gemm, threads);
+    return out;
+  }
   rt.exports.gf_sgemm_batched(
     batch,
     m,
@@ -384,23 +428,34 @@ function cast(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return identity(args);
 }
 
-const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 } as const;
+const BINARY_OPS = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3, SquaredDifference: 4 } as const;
 type BinaryName = keyof typeof BINARY_OPS;
 
-/** Size of the repeating block of `shape` broadcast to `out`, or -1 if it is not a suffix broadcast. */
-function suffixBlock(shape: number[], out: number[]): number {
-  let start = 0;
-  while (start < shape.length && shape[start] === 1) start++;
-  const core = shape.slice(start);
-  if (core.length > out.length) return -1;
-  const tail = out.slice(out.length - core.length);
-  if (core.some((d, i) => d !== tail[i])) return -1;
-  return core.reduce((p, d) => p * d, 1);
+/**
+ * How an operand of `shape` broadcasts to `out` (shape left-padded with 1s): as [outer, mid, inner]
+ * where the operand is full along outer and inner and 1 along mid. `{ outer: 1 }` is a trailing
+ * block (a per-channel vector, a scalar); outer > 1 with mid > 1 is e.g. a per-sample-and-channel
+ * statistic [N,1,1,C] against [N,H,W,C]. Null when the broadcast has another pattern.
+ */
+function broadcastPattern(
+  shape: number[],
+  out: number[],
+): { outer: number; mid: number; inner: number } | null {
+  const padded = [...Array<number>(out.length - shape.length).fill(1), ...shape];
+  const differs = out.map((d, i) => padded[i] !== d);
+  const first = differs.indexOf(true);
+  if (first < 0) return { outer: 1, mid: 1, inner: out.reduce((p, d) => p * d, 1) };
+  const last = differs.lastIndexOf(true);
+  if (padded.slice(first, last + 1).some((d) => d !== 1)) return null;
+  const size = (from: number, to: number): number => out.slice(from, to).reduce((p, d) => p * d, 1);
+  return { outer: size(0, first), mid: size(first, last + 1), inner: size(last + 1, out.length) };
 }
 
 /**
- * float32 Add/Sub/Multiply/RealDiv where each operand is the full output or a trailing block of it
- * (per-channel vectors and scalars: the BatchNorm forward and gradient arithmetic), one SIMD pass.
+ * float32 Add/Sub/Multiply/RealDiv/SquaredDifference where one operand is the full output and the
+ * other is full or broadcast as [outer, 1, inner] (see broadcastPattern): one SIMD pass (a loop
+ * over `outer` for per-sample statistics). This covers the BatchNorm, GroupNorm, InstanceNorm and
+ * LayerNorm arithmetic; other broadcasts run stock.
  */
 function binary(kernelName: BinaryName, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend } = args;
@@ -409,13 +464,35 @@ function binary(kernelName: BinaryName, args: KernelArgs): tf.TensorInfo | tf.Te
   if (!a || !bIn || a.dtype !== 'float32' || bIn.dtype !== 'float32') return callStock(kernelName, args);
   const outShape = tf.backend_util.assertAndGetBroadcastShape(a.shape, bIn.shape);
   const n = outShape.reduce((p, d) => p * d, 1);
-  const na = suffixBlock(a.shape, outShape);
-  const nb = suffixBlock(bIn.shape, outShape);
-  if (n === 0 || na <= 0 || nb <= 0 || (na !== n && nb !== n)) return callStock(kernelName, args);
+  const pa = broadcastPattern(a.shape, outShape);
+  const pb = broadcastPattern(bIn.shape, outShape);
+  if (n === 0 || !pa || !pb) return callStock(kernelName, args);
+  const aFull = pa.mid === 1;
+  const bFull = pb.mid === 1;
+  const small = aFull ? pb : pa;
+  // Trailing-block broadcasts (outer 1) run in one call; per-sample ones in one call per sample.
+  if (!aFull && !bFull) return callStock(kernelName, args);
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput(outShape, 'float32');
-  rt.exports.gf_binary(BINARY_OPS[kernelName], ptrOf(b, a), na, ptrOf(b, bIn), nb, ptrOf(b, out), n);
+  const op = BINARY_OPS[kernelName];
+  const [ptrA, ptrB, ptrOut] = [ptrOf(b, a), ptrOf(b, bIn), ptrOf(b, out)];
+  const rows = small.outer;
+  const rowFull = n / rows;
+  const rowSmall = small.inner;
+  for (let r = 0; r < rows; r++) {
+    const fullOffset = r * rowFull * 4;
+    const smallOffset = r * rowSmall * 4;
+    rt.exports.gf_binary(
+      op,
+      ptrA + (aFull ? fullOffset : smallOffset),
+      aFull ? rowFull : rowSmall,
+      ptrB + (bFull ? fullOffset : smallOffset),
+      bFull ? rowFull : rowSmall,
+      ptrOut + fullOffset,
+      rowFull,
+    );
+  }
   return out;
 }
 
@@ -563,13 +640,13 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Conv2DBackpropFilter',
     replacesStock: false,
-    path: 'im2col in 1 MB chunks + packed SIMD GEMM (1x1 stride-1: GEMM on x directly)',
+    path: 'im2col in 1 MB chunks + packed SIMD GEMM (1x1 stride-1: GEMM on x directly); images split over the threads',
     kernelFunc: conv2DBackpropFilter,
   },
   {
     kernelName: 'Conv2DBackpropInput',
     replacesStock: true,
-    path: 'stride 1: XNNPACK forward conv with the flipped filter; strided: SIMD GEMM + col2im (no work on inserted zeros)',
+    path: 'stride 1: XNNPACK forward conv with the flipped filter; strided: SIMD GEMM + col2im (no work on inserted zeros), images split over the threads',
     kernelFunc: conv2DBackpropInput,
   },
   {
@@ -587,7 +664,7 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'BatchMatMul',
     replacesStock: true,
-    path: 'packed 4x8 SIMD GEMM, every transpose combination by strides, batch broadcast',
+    path: 'packed 4x8 SIMD GEMM, every transpose combination by strides, batch broadcast; one-row products as a streaming GEMV; rows or columns split over the threads',
     kernelFunc: batchMatMul,
   },
   {
@@ -608,30 +685,12 @@ export const GRADFLOW_WASM_KERNELS = [
     path: 'to the same dtype: shares the buffer like Identity; else stock',
     kernelFunc: cast,
   },
-  {
-    kernelName: 'Add',
+  ...(Object.keys(BINARY_OPS) as BinaryName[]).map((kernelName) => ({
+    kernelName,
     replacesStock: true,
-    path: 'one SIMD pass for same-shape, per-channel and scalar operands; else stock',
-    kernelFunc: (a: KernelArgs) => binary('Add', a),
-  },
-  {
-    kernelName: 'Sub',
-    replacesStock: true,
-    path: 'one SIMD pass for same-shape, per-channel and scalar operands; else stock',
-    kernelFunc: (a: KernelArgs) => binary('Sub', a),
-  },
-  {
-    kernelName: 'Multiply',
-    replacesStock: true,
-    path: 'one SIMD pass for same-shape, per-channel and scalar operands; else stock',
-    kernelFunc: (a: KernelArgs) => binary('Multiply', a),
-  },
-  {
-    kernelName: 'RealDiv',
-    replacesStock: true,
-    path: 'one SIMD pass for same-shape, per-channel and scalar operands; else stock',
-    kernelFunc: (a: KernelArgs) => binary('RealDiv', a),
-  },
+    path: 'one SIMD pass for same-shape, per-channel, per-sample-and-channel and scalar operands; else stock',
+    kernelFunc: (a: KernelArgs) => binary(kernelName, a),
+  })),
   {
     kernelName: 'Sum',
     replacesStock: true,

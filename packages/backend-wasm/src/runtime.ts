@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, StateError, UnsupportedError } from '@gradflow/core';
+import type { KernelPool } from './pool.js';
 import { scalarBase64, sharedSimdBase64, simdBase64 } from './wasm-binaries.js';
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` that the kernels use (4.22 layout). */
@@ -131,6 +132,8 @@ export interface KernelRuntime {
   geom: number;
   /** Base of the 64 KiB shadow stack given to the module. */
   stack: number;
+  /** Workers that share the kernels' work on a threaded (shared) heap; see pool.ts. */
+  pool?: KernelPool;
 }
 
 const STACK_BYTES = 64 * 1024;
@@ -147,7 +150,7 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 
 const compiled = new Map<KernelVariant, WebAssembly.Module>();
 
-function moduleFor(variant: KernelVariant): WebAssembly.Module {
+export function moduleFor(variant: KernelVariant): WebAssembly.Module {
   let mod = compiled.get(variant);
   if (!mod) {
     const base64 = variant === 'simd' ? simdBase64 : variant === 'scalar' ? scalarBase64 : sharedSimdBase64;
@@ -212,6 +215,7 @@ export function forceKernelVariant(variant: 'simd' | 'scalar' | undefined): void
   }
   forcedVariant = variant;
   for (const rt of runtimes.values()) {
+    rt.pool?.stop();
     rt.backend.wasm._free(rt.ws);
     rt.backend.wasm._free(rt.geom);
     rt.backend.wasm._free(rt.stack);

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
 import type * as WorkerThreads from 'node:worker_threads';
+import type { WorkerSpawner } from './pool.js';
 
 /**
  * Makes the stock multi-threaded tfjs wasm build start its pthread workers under Node.
@@ -77,3 +78,22 @@ export function patchNodeWorkers(): void {
   (workerThreads as { Worker: unknown }).Worker = BlobAwareWorker;
   patched = true;
 }
+
+/** Starts a gradflow kernel-pool worker (pool.ts) as a Node worker thread. */
+export const spawnNodeWorker: WorkerSpawner = (source, init) => {
+  const require = createRequire(import.meta.url);
+  const { Worker } = require('node:worker_threads') as typeof WorkerThreads;
+  const worker = new Worker(source, { eval: true });
+  // Referenced until it is ready (so the process waits for it), then unreferenced: an idle pool
+  // must not keep a finished process alive.
+  worker.ref();
+  return new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.once('message', () => {
+      worker.off('error', reject);
+      worker.unref();
+      resolve({ terminate: () => void worker.terminate() });
+    });
+    worker.postMessage(init);
+  });
+};

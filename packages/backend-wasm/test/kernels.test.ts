@@ -221,6 +221,11 @@ describe('BatchMatMul and Tile on wasm', () => {
       [[5, 9, 8], [1, 8, 12], false, false],
       [[1, 9, 8], [5, 12, 8], false, true],
       [[130, 1030], [1030, 9], false, false],
+      // One row of A (the GEMV path: sums over spatial axes as ones · X), N = 16k+4j+r.
+      [[6, 1, 300], [6, 300, 23], false, false],
+      [[1, 300], [300, 16], false, false],
+      [[300, 1], [300, 7], true, false],
+      [[1, 64], [37, 64], false, true],
     ];
     for (const [sa, sb, ta, tb] of shapes) {
       const a = {
@@ -297,7 +302,7 @@ describe('BatchMatMul and Tile on wasm', () => {
     });
   });
 
-  it('Add/Sub/Multiply/RealDiv: full, per-channel, scalar and fallback broadcasts', async () => {
+  it('Add/Sub/Multiply/RealDiv/SquaredDifference: full, per-channel, per-sample, scalar and fallback broadcasts', async () => {
     const rng = new Rng(24);
     const pairs: [number[], number[]][] = [
       [
@@ -326,6 +331,28 @@ describe('BatchMatMul and Tile on wasm', () => {
         [1, 6],
       ],
       [[7], [7]],
+      // Per-sample-and-channel statistics (GroupNorm/InstanceNorm/LayerNorm): [outer, 1, inner].
+      [
+        [3, 4, 5, 6],
+        [3, 1, 1, 6],
+      ],
+      [
+        [3, 1, 1, 6],
+        [3, 4, 5, 6],
+      ],
+      [
+        [3, 20, 6],
+        [3, 1, 6],
+      ],
+      [
+        [3, 4, 5, 6],
+        [3, 1, 1, 1],
+      ],
+      // Two broadcast runs: stock.
+      [
+        [3, 4, 5, 6],
+        [1, 4, 1, 6],
+      ],
     ];
     for (const [sa, sb] of pairs) {
       const a = {
@@ -340,7 +367,7 @@ describe('BatchMatMul and Tile on wasm', () => {
         sb.reduce((p, d) => p * d, 1),
       ).map((v) => (Math.abs(v) < 0.1 ? 0.5 : v));
       const b = { data: bData, shape: sb };
-      for (const kernel of ['Add', 'Sub', 'Multiply', 'RealDiv']) {
+      for (const kernel of ['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifference']) {
         const got = await runKernelOn('wasm', kernel, { a, b }, {});
         const want = await runKernelOn('cpu', kernel, { a, b }, {});
         expect(relErr(got, want), `${kernel} ${JSON.stringify([sa, sb])}`).toBeLessThanOrEqual(1e-6);

@@ -3,6 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@gradflow/core';
 import { describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/index.js';
+import { activeRuntime } from '../src/runtime.js';
 import { randomData, relErr, runKernelOn } from './helpers.js';
 
 describe('useWasmBackend({ threads: 2 }) in Node', () => {
@@ -11,6 +12,7 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     expect(info.threads).toBe(true);
     expect(info.threadCount).toBe(2);
     expect(info.kernelVariant).toBe('shared-simd');
+    expect(info.kernelThreads).toBe(2);
     const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
     expect(heap).toBeInstanceOf(SharedArrayBuffer);
     // Idempotent with the same or no thread count; a different one is a typed error.
@@ -47,5 +49,68 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
         await runKernelOn('cpu', 'Conv2D', { x: xf, filter: f }, conv),
       ),
     ).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('splits the big kernels over the kernel pool and matches the cpu backend', async () => {
+    await useWasmBackend({ threads: 2 });
+    const pool = activeRuntime().pool;
+    expect(pool?.threads).toBe(2);
+    const dispatchedBefore = pool?.dispatched ?? 0;
+    const rng = new Rng(11);
+    const tensor = (shape: number[]) => ({
+      data: randomData(
+        rng,
+        shape.reduce((p, d) => p * d, 1),
+      ),
+      shape,
+    });
+    // Above the 4 MFLOP split threshold; an odd batch splits 2 + 1 images.
+    for (const [strides, pad] of [
+      [1, 'same'],
+      [2, 'same'],
+      [2, 'valid'],
+    ] as const) {
+      const x = tensor([3, 33, 31, 16]);
+      const filterShape = [3, 3, 16, 24];
+      const outH = pad === 'same' ? Math.ceil(33 / strides) : Math.floor((33 - 3) / strides) + 1;
+      const outW = pad === 'same' ? Math.ceil(31 / strides) : Math.floor((31 - 3) / strides) + 1;
+      const dy = tensor([3, outH, outW, 24]);
+      const attrs = { strides, pad, dataFormat: 'NHWC', filterShape, dilations: 1 };
+      const dw = await runKernelOn('wasm', 'Conv2DBackpropFilter', { x, dy }, attrs);
+      expect(
+        relErr(dw, await runKernelOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs)),
+      ).toBeLessThanOrEqual(1e-4);
+      const filter = tensor(filterShape);
+      const inAttrs = { strides, pad, dataFormat: 'NHWC', inputShape: x.shape, dilations: 1 };
+      expect(
+        relErr(
+          await runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, inAttrs),
+          await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter }, inAttrs),
+        ),
+      ).toBeLessThanOrEqual(1e-4);
+    }
+    // GEMMs split by rows (m >= n) and by columns (n > m), every transpose combination.
+    for (const [m, k, n] of [
+      [262, 130, 97],
+      [37, 150, 601],
+    ] as const) {
+      for (const transposeA of [false, true]) {
+        for (const transposeB of [false, true]) {
+          const a = tensor(transposeA ? [k, m] : [m, k]);
+          const b = tensor(transposeB ? [n, k] : [k, n]);
+          const attrs = { transposeA, transposeB };
+          expect(
+            relErr(
+              await runKernelOn('wasm', 'BatchMatMul', { a, b }, attrs),
+              await runKernelOn('cpu', 'BatchMatMul', { a, b }, attrs),
+            ),
+            `m=${m} k=${k} n=${n} tA=${transposeA} tB=${transposeB}`,
+          ).toBeLessThanOrEqual(1e-4);
+        }
+      }
+    }
+    // 3 filter + 2 strided input gradients + 8 GEMMs each sent one task to the worker (stride-1
+    // input gradients run on XNNPACK's own pool).
+    expect((pool?.dispatched ?? 0) - dispatchedBefore).toBe(13);
   });
 });

@@ -153,6 +153,47 @@ static void micro_kernel(int kc, const float *pa, const float *pb, float *C, int
 }
 
 /*
+ * c (1 x N) (+)= a (1 x K) * B (K x N) with contiguous rows of B: a streaming axpy per row of B
+ * (packing and 4-row tiles would waste 3/4 of the work on a single row). Reductions written as
+ * ones(1 x K) * X, e.g. per-sample sums over the spatial axes, take this path.
+ */
+static void gemv_row(int N, int K, const float *a, int csa, const float *B, int rsb, float *c, int accumulate) {
+  if (!accumulate)
+    for (int j = 0; j < N; ++j) c[j] = 0.0f;
+  int j0 = 0;
+#ifdef __wasm_simd128__
+  /* 16 columns at a time in four registers, then 4 at a time. */
+  for (; j0 + 16 <= N; j0 += 16) {
+    v128_t c0 = wasm_v128_load(c + j0), c1 = wasm_v128_load(c + j0 + 4);
+    v128_t c2 = wasm_v128_load(c + j0 + 8), c3 = wasm_v128_load(c + j0 + 12);
+    for (int k = 0; k < K; ++k) {
+      v128_t ak = wasm_f32x4_splat(a[k * csa]);
+      const float *b = B + k * rsb + j0;
+      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(ak, wasm_v128_load(b)));
+      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(ak, wasm_v128_load(b + 4)));
+      c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(ak, wasm_v128_load(b + 8)));
+      c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(ak, wasm_v128_load(b + 12)));
+    }
+    wasm_v128_store(c + j0, c0);
+    wasm_v128_store(c + j0 + 4, c1);
+    wasm_v128_store(c + j0 + 8, c2);
+    wasm_v128_store(c + j0 + 12, c3);
+  }
+  for (; j0 + 4 <= N; j0 += 4) {
+    v128_t c0 = wasm_v128_load(c + j0);
+    for (int k = 0; k < K; ++k)
+      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(a[k * csa]), wasm_v128_load(B + k * rsb + j0)));
+    wasm_v128_store(c + j0, c0);
+  }
+#endif
+  for (; j0 < N; ++j0) {
+    float acc = c[j0];
+    for (int k = 0; k < K; ++k) acc += a[k * csa] * B[k * rsb + j0];
+    c[j0] = acc;
+  }
+}
+
+/*
  * C (M x N, row stride ldc) (+)= A (M x K) * B (K x N), where A(i,k) = A[i*rsa + k*csa] and
  * B(k,j) = B[k*rsb + j*csb]: any transposition is a choice of strides. `accumulate` adds to C.
  */
@@ -164,6 +205,10 @@ void gf_sgemm(int M, int N, int K, const float *A, int rsa, int csa, const float
     if (!accumulate)
       for (int i = 0; i < M; ++i)
         for (int j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
+    return;
+  }
+  if (M == 1 && csb == 1) {
+    gemv_row(N, K, A, csa, B, rsb, C, accumulate);
     return;
   }
   for (int jc = 0; jc < N; jc += NC) {
@@ -458,14 +503,28 @@ void gf_sum_rows(const float *x, int rows, int cols, float scale, float *out) {
 /*
  * Elementwise binary op with suffix broadcasting: out[i] = a[i % na] OP b[i % nb], where each of
  * na, nb is n (full) or the size of a trailing block of the output (a per-channel vector, a
- * scalar). op: 0 add, 1 sub, 2 mul, 3 div.
+ * scalar). op: 0 add, 1 sub, 2 mul, 3 div, 4 squared difference. `op` is a constant in every
+ * instantiation (gf_binary switches once), so the selection below folds away.
  */
 #ifdef __wasm_simd128__
-#define GF_VOP(op, x, y)                                                                                    \
-  ((op) == 0 ? wasm_f32x4_add(x, y) : (op) == 1 ? wasm_f32x4_sub(x, y) : (op) == 2 ? wasm_f32x4_mul(x, y) \
-                                                                                     : wasm_f32x4_div(x, y))
+static inline __attribute__((always_inline)) v128_t gf_vop(int op, v128_t x, v128_t y) {
+  if (op == 0) return wasm_f32x4_add(x, y);
+  if (op == 1) return wasm_f32x4_sub(x, y);
+  if (op == 2) return wasm_f32x4_mul(x, y);
+  if (op == 3) return wasm_f32x4_div(x, y);
+  v128_t d = wasm_f32x4_sub(x, y);
+  return wasm_f32x4_mul(d, d);
+}
+#define GF_VOP(op, x, y) gf_vop(op, x, y)
 #endif
-#define GF_SOP(op, x, y) ((op) == 0 ? (x) + (y) : (op) == 1 ? (x) - (y) : (op) == 2 ? (x) * (y) : (x) / (y))
+static inline __attribute__((always_inline)) float gf_sop(int op, float x, float y) {
+  if (op == 0) return x + y;
+  if (op == 1) return x - y;
+  if (op == 2) return x * y;
+  if (op == 3) return x / y;
+  return (x - y) * (x - y);
+}
+#define GF_SOP(op, x, y) gf_sop(op, x, y)
 
 static inline __attribute__((always_inline)) void binary_rows(int op, const float *a, int na, const float *b,
                                                                   int nb, float *out, int n) {
@@ -513,7 +572,8 @@ void gf_binary(int op, const float *a, int na, const float *b, int nb, float *ou
     case 0: binary_rows(0, a, na, b, nb, out, n); break;
     case 1: binary_rows(1, a, na, b, nb, out, n); break;
     case 2: binary_rows(2, a, na, b, nb, out, n); break;
-    default: binary_rows(3, a, na, b, nb, out, n); break;
+    case 3: binary_rows(3, a, na, b, nb, out, n); break;
+    default: binary_rows(4, a, na, b, nb, out, n); break;
   }
 }
 

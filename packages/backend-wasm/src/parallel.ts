@@ -1,0 +1,142 @@
+import type * as tf from '@tensorflow/tfjs';
+import type { PoolTask } from './pool.js';
+import { release, scratch, type KernelRuntime } from './runtime.js';
+
+/**
+ * How gradflow's big kernels split across the kernel pool's threads. Every split gives each
+ * thread a disjoint output region (or, for the filter gradient, its own partial sum), its own
+ * GEMM workspace, geometry block and im2col buffer, so the threads never share written memory.
+ */
+
+/** Below this many FLOPs a kernel runs on one thread: waking a worker costs tens of microseconds. */
+const MIN_PARALLEL_FLOPS = 4e6;
+
+/** Contiguous [begin, end) ranges of `total` items over `parts` threads, as equal as possible. */
+export function splitRange(total: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let t = 0; t < parts; t++) {
+    const begin = Math.floor((total * t) / parts);
+    const end = Math.floor((total * (t + 1)) / parts);
+    if (end > begin) out.push([begin, end]);
+  }
+  return out;
+}
+
+/** Threads to use for `flops` of work split over `items` independent items (1 = run inline). */
+export function threadsFor(rt: KernelRuntime, flops: number, items: number): number {
+  const pool = rt.pool;
+  if (!pool || flops < MIN_PARALLEL_FLOPS) return 1;
+  return Math.max(1, Math.min(pool.threads, items));
+}
+
+/** Runs the tasks on the pool, or one after another on this thread when there is none. */
+function runTasks(rt: KernelRuntime, tasks: PoolTask[]): void {
+  if (rt.pool) {
+    rt.pool.run(tasks);
+    return;
+  }
+  for (const task of tasks) (rt.exports[task.fn] as (...args: number[]) => void)(...task.args);
+}
+
+/** Workspace and geometry block of thread `t` (0 is the calling thread). */
+function lane(rt: KernelRuntime, t: number): { ws: number; geom: number } {
+  if (t === 0) return { ws: rt.ws, geom: rt.geom };
+  const s = rt.pool?.scratch[t - 1];
+  if (!s) throw new Error(`kernel pool has no lane ${t}`);
+  return s;
+}
+
+function writeInts(rt: KernelRuntime, ptr: number, values: number[]): void {
+  const view = new Int32Array(rt.memory.buffer, ptr, 16);
+  view.fill(0);
+  view.set(values);
+}
+
+/** Conv geometry (geomValues order) with the batch size replaced. */
+function withBatch(geom: number[], n: number): number[] {
+  return [n, ...geom.slice(1)];
+}
+
+/**
+ * Runs a conv backprop export split by images: thread t gets images [n0, n1) of x/dy/dx. For the
+ * filter gradient each thread t > 0 writes a partial dW that is summed into `out` at the end.
+ */
+export function convByImages(
+  rt: KernelRuntime,
+  fn: 'gf_conv2d_backprop_filter' | 'gf_conv2d_backprop_input',
+  info: tf.backend_util.Conv2DInfo,
+  geom: number[],
+  ptrs: { a: number; b: number; out: number },
+  colRows: (batch: number) => number,
+  threads: number,
+): void {
+  const filterGrad = fn === 'gf_conv2d_backprop_filter';
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  const inImage = info.inHeight * info.inWidth * info.inChannels * 4;
+  const outImage = info.outHeight * info.outWidth * info.outChannels * 4;
+  const dwFloats = k * info.outChannels;
+  const owned: number[] = [];
+  const partials: number[] = [];
+  try {
+    const tasks: PoolTask[] = splitRange(info.batchSize, threads).map(([n0, n1], t) => {
+      const { ws, geom: g } = lane(rt, t);
+      writeInts(rt, g, withBatch(geom, n1 - n0));
+      const rows = colRows(n1 - n0);
+      const col = scratch(rt, rows * k * 4);
+      owned.push(col);
+      let out = ptrs.out;
+      if (filterGrad && t > 0) {
+        out = scratch(rt, dwFloats * 4);
+        owned.push(out);
+        partials.push(out);
+      }
+      // filter: (x, dy) -> dw; input: (dy, w) -> dx. Image offsets apply to x/dy and dx.
+      const args = filterGrad
+        ? [g, ptrs.a + n0 * inImage, ptrs.b + n0 * outImage, out, col, rows, ws]
+        : [g, ptrs.a + n0 * outImage, ptrs.b, out + n0 * inImage, col, rows, ws];
+      return { fn, args };
+    });
+    runTasks(rt, tasks);
+    for (const partial of partials)
+      rt.exports.gf_binary(0, ptrs.out, dwFloats, partial, dwFloats, ptrs.out, dwFloats);
+  } finally {
+    for (const ptr of owned) release(rt, ptr);
+  }
+}
+
+/** One GEMM C (m x n) = A (m x k) B (k x n) with strided operands, as gf_sgemm takes it. */
+export interface GemmArgs {
+  m: number;
+  n: number;
+  k: number;
+  a: number;
+  rsa: number;
+  csa: number;
+  b: number;
+  rsb: number;
+  csb: number;
+  c: number;
+  ldc: number;
+}
+
+/**
+ * Runs a GEMM split by rows of C (or, when there are too few rows, by columns) over `threads`
+ * threads. Row blocks are multiples of 4 and column blocks multiples of 8 (the micro-kernel tile),
+ * so every thread computes whole tiles.
+ */
+export function gemmSplit(rt: KernelRuntime, g: GemmArgs, threads: number): void {
+  const byRows = g.m >= g.n || g.n < 16;
+  const unit = byRows ? 4 : 8;
+  const blocks = Math.ceil((byRows ? g.m : g.n) / unit);
+  const tasks: PoolTask[] = splitRange(blocks, Math.min(threads, blocks)).map(([b0, b1], t) => {
+    const { ws } = lane(rt, t);
+    const total = byRows ? g.m : g.n;
+    const from = b0 * unit;
+    const size = Math.min(b1 * unit, total) - from;
+    const args = byRows
+      ? [size, g.n, g.k, g.a + from * g.rsa * 4, g.rsa, g.csa, g.b, g.rsb, g.csb, g.c + from * g.ldc * 4]
+      : [g.m, size, g.k, g.a, g.rsa, g.csa, g.b + from * g.csb * 4, g.rsb, g.csb, g.c + from * 4];
+    return { fn: 'gf_sgemm', args: [...args, g.ldc, 0, ws] };
+  });
+  runTasks(rt, tasks);
+}
