@@ -3,6 +3,7 @@ import { InvalidArgumentError, StateError } from '@gradflow/core';
 import { probe } from './probe.js';
 import type { ProbeBatch, ProbeOptions } from './probe.js';
 import type { ProbeReport, ProbeStatus } from './types.js';
+import { alias } from './graph.js';
 
 /**
  * A fixed-capacity FIFO: pushing beyond `capacity` drops the oldest entry.
@@ -170,14 +171,14 @@ export class ProbeMonitor {
     return this.step % this.every === 0;
   }
 
-  /** Before a training step: on probe steps, remember the weights (zero-copy clones). */
+  /** Before a training step: on probe steps, remember the weights (zero-copy aliases). */
   beforeStep(): void {
     if (this.disposed) throw new StateError('this probe monitor was disposed');
     if (!this.model || !this.due()) return;
     this.releaseSnapshot();
     this.snapshot = this.model.trainableWeights.map((w) => {
       const variable = w.read() as tf.Variable;
-      return { variable, before: tf.clone(variable) };
+      return { variable, before: alias(variable) };
     });
   }
 

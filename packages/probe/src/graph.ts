@@ -248,13 +248,22 @@ export function runPlan(plan: Plan, inputs: tf.Tensor[], options: RunOptions): t
 }
 
 /**
+ * A new tensor handle on the same data (a reshape to the same shape: every backend shares the
+ * storage and counts a reference, where `tf.clone` copies the data on wasm). The data of tfjs
+ * tensors is immutable, so the alias outlives the disposal of `t` unchanged.
+ */
+export function alias<T extends tf.Tensor>(t: T): T {
+  return tf.reshape(t, t.shape) as T;
+}
+
+/**
  * An identity whose gradient is reported to `capture` (the JS analogue of PyTorch's
  * `tensor.register_hook`): the backward pass hands it d loss / d x, accumulated over every
  * consumer of x, and it passes that gradient on unchanged.
  */
 export function gradientHook(x: tf.Tensor, capture: (dy: tf.Tensor) => void): tf.Tensor {
   const f = tf.customGrad((...args: unknown[]) => ({
-    value: tf.clone(args[0] as tf.Tensor),
+    value: alias(args[0] as tf.Tensor),
     gradFunc: (dy: tf.Tensor) => {
       capture(dy);
       return dy;

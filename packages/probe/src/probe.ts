@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, DEFAULT_SEED } from '@gradflow/core';
 import { outputActivationOf } from './activation-kind.js';
-import { gradientHook, isRnn, planOf, runPlan } from './graph.js';
+import { alias, gradientHook, isRnn, planOf, runPlan } from './graph.js';
 import type { Plan, PlanStep } from './graph.js';
 import { findResidualBlocks } from './signal-propagation.js';
 import { DEFAULT_THRESHOLDS } from './thresholds.js';
@@ -167,7 +167,9 @@ export async function probe(
     }
   }
   const loss = resolveLoss(model, options.loss);
-  const { xs, ys, batchSize } = checkBatch(model, batch, loss);
+  const reduce = options.reduce ?? 'auto';
+  const onHost = reduce === 'host' || (reduce === 'auto' && ['cpu', 'wasm'].includes(tf.getBackend()));
+  const { xs, ys, batchSize } = checkBatch(model, batch, loss, onHost);
   const training = options.training ?? false;
   const lr = learningRateOf(model, options.learningRate);
   const jac = options.jacobian ?? false;
@@ -180,9 +182,9 @@ export async function probe(
   const userTensors = new Set<tf.Tensor>([...xs, ...ys]);
 
   // Snapshot state that a training-mode forward pass may change (BatchNorm moving statistics):
-  // clones share storage with the variables until they are reassigned, so this costs nothing.
+  // aliases share storage with the variables until they are reassigned, so this costs nothing.
   const stateVars = model.nonTrainableWeights.map((w) => w.read() as tf.Variable);
-  const snapshot = training ? stateVars.map((v) => tf.clone(v)) : [];
+  const snapshot = training ? stateVars.map((v) => alias(v)) : [];
 
   // Which weights belong to which step: the first call of a layer owns them.
   const owned = new Set<tf.layers.Layer>();
@@ -224,7 +226,7 @@ export async function probe(
           return outs.map((o, j) =>
             o.dtype === 'float32'
               ? gradientHook(o, (dy) => {
-                  cap.outGrads[j] = keep(tf.clone(dy));
+                  cap.outGrads[j] = keep(alias(dy));
                 })
               : o,
           );
@@ -234,7 +236,7 @@ export async function probe(
               gradientHook(h, (dy) => {
                 const cap = captures[i]!;
                 const list = cap.hidden.get(t) ?? [];
-                list.push(keep(tf.clone(dy)));
+                list.push(keep(alias(dy)));
                 cap.hidden.set(t, list);
               })
           : undefined,
@@ -290,8 +292,6 @@ export async function probe(
     let lossStat: Stat = { offset: 0, length: 1 };
     const layouts: Layout[] = [];
     const blockStats: { sq: Stat; v: Stat; rv: Stat }[] = [];
-    const reduce = options.reduce ?? 'auto';
-    const onHost = reduce === 'host' || (reduce === 'auto' && ['cpu', 'wasm'].includes(tf.getBackend()));
     let values: ArrayLike<number>;
     if (onHost) {
       const hc = new HostCollector();

@@ -18,7 +18,18 @@ export interface ResidualBlock {
   stepIndex: number;
 }
 
-export function findResidualBlocks(plan: Plan): ResidualBlock[] {
+const cache = new WeakMap<Plan, readonly ResidualBlock[]>();
+
+/** The residual blocks of `plan` (cached per plan, which is cached per model). */
+export function findResidualBlocks(plan: Plan): readonly ResidualBlock[] {
+  const hit = cache.get(plan);
+  if (hit) return hit;
+  const blocks = searchResidualBlocks(plan);
+  cache.set(plan, blocks);
+  return blocks;
+}
+
+function searchResidualBlocks(plan: Plan): ResidualBlock[] {
   const depth = new Map<number, number>();
   for (const id of plan.inputIds) depth.set(id, 0);
   const stepOf = (id: number) => plan.producer.get(id) ?? -1;

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, ShapeError, StateError } from '@gradflow/core';
 import { LOSSES, resolveLossName } from './losses.js';
 import type { LabelKind, LossSpec } from './losses.js';
+import { dataOf } from './host-stats.js';
 
 /** A custom loss: per-example (or per-element) loss of labels and predictions; the probe takes its mean. */
 export type LossFn = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor;
@@ -112,6 +113,7 @@ export function checkBatch(
   model: tf.LayersModel,
   batch: { x: unknown; y: unknown } | undefined,
   loss: ResolvedLoss,
+  onHost = false,
 ): { xs: tf.Tensor[]; ys: tf.Tensor[]; batchSize: number } {
   if (batch === undefined || batch === null || typeof batch !== 'object') {
     throw new InvalidArgumentError('batch', batch, '{ x, y } with tensors');
@@ -173,29 +175,10 @@ export function checkBatch(
       }
     }
   });
-  // Value checks: one read-back for all of them.
-  const checks = tf.tidy(() => {
-    const parts: tf.Tensor[] = [];
-    for (const x of xs)
-      if (x.dtype === 'float32') parts.push(tf.all(tf.isFinite(x)).cast('float32').reshape([1]));
-    ys.forEach((y, i) => {
-      const kind = loss.labels[i] ?? null;
-      if (kind === null) return;
-      const yf = y.cast('float32');
-      parts.push(tf.min(yf).reshape([1]), tf.max(yf).reshape([1]));
-      if (kind === 'indices')
-        parts.push(
-          tf
-            .all(tf.equal(yf, tf.round(yf)))
-            .cast('float32')
-            .reshape([1]),
-        );
-    });
-    return parts.length > 0 ? tf.concat(parts) : tf.zeros([0]);
-  });
+  // Value checks: on the host (cpu, wasm: reading data is a copy at most), or on the device
+  // with one read-back for all of them. Same layout either way.
+  const v: ArrayLike<number> = onHost ? hostValueChecks(xs, ys, loss) : deviceValueChecks(xs, ys, loss);
   {
-    const v = checks.dataSync();
-    checks.dispose();
     let k = 0;
     xs.forEach((x, i) => {
       if (x.dtype !== 'float32') return;
@@ -227,4 +210,65 @@ export function checkBatch(
     });
   }
   return { xs, ys, batchSize };
+}
+
+/** [all finite] per float32 x, then per labelled y: [min, max] and, for indices, [all integral]. */
+function deviceValueChecks(xs: tf.Tensor[], ys: tf.Tensor[], loss: ResolvedLoss): ArrayLike<number> {
+  const checks = tf.tidy(() => {
+    const parts: tf.Tensor[] = [];
+    for (const x of xs)
+      if (x.dtype === 'float32') parts.push(tf.all(tf.isFinite(x)).cast('float32').reshape([1]));
+    ys.forEach((y, i) => {
+      const kind = loss.labels[i] ?? null;
+      if (kind === null) return;
+      const yf = y.cast('float32');
+      parts.push(tf.min(yf).reshape([1]), tf.max(yf).reshape([1]));
+      if (kind === 'indices')
+        parts.push(
+          tf
+            .all(tf.equal(yf, tf.round(yf)))
+            .cast('float32')
+            .reshape([1]),
+        );
+    });
+    return parts.length > 0 ? tf.concat(parts) : tf.zeros([0]);
+  });
+  const v = checks.dataSync();
+  checks.dispose();
+  return v;
+}
+
+/** The same checks as {@link deviceValueChecks}, in one JS pass over each tensor's data. */
+function hostValueChecks(xs: tf.Tensor[], ys: tf.Tensor[], loss: ResolvedLoss): number[] {
+  const out: number[] = [];
+  for (const x of xs) {
+    if (x.dtype !== 'float32') continue;
+    const d = dataOf(x);
+    let finite = 1;
+    for (let i = 0; i < d.length; i++) {
+      if (!Number.isFinite(d[i]!)) {
+        finite = 0;
+        break;
+      }
+    }
+    out.push(finite);
+  }
+  ys.forEach((y, i) => {
+    const kind = loss.labels[i] ?? null;
+    if (kind === null) return;
+    const d = y.dtype === 'float32' ? dataOf(y) : (y.dataSync() as ArrayLike<number>);
+    // As tf.min / tf.max on cpu: start at the first element, compare with < and >.
+    let lo = d.length > 0 ? Number(d[0]) : Infinity;
+    let hi = d.length > 0 ? Number(d[0]) : -Infinity;
+    let integral = 1;
+    for (let k = 0; k < d.length; k++) {
+      const e = Number(d[k]);
+      if (e < lo) lo = e;
+      if (e > hi) hi = e;
+      if (e !== Math.round(e)) integral = 0;
+    }
+    out.push(lo, hi);
+    if (kind === 'indices') out.push(integral);
+  });
+  return out;
 }
