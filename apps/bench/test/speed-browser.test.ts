@@ -2,11 +2,11 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_CHROMIUM, runBrowserSuite } from '../src/browser/run.js';
-import { serveStatic } from '../src/browser/serve.js';
+import { chromiumPath, serveIsolated } from '@gradflow/browser-harness';
+import { runBrowserSuite } from '../src/browser/run.js';
 import { speedModel } from '../src/speed/measure.js';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? DEFAULT_CHROMIUM;
+const CHROMIUM = chromiumPath();
 
 describe('speed suite, browser path', () => {
   it('trains the mlp in headless Chromium, cross-origin isolated, with 1 and 2 wasm threads', async () => {
@@ -77,7 +77,7 @@ describe('static server', () => {
     root = mkdtempSync(join(tmpdir(), 'gradflow-serve-'));
     writeFileSync(join(root, 'index.html'), '<p>hi</p>');
     writeFileSync(join(root, 'x.wasm'), new Uint8Array([0, 97, 115, 109]));
-    const served = await serveStatic(root);
+    const served = await serveIsolated(root);
     url = served.url;
     close = () => served.server.close();
   });

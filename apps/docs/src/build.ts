@@ -9,6 +9,7 @@ import { cpSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } fro
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeBuiltinsUnavailable } from '@gradflow/browser-harness';
 import * as esbuild from 'esbuild';
 import * as tf from '@tensorflow/tfjs';
 import { mnist } from '@gradflow/data';
@@ -69,23 +70,6 @@ async function buildPlayground(nav: NavLink[]): Promise<void> {
     ),
   );
 }
-
-/**
- * @gradflow/data reads MNIST files with node:fs; the browser bundle gets stand-ins that throw if
- * called (the playground loads its MNIST subset over fetch instead, written by mnistSubset()).
- */
-const nodeBuiltinsUnavailable: esbuild.Plugin = {
-  name: 'node-builtins-unavailable',
-  setup(build) {
-    build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-unavailable' }));
-    build.onLoad({ filter: /.*/, namespace: 'node-unavailable' }, (args) => ({
-      contents: `const unavailable = () => { throw new Error(${JSON.stringify(`${args.path} is not available in the browser`)}); };
-export const existsSync = unavailable, readFileSync = unavailable, createRequire = unavailable, join = unavailable, gunzipSync = unavailable;
-export default {};`,
-      loader: 'js',
-    }));
-  },
-};
 
 /** The first `n` training digits of @gradflow/data's MNIST as base64 bytes, for the playground. */
 function mnistSubset(n: number): string {

@@ -2,27 +2,11 @@ import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { nodeBuiltinsUnavailable } from '@gradflow/browser-harness';
 import * as esbuild from 'esbuild';
 
 const ENTRY = fileURLToPath(new URL('./entry.ts', import.meta.url));
 const require = createRequire(import.meta.url);
-
-/**
- * Workspace packages import node: modules in code the page never runs (@gradflow/backend-wasm
- * patches Node's worker_threads only under Node); the bundle gets stand-ins that throw if called.
- */
-const nodeBuiltinsUnavailable: esbuild.Plugin = {
-  name: 'node-builtins-unavailable',
-  setup(build) {
-    build.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-unavailable' }));
-    build.onLoad({ filter: /.*/, namespace: 'node-unavailable' }, (args) => ({
-      contents: `const unavailable = () => { throw new Error(${JSON.stringify(`${args.path} is not available in the browser`)}); };
-export const existsSync = unavailable, readFileSync = unavailable, createRequire = unavailable, join = unavailable, gunzipSync = unavailable, cpus = unavailable;
-export default {};`,
-      loader: 'js',
-    }));
-  },
-};
 
 /**
  * Bundles entry.ts for the browser into `outDir` (speed.js, index.html) and copies the tfjs wasm

@@ -6,25 +6,13 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromiumPath as defaultChromium, launchChromium, serveIsolated } from '@gradflow/browser-harness';
+import type { Browser, Page } from 'playwright-core';
 import type { ModelMeasurement } from '../speed/measure.js';
 import type { SpeedModel } from '../speed/models.js';
 import type { Measurement, RunnerId } from '../speed/types.js';
 import { buildBrowserBundle } from './bundle.js';
 import { API_GLOBAL, type BrowserBackendInfo, type BrowserSpeedApi } from './protocol.js';
-import { serveStatic } from './serve.js';
-
-export const DEFAULT_CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 /** The browser runners and the wasm thread count each asks for. */
 export const BROWSER_RUNNERS: readonly { runner: RunnerId; threads: number }[] = [
@@ -83,7 +71,7 @@ async function openPage(browser: Browser, url: string, errors: string[]): Promis
  * runner that cannot start: those become notes (and notes on the runner's cells).
  */
 export async function runBrowserSuite(options: BrowserSuiteOptions): Promise<BrowserSuiteResult> {
-  const chromiumPath = options.chromium ?? process.env.CHROMIUM_PATH ?? DEFAULT_CHROMIUM;
+  const chromiumPath = options.chromium ?? defaultChromium();
   const runners = options.runners ?? BROWSER_RUNNERS;
   const timeoutMs = options.timeoutMs ?? 15 * 60_000;
   const results: BrowserSuiteResult['results'] = new Map(options.models.map((m) => [m.id, {}]));
@@ -101,14 +89,14 @@ export async function runBrowserSuite(options: BrowserSuiteOptions): Promise<Bro
 
   const dir = mkdtempSync(join(tmpdir(), 'gradflow-speed-'));
   let browser: Browser | undefined;
-  let server: Awaited<ReturnType<typeof serveStatic>>['server'] | undefined;
+  let server: Awaited<ReturnType<typeof serveIsolated>>['server'] | undefined;
   let version: string | undefined;
   const backends: BrowserSuiteResult['backends'] = {};
   try {
     await buildBrowserBundle(dir);
-    const served = await serveStatic(dir);
+    const served = await serveIsolated(dir);
     server = served.server;
-    browser = await chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS });
+    browser = await launchChromium(chromiumPath);
     version = browser.version();
     for (const { runner, threads } of runners) {
       for (const model of options.models) {

@@ -5,16 +5,26 @@ import { extname, join, normalize, sep } from 'node:path';
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
   '.json': 'application/json',
   '.wasm': 'application/wasm',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
 };
 
+/** The headers that make a page cross-origin isolated: SharedArrayBuffer, so wasm threads, need them. */
+export const ISOLATION_HEADERS = {
+  'cross-origin-opener-policy': 'same-origin',
+  'cross-origin-embedder-policy': 'require-corp',
+  'cross-origin-resource-policy': 'same-origin',
+} as const;
+
 /**
- * Serves `root` on 127.0.0.1 (port 0: any free port) with the headers that make a page
- * cross-origin isolated (COOP same-origin + COEP require-corp), which SharedArrayBuffer, and so
- * the threaded wasm build, needs.
+ * Serves the files under `root` on 127.0.0.1 (port 0: any free port) with ISOLATION_HEADERS and
+ * no caching; a directory serves its index.html, a path outside `root` is 403.
  */
-export function serveStatic(root: string, port = 0): Promise<{ server: Server; url: string }> {
+export function serveIsolated(root: string, port = 0): Promise<{ server: Server; url: string }> {
   const base = normalize(root.endsWith(sep) ? root : `${root}${sep}`);
   const server = createServer((req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
@@ -31,9 +41,7 @@ export function serveStatic(root: string, port = 0): Promise<{ server: Server; u
     res.writeHead(200, {
       'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
-      'cross-origin-opener-policy': 'same-origin',
-      'cross-origin-embedder-policy': 'require-corp',
-      'cross-origin-resource-policy': 'same-origin',
+      ...ISOLATION_HEADERS,
     });
     createReadStream(file).pipe(res);
   });

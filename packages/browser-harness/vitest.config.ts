@@ -1,0 +1,3 @@
+import { gradflowProject } from '../../vitest.shared.js';
+
+export default gradflowProject('browser-harness');
