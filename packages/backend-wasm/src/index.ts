@@ -60,7 +60,7 @@ export interface WasmBackendInfo {
   threadCount: number;
   /** The engine validates relaxed SIMD (f32x4.relaxed_madd). */
   relaxedSimd: boolean;
-  /** Which build of gradflow's kernels runs: 'simd', 'scalar' or 'shared-simd' (threaded heap); null if not registered. */
+  /** Which build of gradflow's kernels runs (see KernelVariant); null if not registered. */
   kernelVariant: KernelVariant | null;
   /** Kernels this package registered on top of the stock backend. */
   kernels: GradflowKernelName[];
@@ -73,12 +73,12 @@ let poolStarting: Promise<void> | undefined;
 
 /** Starts the kernel pool (threadCount - 1 workers) on a threaded heap, once. */
 async function ensurePool(rt: KernelRuntime, threadCount: number): Promise<void> {
-  if (rt.variant !== 'shared-simd' || threadCount < 2 || rt.pool) return;
+  if (!rt.variant.startsWith('shared-') || threadCount < 2 || rt.pool) return;
   poolStarting ??= (async () => {
     const spawn = isNode() ? (await import('./threads.js')).spawnNodeWorker : spawnBrowserWorker;
     const wasm = rt.backend.wasm;
     rt.pool = await startPool({
-      module: moduleFor('shared-simd'),
+      module: moduleFor(rt.variant),
       memory: rt.memory,
       workers: threadCount - 1,
       wsBytes: rt.exports.gf_workspace_bytes(),

@@ -1,7 +1,21 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, StateError, UnsupportedError } from '@gradflow/core';
 import type { KernelPool } from './pool.js';
-import { scalarBase64, sharedSimdBase64, simdBase64 } from './wasm-binaries.js';
+import {
+  relaxedSimdBase64,
+  scalarBase64,
+  sharedRelaxedSimdBase64,
+  sharedSimdBase64,
+  simdBase64,
+} from './wasm-binaries.js';
+
+const BINARIES: Record<KernelVariant, string> = {
+  simd: simdBase64,
+  'relaxed-simd': relaxedSimdBase64,
+  scalar: scalarBase64,
+  'shared-simd': sharedSimdBase64,
+  'shared-relaxed-simd': sharedRelaxedSimdBase64,
+};
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` that the kernels use (4.22 layout). */
 export interface WasmBackendLike {
@@ -115,10 +129,12 @@ export interface GradflowKernelExports {
 }
 
 /**
- * Which build of gradflow's kernels runs: 'simd' (128-bit SIMD), 'scalar' (engines without SIMD)
- * or 'shared-simd' (SIMD on a shared heap, for the threaded tfjs build).
+ * Which build of gradflow's kernels runs: 'simd' (128-bit SIMD), 'relaxed-simd' (SIMD with fused
+ * multiply-adds through f32x4.relaxed_madd, where the engine validates relaxed SIMD), 'scalar'
+ * (engines without SIMD), or 'shared-simd' / 'shared-relaxed-simd' (the same on a shared heap,
+ * for the threaded tfjs build).
  */
-export type KernelVariant = 'simd' | 'scalar' | 'shared-simd';
+export type KernelVariant = 'simd' | 'relaxed-simd' | 'scalar' | 'shared-simd' | 'shared-relaxed-simd';
 
 /** One instance of our kernels bound to one tfjs wasm backend's heap. */
 export interface KernelRuntime {
@@ -153,8 +169,7 @@ const compiled = new Map<KernelVariant, WebAssembly.Module>();
 export function moduleFor(variant: KernelVariant): WebAssembly.Module {
   let mod = compiled.get(variant);
   if (!mod) {
-    const base64 = variant === 'simd' ? simdBase64 : variant === 'scalar' ? scalarBase64 : sharedSimdBase64;
-    mod = new WebAssembly.Module(decodeBase64(base64));
+    mod = new WebAssembly.Module(decodeBase64(BINARIES[variant]));
     compiled.set(variant, mod);
   }
   return mod;
@@ -190,12 +205,14 @@ function heapMemory(backend: WasmBackendLike): WebAssembly.Memory {
 }
 
 let runtimes = new Map<WasmBackendLike, KernelRuntime>();
-let forcedVariant: 'simd' | 'scalar' | undefined;
+type ForcedVariant = 'simd' | 'relaxed-simd' | 'scalar';
+let forcedVariant: ForcedVariant | undefined;
 
 /**
- * Forces the scalar (or SIMD) build of gradflow's kernels, e.g. to test the fallback an engine
- * without SIMD would run; `undefined` returns to feature detection. Existing runtimes are
- * released and re-created on next use.
+ * Forces the scalar, SIMD or relaxed-SIMD build of gradflow's kernels, e.g. to test the fallback
+ * an engine without SIMD would run, or to compare the builds; `undefined` returns to feature
+ * detection. On a shared (threaded) heap the shared build of the same kind runs. Existing
+ * runtimes (and their thread pools) are released and re-created on next use.
  *
  * @example
  * ```ts
@@ -209,9 +226,15 @@ let forcedVariant: 'simd' | 'scalar' | undefined;
  * await tf.setBackend('cpu');
  * ```
  */
-export function forceKernelVariant(variant: 'simd' | 'scalar' | undefined): void {
-  if (variant !== undefined && variant !== 'simd' && variant !== 'scalar') {
-    throw new InvalidArgumentError('variant', variant, "'simd', 'scalar' or undefined");
+export function forceKernelVariant(variant: ForcedVariant | undefined): void {
+  if (variant !== undefined && variant !== 'simd' && variant !== 'relaxed-simd' && variant !== 'scalar') {
+    throw new InvalidArgumentError('variant', variant, "'simd', 'relaxed-simd', 'scalar' or undefined");
+  }
+  if (variant === 'relaxed-simd' && !engineHasRelaxedSimd()) {
+    throw new UnsupportedError('this engine does not validate relaxed SIMD (f32x4.relaxed_madd)', {
+      value: variant,
+      accepted: ['simd', 'scalar'],
+    });
   }
   forcedVariant = variant;
   for (const rt of runtimes.values()) {
@@ -229,10 +252,11 @@ export function runtimeFor(backend: WasmBackendLike): KernelRuntime {
   if (existing) return existing;
   const memory = heapMemory(backend);
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
-  const simd = forcedVariant ? forcedVariant === 'simd' : engineHasSimd();
-  if (shared && !simd)
+  const kind: ForcedVariant =
+    forcedVariant ?? (!engineHasSimd() ? 'scalar' : engineHasRelaxedSimd() ? 'relaxed-simd' : 'simd');
+  if (shared && kind === 'scalar')
     throw new UnsupportedError('a shared (threaded) tfjs heap without SIMD is not supported');
-  const variant: KernelVariant = shared ? 'shared-simd' : simd ? 'simd' : 'scalar';
+  const variant: KernelVariant = shared ? `shared-${kind as 'simd' | 'relaxed-simd'}` : kind;
   const instance = new WebAssembly.Instance(moduleFor(variant), { env: { memory } });
   const exports = instance.exports as unknown as GradflowKernelExports;
   const ws = backend.wasm._malloc(exports.gf_workspace_bytes()) >>> 0;

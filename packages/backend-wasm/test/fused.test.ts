@@ -46,7 +46,7 @@ describe('FusedBatchNorm on wasm', () => {
   it(`matches cpu over a grid (${grid.length * 2} cases), SIMD and scalar builds, no leaks`, async () => {
     const rng = new Rng(31);
     const before = await on('wasm', () => tf.memory().numTensors);
-    for (const variant of [undefined, 'scalar'] as const) {
+    for (const variant of [undefined, 'simd', 'scalar'] as const) {
       forceKernelVariant(variant);
       try {
         for (const [xs, ps] of grid) {
@@ -54,7 +54,7 @@ describe('FusedBatchNorm on wasm', () => {
             const err = await batchNormCase(rng, xs, ps, full);
             expect(
               err,
-              `${variant ?? 'simd'} x ${JSON.stringify(xs)} params ${JSON.stringify(ps)} ${full}`,
+              `${variant ?? 'default'} x ${JSON.stringify(xs)} params ${JSON.stringify(ps)} ${full}`,
             ).toBeLessThanOrEqual(TOL);
           }
         }
@@ -111,7 +111,7 @@ function reluInputs(rng: Rng, n: number): { x: Float32Array; dy: Float32Array } 
 describe('fused ReLU gradient', () => {
   it('the kernel is bit-identical to dy * step(x) on cpu, including NaN, Inf and signed zeros', async () => {
     const rng = new Rng(41);
-    for (const variant of [undefined, 'scalar'] as const) {
+    for (const variant of [undefined, 'simd', 'scalar'] as const) {
       forceKernelVariant(variant);
       try {
         for (const n of [1, 3, 4, 5, 8, 31, 67, 1000]) {
@@ -134,7 +134,7 @@ describe('fused ReLU gradient', () => {
             Array.from(got)
               .map((v, i) => Object.is(v, want[i]))
               .every(Boolean),
-            `${variant ?? 'simd'} n=${n}`,
+            `${variant ?? 'default'} n=${n}`,
           ).toBe(true);
         }
       } finally {

@@ -11,7 +11,7 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     const info = await useWasmBackend({ threads: 2 });
     expect(info.threads).toBe(true);
     expect(info.threadCount).toBe(2);
-    expect(info.kernelVariant).toBe('shared-simd');
+    expect(info.kernelVariant).toBe('shared-relaxed-simd');
     expect(info.kernelThreads).toBe(2);
     const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
     expect(heap).toBeInstanceOf(SharedArrayBuffer);

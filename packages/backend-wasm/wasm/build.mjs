@@ -2,7 +2,8 @@
 // Builds wasm/kernels.c into the committed binaries and src/wasm-binaries.ts.
 //   node wasm/build.mjs           rebuild and write
 //   node wasm/build.mjs --check   rebuild into memory and fail if anything differs from git
-// Toolchain: Debian bookworm `clang` (14) and `lld` (wasm-ld 14): apt-get install -y clang lld.
+// Toolchain: Debian bookworm `clang-16` and `lld-16` (apt-get install -y clang-16 lld-16): clang 14
+// emits relaxed-SIMD opcodes from before the proposal was finalized, which engines reject.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const check = process.argv.includes('--check');
-const clang = process.env.CLANG ?? 'clang';
+const clang = process.env.CLANG ?? 'clang-16';
 
 const common = [
   '--target=wasm32',
@@ -29,11 +30,15 @@ const common = [
   '-Wl,--export=__stack_pointer',
   '-Wl,--strip-all',
 ];
+const shared = ['-matomics', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'];
 const variants = {
   simd: ['-msimd128'],
+  // Fused multiply-add through f32x4.relaxed_madd, for engines that validate relaxed SIMD.
+  'relaxed-simd': ['-msimd128', '-mrelaxed-simd'],
   scalar: [],
   // For the threaded tfjs build, whose heap is a shared memory.
-  'shared-simd': ['-msimd128', '-matomics', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'],
+  'shared-simd': ['-msimd128', ...shared],
+  'shared-relaxed-simd': ['-msimd128', '-mrelaxed-simd', ...shared],
 };
 
 function sections(bytes) {

@@ -12,6 +12,15 @@
  */
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
+/*
+ * a*b + c. With relaxed SIMD (the 'relaxed' builds) one f32x4.relaxed_madd, which engines lower
+ * to a fused multiply-add where the CPU has one (x86 FMA3, arm64); else a multiply and an add.
+ */
+#ifdef __wasm_relaxed_simd__
+#define GF_MADD(a, b, c) __builtin_wasm_relaxed_madd_f32x4(a, b, c)
+#else
+#define GF_MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
+#endif
 #endif
 
 #define EXPORT(name) __attribute__((export_name(#name)))
@@ -93,17 +102,17 @@ static void micro_kernel(int kc, const float *pa, const float *pb, float *C, int
   for (int k = 0; k < kc; ++k) {
     v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
     v128_t a = wasm_v128_load32_splat(pa);
-    c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(a, b0));
-    c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(a, b1));
+    c00 = GF_MADD(a, b0, c00);
+    c01 = GF_MADD(a, b1, c01);
     a = wasm_v128_load32_splat(pa + 1);
-    c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(a, b0));
-    c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(a, b1));
+    c10 = GF_MADD(a, b0, c10);
+    c11 = GF_MADD(a, b1, c11);
     a = wasm_v128_load32_splat(pa + 2);
-    c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(a, b0));
-    c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(a, b1));
+    c20 = GF_MADD(a, b0, c20);
+    c21 = GF_MADD(a, b1, c21);
     a = wasm_v128_load32_splat(pa + 3);
-    c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(a, b0));
-    c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(a, b1));
+    c30 = GF_MADD(a, b0, c30);
+    c31 = GF_MADD(a, b1, c31);
     pa += MR;
     pb += NR;
   }
@@ -169,10 +178,10 @@ static void gemv_row(int N, int K, const float *a, int csa, const float *B, int 
     for (int k = 0; k < K; ++k) {
       v128_t ak = wasm_f32x4_splat(a[k * csa]);
       const float *b = B + k * rsb + j0;
-      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(ak, wasm_v128_load(b)));
-      c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(ak, wasm_v128_load(b + 4)));
-      c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(ak, wasm_v128_load(b + 8)));
-      c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(ak, wasm_v128_load(b + 12)));
+      c0 = GF_MADD(ak, wasm_v128_load(b), c0);
+      c1 = GF_MADD(ak, wasm_v128_load(b + 4), c1);
+      c2 = GF_MADD(ak, wasm_v128_load(b + 8), c2);
+      c3 = GF_MADD(ak, wasm_v128_load(b + 12), c3);
     }
     wasm_v128_store(c + j0, c0);
     wasm_v128_store(c + j0 + 4, c1);
@@ -182,7 +191,7 @@ static void gemv_row(int N, int K, const float *a, int csa, const float *B, int 
   for (; j0 + 4 <= N; j0 += 4) {
     v128_t c0 = wasm_v128_load(c + j0);
     for (int k = 0; k < K; ++k)
-      c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(a[k * csa]), wasm_v128_load(B + k * rsb + j0)));
+      c0 = GF_MADD(wasm_f32x4_splat(a[k * csa]), wasm_v128_load(B + k * rsb + j0), c0);
     wasm_v128_store(c + j0, c0);
   }
 #endif
@@ -692,7 +701,7 @@ void gf_relu_grad(const float *dy, const float *x, float *out, int n) {
  * a = a*m + b chains (enough to cover the mul+add latency on current x86 and ARM cores),
  * 96 flops per iteration. Returns a value so nothing is elided.
  */
-#define GF_STEP(a) a = wasm_f32x4_add(wasm_f32x4_mul(a, m), b)
+#define GF_STEP(a) a = GF_MADD(a, m, b)
 EXPORT(gf_peak_fma)
 float gf_peak_fma(int iters, float seed) {
 #ifdef __wasm_simd128__

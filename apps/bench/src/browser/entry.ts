@@ -42,6 +42,7 @@ const api: BrowserSpeedApi = {
       threads: info.threads,
       threadCount: info.threadCount,
       kernelVariant: info.kernelVariant,
+      kernelThreads: info.kernelThreads,
     };
   },
   measure: measureModel,

@@ -8,6 +8,8 @@ export interface BrowserBackendInfo {
   threads: boolean;
   threadCount: number;
   kernelVariant: string | null;
+  /** Threads gradflow's own kernels split over (WasmBackendInfo.kernelThreads). */
+  kernelThreads: number;
 }
 
 /**

@@ -148,7 +148,7 @@ export async function runBrowserSuite(options: BrowserSuiteOptions): Promise<Bro
     }
     const described = Object.entries(backends).map(
       ([runner, b]) =>
-        `${runner}: ${b.threads ? `threaded build, ${b.threadCount} thread(s)` : 'single-threaded build'}, simd ${b.simd}, kernels ${b.kernelVariant ?? 'stock'}, crossOriginIsolated ${b.crossOriginIsolated}, hardwareConcurrency ${b.hardwareConcurrency}`,
+        `${runner}: ${b.threads ? `threaded build, ${b.threadCount} thread(s)` : 'single-threaded build'}, simd ${b.simd}, kernels ${b.kernelVariant ?? 'stock'} on ${b.kernelThreads} thread(s), crossOriginIsolated ${b.crossOriginIsolated}, hardwareConcurrency ${b.hardwareConcurrency}`,
     );
     if (described.length > 0) {
       notes.push(

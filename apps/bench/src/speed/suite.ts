@@ -139,7 +139,12 @@ export async function runSpeedSuite(
   );
 
   const peakLine = await runNode(PEAK, [], 120_000);
-  const peak = JSON.parse(peakLine) as { gflops?: number; simdPeakGflops?: number; note?: string };
+  const peak = JSON.parse(peakLine) as {
+    gflops?: number;
+    simdPeakGflops?: number;
+    kernelVariant?: string | null;
+    note?: string;
+  };
   bar.tick(1, 'peak GEMM');
 
   for (const [i, model] of models.entries()) {
@@ -197,6 +202,11 @@ export async function runSpeedSuite(
   }
   bar.finish();
 
+  if (peak.kernelVariant) {
+    notes.push(
+      `gradflow's kernels in Node: the ${peak.kernelVariant} build${peak.kernelVariant.includes('relaxed') ? ' (fused multiply-add through relaxed SIMD: Node 20 runs with --experimental-wasm-relaxed-simd, on by default from Node 22 and in Chromium)' : ' (this engine has no relaxed SIMD: no fused multiply-add)'}.`,
+    );
+  }
   notes.push(
     `${options.mode === 'quick' ? 'Quick' : 'Full'} mode: median of ${repeats} steps after ${warmup} warm-up steps (tfjs cpu and stock wasm: 2 after 1). GFLOP/step = 3 x forward conv/dense/recurrent FLOPs.`,
   );
