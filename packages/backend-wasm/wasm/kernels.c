@@ -384,8 +384,7 @@ void gf_depthwise_backprop_filter(const Geom *g, int mult, const float *x, const
               int c = 0;
 #ifdef __wasm_simd128__
               for (; c + 4 <= C; c += 4)
-                wasm_v128_store(d + c, wasm_f32x4_add(wasm_v128_load(d + c),
-                                                      wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(dyp + c))));
+                wasm_v128_store(d + c, GF_MADD(wasm_v128_load(xp + c), wasm_v128_load(dyp + c), wasm_v128_load(d + c)));
 #endif
               for (; c < C; ++c) d[c] += xp[c] * dyp[c];
             } else {
@@ -420,8 +419,8 @@ void gf_depthwise_backprop_input(const Geom *g, int mult, const float *dy, const
               int c = 0;
 #ifdef __wasm_simd128__
               for (; c + 4 <= C; c += 4)
-                wasm_v128_store(xp + c, wasm_f32x4_add(wasm_v128_load(xp + c),
-                                                       wasm_f32x4_mul(wasm_v128_load(wp + c), wasm_v128_load(dyp + c))));
+                wasm_v128_store(xp + c,
+                                GF_MADD(wasm_v128_load(wp + c), wasm_v128_load(dyp + c), wasm_v128_load(xp + c)));
 #endif
               for (; c < C; ++c) xp[c] += wp[c] * dyp[c];
             } else {
