@@ -390,22 +390,27 @@ function tile(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
 }
 
 /** Sum / Mean over leading axes (per-channel statistics of NHWC tensors, the BatchNorm reductions). */
-function leadingReduce(kernelName: 'Sum' | 'Mean', args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+function runReduce(kernelName: 'Sum' | 'Mean', args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend, attrs = {} } = args;
   const x = inputs.x;
-  if (!x || x.dtype !== 'float32' || x.shape.length < 2) return callStock(kernelName, args);
+  if (!x || x.dtype !== 'float32' || x.shape.length < 1) return callStock(kernelName, args);
   const axes = [...tf.util.parseAxisParam(attrs.axis as number | number[], x.shape)].sort((p, q) => p - q);
   const k = axes.length;
-  if (k === 0 || k >= x.shape.length || axes.some((a, i) => a !== i)) return callStock(kernelName, args);
-  const rows = x.shape.slice(0, k).reduce((p, d) => p * d, 1);
-  const rest = x.shape.slice(k);
-  const cols = rest.reduce((p, d) => p * d, 1);
+  const lo = axes[0] ?? 0;
+  // One contiguous run of axes [lo, lo + k): x is [outer, R, inner] and the result [outer, inner].
+  if (k === 0 || axes.some((a, i) => a !== lo + i)) return callStock(kernelName, args);
+  const size = (from: number, to: number): number => x.shape.slice(from, to).reduce((p, d) => p * d, 1);
+  const [outer, r, inner] = [size(0, lo), size(lo, lo + k), size(lo + k, x.shape.length)];
+  if (r === 0) return callStock(kernelName, args); // the mean of nothing is NaN, as stock says
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
-  const outShape = attrs.keepDims === true ? [...x.shape.slice(0, k).map(() => 1), ...rest] : rest;
+  const outShape =
+    attrs.keepDims === true
+      ? x.shape.map((d, i) => (i >= lo && i < lo + k ? 1 : d))
+      : x.shape.filter((_, i) => i < lo || i >= lo + k);
   const out = b.makeOutput(outShape, 'float32');
-  const scale = kernelName === 'Mean' ? 1 / Math.max(rows, 1) : 1;
-  rt.exports.gf_sum_rows(ptrOf(b, x), rows, cols, scale, ptrOf(b, out));
+  const scale = kernelName === 'Mean' ? 1 / Math.max(r, 1) : 1;
+  rt.exports.gf_sum_mid(ptrOf(b, x), outer, r, inner, scale, ptrOf(b, out));
   return out;
 }
 
@@ -470,28 +475,16 @@ function binary(kernelName: BinaryName, args: KernelArgs): tf.TensorInfo | tf.Te
   const aFull = pa.mid === 1;
   const bFull = pb.mid === 1;
   const small = aFull ? pb : pa;
-  // Trailing-block broadcasts (outer 1) run in one call; per-sample ones in one call per sample.
   if (!aFull && !bFull) return callStock(kernelName, args);
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput(outShape, 'float32');
   const op = BINARY_OPS[kernelName];
   const [ptrA, ptrB, ptrOut] = [ptrOf(b, a), ptrOf(b, bIn), ptrOf(b, out)];
-  const rows = small.outer;
-  const rowFull = n / rows;
-  const rowSmall = small.inner;
-  for (let r = 0; r < rows; r++) {
-    const fullOffset = r * rowFull * 4;
-    const smallOffset = r * rowSmall * 4;
-    rt.exports.gf_binary(
-      op,
-      ptrA + (aFull ? fullOffset : smallOffset),
-      aFull ? rowFull : rowSmall,
-      ptrB + (bFull ? fullOffset : smallOffset),
-      bFull ? rowFull : rowSmall,
-      ptrOut + fullOffset,
-      rowFull,
-    );
+  if (small.outer === 1) {
+    rt.exports.gf_binary(op, ptrA, aFull ? n : small.inner, ptrB, bFull ? n : small.inner, ptrOut, n);
+  } else {
+    rt.exports.gf_binary_outer(op, ptrA, ptrB, aFull ? 0 : 1, small.outer, small.mid, small.inner, ptrOut);
   }
   return out;
 }
@@ -694,14 +687,14 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Sum',
     replacesStock: true,
-    path: 'SIMD column sums when reducing leading axes (per-channel statistics); else stock',
-    kernelFunc: (a: KernelArgs) => leadingReduce('Sum', a),
+    path: 'SIMD sums over any contiguous run of axes (per-channel, per-sample and per-row statistics); else stock',
+    kernelFunc: (a: KernelArgs) => runReduce('Sum', a),
   },
   {
     kernelName: 'Mean',
     replacesStock: true,
-    path: 'SIMD column sums when reducing leading axes (per-channel statistics); else stock',
-    kernelFunc: (a: KernelArgs) => leadingReduce('Mean', a),
+    path: 'SIMD sums over any contiguous run of axes (per-channel, per-sample and per-row statistics); else stock',
+    kernelFunc: (a: KernelArgs) => runReduce('Mean', a),
   },
   {
     kernelName: 'FusedBatchNorm',

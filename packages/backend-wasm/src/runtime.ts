@@ -94,7 +94,18 @@ export interface GradflowKernelExports {
   gf_repeat_block(src: number, block: number, reps: number, out: number): void;
   gf_flip_filter(w: number, kh: number, kw: number, ci: number, co: number, out: number): void;
   gf_sum_rows(x: number, rows: number, cols: number, scale: number, out: number): void;
+  gf_sum_mid(x: number, outer: number, r: number, inner: number, scale: number, out: number): void;
   gf_binary(op: number, a: number, na: number, b: number, nb: number, out: number, n: number): void;
+  gf_binary_outer(
+    op: number,
+    a: number,
+    b: number,
+    aSmall: number,
+    outer: number,
+    mid: number,
+    inner: number,
+    out: number,
+  ): void;
   gf_batchnorm(
     x: number,
     rows: number,

@@ -250,7 +250,7 @@ describe('BatchMatMul and Tile on wasm', () => {
     }
   });
 
-  it('Sum and Mean: the leading-axes fast path and the stock fallback', async () => {
+  it('Sum and Mean: the contiguous-axes fast path (leading, middle, trailing) and the stock fallback', async () => {
     const rng = new Rng(23);
     for (const [shape, axis, keepDims] of [
       [[3, 5, 7, 19], [0, 1, 2], false],
@@ -260,6 +260,12 @@ describe('BatchMatMul and Tile on wasm', () => {
       [[2, 3, 5], [1, 2], false],
       [[2, 3, 5], [0, 1, 2], false],
       [[2, 3, 5], -1, false],
+      [[3, 5, 7, 16], [3], true],
+      [[3, 5, 7, 19], [2, 3], false],
+      [[3, 5, 7, 16], [1, 2], true],
+      [[2, 3, 5], 1, false],
+      [[2, 3, 5], [0, 2], false],
+      [[4, 0, 3], 1, false],
     ] as const) {
       const x = {
         data: randomData(
@@ -348,6 +354,10 @@ describe('BatchMatMul and Tile on wasm', () => {
       [
         [3, 4, 5, 6],
         [3, 1, 1, 1],
+      ],
+      [
+        [3, 4, 5, 6],
+        [3, 4, 5, 1],
       ],
       // Two broadcast runs: stock.
       [

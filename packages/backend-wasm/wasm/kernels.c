@@ -475,6 +475,38 @@ void gf_flip_filter(const float *w, int kh, int kw, int ci, int co, float *out) 
 }
 
 /* out[c] = scale * sum_r x[r*cols + c]: reduction over all leading axes (per-channel sums). */
+/*
+ * out[o, i] = scale * sum_r x[o, r, i] for x viewed as [outer, R, inner]: a Sum/Mean over a
+ * contiguous run of axes (leading: outer 1; trailing: inner 1, e.g. LayerNorm statistics).
+ */
+void gf_sum_rows(const float *x, int rows, int cols, float scale, float *out);
+
+EXPORT(gf_sum_mid)
+void gf_sum_mid(const float *x, int outer, int R, int inner, float scale, float *out) {
+  if (inner > 1) {
+    for (int o = 0; o < outer; ++o) gf_sum_rows(x + o * R * inner, R, inner, scale, out + o * inner);
+    return;
+  }
+  for (int o = 0; o < outer; ++o) {
+    const float *p = x + o * R;
+    int r = 0;
+    float acc = 0.0f;
+#ifdef __wasm_simd128__
+    v128_t a0 = wasm_f32x4_splat(0), a1 = a0;
+    for (; r + 8 <= R; r += 8) {
+      a0 = wasm_f32x4_add(a0, wasm_v128_load(p + r));
+      a1 = wasm_f32x4_add(a1, wasm_v128_load(p + r + 4));
+    }
+    for (; r + 4 <= R; r += 4) a0 = wasm_f32x4_add(a0, wasm_v128_load(p + r));
+    a0 = wasm_f32x4_add(a0, a1);
+    acc = (wasm_f32x4_extract_lane(a0, 0) + wasm_f32x4_extract_lane(a0, 1)) +
+          (wasm_f32x4_extract_lane(a0, 2) + wasm_f32x4_extract_lane(a0, 3));
+#endif
+    for (; r < R; ++r) acc += p[r];
+    out[o] = acc * scale;
+  }
+}
+
 EXPORT(gf_sum_rows)
 void gf_sum_rows(const float *x, int rows, int cols, float scale, float *out) {
   int c0 = 0;
@@ -582,6 +614,53 @@ void gf_binary(int op, const float *a, int na, const float *b, int nb, float *ou
     case 2: binary_rows(2, a, na, b, nb, out, n); break;
     case 3: binary_rows(3, a, na, b, nb, out, n); break;
     default: binary_rows(4, a, na, b, nb, out, n); break;
+  }
+}
+
+/*
+ * The same with one operand broadcast as [outer, 1, inner] against the other's [outer, mid, inner]
+ * (`a_small` says which): per-sample statistics such as a LayerNorm mean [N,H,W,1] or a GroupNorm
+ * scale [N,1,1,C]. One suffix-broadcast pass per outer index.
+ */
+/* out[o, m] = a[o, m] OP s[o] (or s[o] OP a[o, m]): one value per row, e.g. a LayerNorm mean. */
+static inline __attribute__((always_inline)) void binary_row_scalars(int op, const float *full, const float *s,
+                                                                         int s_first, int outer, int mid,
+                                                                         float *out) {
+  for (int o = 0; o < outer; ++o) {
+    const float *f = full + o * mid;
+    float *d = out + o * mid;
+    float so = s[o];
+    int m = 0;
+#ifdef __wasm_simd128__
+    v128_t sv = wasm_f32x4_splat(so);
+    if (s_first)
+      for (; m + 4 <= mid; m += 4) wasm_v128_store(d + m, GF_VOP(op, sv, wasm_v128_load(f + m)));
+    else
+      for (; m + 4 <= mid; m += 4) wasm_v128_store(d + m, GF_VOP(op, wasm_v128_load(f + m), sv));
+#endif
+    for (; m < mid; ++m) d[m] = s_first ? GF_SOP(op, so, f[m]) : GF_SOP(op, f[m], so);
+  }
+}
+
+EXPORT(gf_binary_outer)
+void gf_binary_outer(int op, const float *a, const float *b, int a_small, int outer, int mid, int inner,
+                     float *out) {
+  int row = mid * inner;
+  if (inner == 1) {
+    const float *full = a_small ? b : a, *s = a_small ? a : b;
+    switch (op) {
+      case 0: binary_row_scalars(0, full, s, a_small, outer, mid, out); break;
+      case 1: binary_row_scalars(1, full, s, a_small, outer, mid, out); break;
+      case 2: binary_row_scalars(2, full, s, a_small, outer, mid, out); break;
+      case 3: binary_row_scalars(3, full, s, a_small, outer, mid, out); break;
+      default: binary_row_scalars(4, full, s, a_small, outer, mid, out); break;
+    }
+    return;
+  }
+  for (int o = 0; o < outer; ++o) {
+    const float *ao = a_small ? a + o * inner : a + o * row;
+    const float *bo = a_small ? b + o * row : b + o * inner;
+    gf_binary(op, ao, a_small ? inner : row, bo, a_small ? row : inner, out + o * row, row);
   }
 }
 
