@@ -272,6 +272,39 @@ describe('named ops', () => {
   });
 });
 
+describe('any rank', () => {
+  it('every activation gives the same values and gradients on rank 0, 2 and 3 inputs as on rank 1', async () => {
+    const xs = [-9, -3.5, -1, -0.25, 0, 0.25, 1, 2.5, 3, 6, 7.5, 12];
+    for (const backend of backendsUnderTest()) {
+      await withBackend(backend, () => {
+        const before = tf.memory().numTensors;
+        for (const name of listActivations()) {
+          const run = (shape: number[]): { value: number[]; grad: number[] } =>
+            tf.tidy(() => {
+              const x = tf.tensor(xs, shape);
+              const f = (t: tf.Tensor) => applyActivation(name, t);
+              return { value: Array.from(f(x).dataSync()), grad: Array.from(tf.grad(f)(x).dataSync()) };
+            });
+          const flat = run([12]);
+          for (const shape of [
+            [3, 4],
+            [2, 3, 2],
+          ]) {
+            expect(run(shape), `${name} ${JSON.stringify(shape)} on ${backend}`).toEqual(flat);
+          }
+          const scalar = tf.tidy(() => {
+            const f = (t: tf.Tensor) => applyActivation(name, t);
+            const x = tf.scalar(xs[1]!);
+            return [f(x).dataSync()[0], tf.grad(f)(x).dataSync()[0]];
+          });
+          expect(scalar, `${name} rank 0 on ${backend}`).toEqual([flat.value[1], flat.grad[1]]);
+        }
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
+  });
+});
+
 describe('training', () => {
   it("PReLU's alpha moves under model.fit", async () => {
     const model = tf.sequential({

@@ -12,13 +12,16 @@ import { DEFAULT_SEED, Rng } from '@gradflow/core';
  *    square, abs, neg, relu, elu, sigmoid, step, round, clip take ~10-30 µs per 64k elements,
  *    while exp, expm1, tanh, softplus, erf, leakyRelu, comparisons (greater, ...) and select
  *    (`where`) are scalar loops, 10-100x slower. So masks are `tf.step` (x > 0 ? 1 : alpha),
- *    selections are blends m·a + (1 - m)·b with finite a and b, and exp(-a) is
- *    sigmoid(-a) / sigmoid(a) (exact identity, two fast kernels, relative error of a few ulps).
+ *    selections are blends m·a + (1 - m)·b with finite a and b, and exp(-a) for a >= 0 is
+ *    s / (1 - s), s = sigmoid(-a) (exact identity, fast kernels, relative error of a few ulps).
+ * 3. Dispatch cost on small tensors: every kernel costs ~2 µs on wasm whatever its size (plus
+ *    ~1 µs per scalar constant), so at ~1k elements speed is the kernel count, forward and
+ *    backward. Ops are a `tf.customGrad` (its forward records nothing on the tape; each tensor
+ *    it saves costs one clone) whose backward is as few kernels as possible, or one built-in.
  * Built-in tfjs ops are used where they already satisfy both (relu, sigmoid, elu with alpha 1,
  * softplus at PyTorch's defaults).
  */
 
-const SQRT1_2 = Math.SQRT1_2;
 const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 /** sqrt(2/pi), the constant of the tanh approximation of GELU. */
 const GELU_TANH_C = Math.sqrt(2 / Math.PI);
@@ -54,11 +57,6 @@ function above(a: tf.Tensor, b: number): tf.Tensor {
 /** 1 where a < b, 0 elsewhere, as float32. */
 function below(a: tf.Tensor, b: number): tf.Tensor {
   return tf.step(tf.sub(b, a));
-}
-
-/** exp(-a) as sigmoid(-a) / sigmoid(a): exact algebraically, and vectorised kernels only on wasm. */
-function expNeg(a: tf.Tensor): tf.Tensor {
-  return tf.div(tf.sigmoid(tf.neg(a)), tf.sigmoid(a));
 }
 
 /** m·a + (1 - m)·b for a 0/1 mask m: exactly a or b (for finite a and b). */
@@ -281,10 +279,13 @@ export function celu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor 
 }
 
 /**
- * SELU, scale (x > 0 ? x : alpha (exp(x) - 1)) (Klambauer et al. 2017), as
- * scale (relu(x) + alpha elu(x - relu(x))); gradient scale alpha exp(x) for x <= 0, as PyTorch.
- * tfjs-wasm's Selu kernel computes exp(x) - 1 in float32 (3.5e-6 relative error at x = -0.005)
- * and its gradient uses Greater, Exp and Select, scalar loops on wasm; Elu uses expm1.
+ * SELU, scale (x > 0 ? x : alpha (exp(x) - 1)) (Klambauer et al. 2017), as elu(x) · c with
+ * c = scale · (x > 0 ? 1 : alpha) (`tf.step`); gradient c · (x > 0 ? 1 : elu(x) + 1) (tfjs's
+ * `EluGrad` kernel, the one `tf.elu`'s gradient uses), i.e. scale alpha exp(x) for x <= 0 as
+ * PyTorch. 4 kernels forward, 2 saved clones, 2 backward. tfjs's `tf.selu` is not used:
+ * tfjs-wasm's Selu kernel computes exp(x) - 1 in float32 (3.5e-6 relative error at x = -0.005,
+ * 100% at x = -1e-8; Elu uses expm1), and its gradient takes 10 kernels, Greater, Exp and Select
+ * among them (scalar loops on wasm).
  *
  * @example
  * ```ts
@@ -295,10 +296,18 @@ export function celu(x: tf.Tensor, options: { alpha?: number } = {}): tf.Tensor 
  * ```
  */
 export function selu(x: tf.Tensor): tf.Tensor {
-  return tf.tidy(() => {
-    const r = tf.relu(x);
-    return tf.mul(tf.add(r, tf.mul(tf.elu(tf.sub(x, r)), SELU_ALPHA)), SELU_SCALE);
+  const f = tf.customGrad((input, save) => {
+    const v = input as tf.Tensor;
+    const e = tf.elu(v);
+    const c = tf.mul(tf.step(v, SELU_ALPHA), SELU_SCALE);
+    (save as tf.GradSaveFunc)([e, c]);
+    return {
+      value: tf.mul(e, c),
+      gradFunc: (dy: tf.Tensor, [y, s]: tf.Tensor[]) =>
+        tf.mul(tf.engine().runKernel('EluGrad', { dy, y: y! }) as tf.Tensor, s!),
+    };
   });
+  return f(x);
 }
 
 /**
@@ -426,37 +435,48 @@ export function mish(x: tf.Tensor): tf.Tensor {
 }
 
 /**
- * Numerical Recipes' erfc fit: erfc(z) = t exp(-z^2 + P(t)), t = 1/(1 + z/2), |rel err| < 1.2e-7.
- * The constant term carries an extra -ln 2, so exp(P) comes out as exp(P)/2, saving a multiply.
+ * Mills ratio R(a) = Q(a) / phi(a) of the standard normal (Q(a) = Phi(-a), the upper tail) as
+ * t S(t), t = 1 / (1 + 0.35 a), S a degree-8 polynomial in t (coefficients of t^0 .. t^8),
+ * fitted for relative error on a in [0, 14] (beyond, phi(a) < 1e-42 underflows float32 anyway) by
+ * scripts/fit_gelu.py: 3.2e-8 for the fit, 3.4e-7 at worst for its float32 evaluation.
+ * Unlike an erfc fit of the form t exp(-z^2 + P(t)), it shares its one exponential with the
+ * density phi that the gradient needs.
  */
-const ERFC_COEFFICIENTS = [
-  0.17087277,
-  -0.82215223,
-  1.48851587,
-  -1.13520398,
-  0.27886807,
-  -0.18628806,
-  0.09678418,
-  0.37409196,
-  1.00002368,
-  -1.26551223 - Math.LN2,
+const MILLS_K = 1 / 0.35;
+const MILLS_S = [
+  0.3499789599140195, 0.3505817126454546, 0.3003764995125981, 0.26446911193058953, -0.05792707538966585,
+  0.39898924059602026, -0.6409793345477819, 0.36088283365387197, -0.0730578509551163,
 ];
 
 /**
- * Standard normal CDF Phi(x) and density phi(x) in float32 with relative accuracy in the lower
- * tail (Phi(-10) ~ 7.6e-24 comes out to ~3e-6 relative, where 0.5 (1 + erf(x / sqrt 2)) is 0;
- * the residual error is the rounding of x^2/2, i.e. of the float32 input itself).
+ * GELU's value x Phi(x) and derivative Phi(x) + x phi(x), in float32 with relative accuracy in the
+ * lower tail (gelu(-10) ~ -7.6e-23, where 0.5 x (1 + erf(x / sqrt 2)) is 0): Phi(-|x|) =
+ * phi(x) t S(t), and exp(-x^2/2) = s / (1 - s), s = sigmoid(-x^2/2) (exact algebraically; s <= 1/2,
+ * so 1 - s does not cancel). 28 kernels (29 for rank > 1), all vectorised on wasm, and 5 constants.
  */
-function normalCdfAndPdf(x: tf.Tensor): { cdf: tf.Tensor; pdf: tf.Tensor } {
-  const gauss = expNeg(tf.mul(tf.square(x), 0.5)); // exp(-x^2/2)
-  const t = tf.div(1, tf.add(tf.mul(tf.abs(x), SQRT1_2 / 2), 1));
-  let poly: tf.Tensor = tf.add(tf.mul(t, ERFC_COEFFICIENTS[0]!), ERFC_COEFFICIENTS[1]!);
-  for (const c of ERFC_COEFFICIENTS.slice(2)) poly = tf.add(tf.mul(poly, t), c);
-  const halfExpPoly = tf.div(tf.sigmoid(poly), tf.sigmoid(tf.neg(poly))); // exp(P)/2
-  const tail = tf.mul(tf.mul(t, halfExpPoly), gauss); // Phi(-|x|)
+function geluValueAndDerivative(x: tf.Tensor): { value: tf.Tensor; derivative: tf.Tensor } {
+  const k = tf.scalar(MILLS_K);
+  const tt = tf.div(k, tf.add(tf.abs(x), k));
+  const t = x.rank === 1 ? tt : tf.reshape(tt, [x.size]);
+  // t S(t) = sum c_i t^(i+1): one matMul of the coefficients with the stacked powers t .. t^9
+  // (12 kernels and one constant, where Horner's scheme takes 17 kernels and 9 scalar constants)
+  const t2 = tf.square(t);
+  const t3 = tf.mul(t2, t);
+  const t4 = tf.square(t2);
+  const t5 = tf.mul(t4, t);
+  const t8 = tf.square(t4);
+  // concat + reshape: a little cheaper than tf.stack (Pack) on wasm
+  const powers = tf.reshape(
+    tf.concat([t, t2, t3, t4, t5, tf.square(t3), tf.mul(t3, t4), t8, tf.mul(t8, t)]),
+    [MILLS_S.length, x.size],
+  );
+  const ts = tf.reshape(tf.matMul(tf.tensor2d(MILLS_S, [1, MILLS_S.length]), powers), x.shape);
+  const g = tf.sigmoid(tf.mul(tf.square(x), -0.5));
+  const pdf = tf.div(tf.mul(g, INV_SQRT_2PI), tf.sub(1, g)); // phi(x) = exp(-x^2/2) / sqrt(2 pi)
+  const tail = tf.mul(ts, pdf); // Phi(-|x|)
   // Phi(x) = |step(x) - tail|: 1 - tail for x > 0, tail otherwise
   const cdf = tf.abs(tf.sub(tf.step(x), tail));
-  return { cdf, pdf: tf.mul(gauss, INV_SQRT_2PI) };
+  return { value: tf.mul(x, cdf), derivative: tf.add(cdf, tf.mul(x, pdf)) };
 }
 
 /**
@@ -473,13 +493,9 @@ function normalCdfAndPdf(x: tf.Tensor): { cdf: tf.Tensor; pdf: tf.Tensor } {
  */
 export function gelu(x: tf.Tensor): tf.Tensor {
   const f = tf.customGrad((input, save) => {
-    const v = input as tf.Tensor;
-    const { cdf, pdf } = normalCdfAndPdf(v);
-    (save as tf.GradSaveFunc)([v, cdf, pdf]);
-    return {
-      value: tf.mul(v, cdf),
-      gradFunc: (dy: tf.Tensor, [xs, c, p]: tf.Tensor[]) => tf.mul(dy, tf.add(c!, tf.mul(xs!, p!))),
-    };
+    const { value, derivative } = geluValueAndDerivative(input as tf.Tensor);
+    (save as tf.GradSaveFunc)([derivative]);
+    return { value, gradFunc: (dy: tf.Tensor, [d]: tf.Tensor[]) => tf.mul(dy, d!) };
   });
   return f(x);
 }
