@@ -24,6 +24,15 @@ export type { GradflowKernelName } from './kernels.js';
 export { matMul, simdPeakGflops } from './gemm.js';
 export type { MatMulOptions } from './gemm.js';
 export { forceKernelVariant } from './runtime.js';
+export { recurrentGateKernels } from './gates.js';
+export type {
+  RecurrentGateKernels,
+  StridedRows,
+  GruStepForward,
+  GruStepBackward,
+  LstmStepForward,
+  LstmStepBackward,
+} from './gates.js';
 export type { KernelVariant } from './runtime.js';
 
 /** Options of useWasmBackend. */

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { StateError } from '@gradflow/core';
 import type { KernelKind } from './cells.js';
+import { fusedGates } from './fused-gates.js';
+import type { StepContext } from './step-context.js';
 
 /**
  * The fused sequence kernels. One call runs a cell over a whole sequence in one direction:
@@ -295,10 +297,13 @@ function forward(
   const mmN = un ? new StepMatmul(un) : null;
 
   const ctx: StepContext = { B, T, H, xp, rbv, hs, cs, stash, stashStride, out, mask };
+  const fused = fusedGates(kind, mask !== null);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const hPrev = hs.subarray(s * BH, (s + 1) * BH);
-    if (kind === 'tanh' || kind === 'relu') {
+    if (fused) {
+      fused.forward(ctx, s, t, mm.run(hPrev, B));
+    } else if (kind === 'tanh' || kind === 'relu') {
       elmanForward(ctx, s, t, mm.run(hPrev, B), kind === 'tanh');
     } else if (kind === 'gru') {
       gruForward(ctx, s, t, mm.run(hPrev, B));
@@ -325,25 +330,6 @@ function forward(
     if (cs) packed.set(cs.subarray(T * BH + b * H, T * BH + (b + 1) * H), o + (T + 1) * H);
   }
   return { kind, B, T, H, I, packed, hs, cs, stash, stashStride };
-}
-
-/** What the per-step loops read and write (typed arrays only, so the loops stay monomorphic). */
-interface StepContext {
-  B: number;
-  T: number;
-  H: number;
-  /** Forward: the input projection `[B*T, G*H]` (bias included). Unused backward. */
-  xp: Float32Array;
-  /** The reset-after GRU's recurrent bias `[G*H]`. */
-  rbv: Float32Array | null;
-  hs: Float32Array;
-  cs: Float32Array | null;
-  stash: Float32Array[];
-  /** Offset between the stashes of two steps: B*H when recording for backprop, 0 (one reused step) otherwise. */
-  stashStride: number;
-  /** Forward: the outputs `[B*T, H]`. Backward: d input projection `[B*T, G*H]`. */
-  out: Float32Array;
-  mask: Float32Array | null;
 }
 
 function elmanForward(c: StepContext, s: number, t: number, hp: Float32Array, isTanh: boolean): void {
@@ -708,6 +694,7 @@ function backward(
   const direct = new Float32Array(BH);
 
   const ctx: StepContext = { B, T, H, xp: dy, rbv: null, hs, cs, stash, stashStride: BH, out: dXp, mask };
+  const fused = fusedGates(kind, mask !== null);
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
     // d loss / d h_t: the output's gradient plus what flowed back from step t+1.
@@ -718,7 +705,9 @@ function backward(
     }
     if (probe) probe.grads[t] = dh.slice();
     const rows = dHp.subarray(s * B * hpCols, (s + 1) * B * hpCols);
-    if (kind === 'tanh' || kind === 'relu') {
+    if (fused) {
+      fused.backward(ctx, s, t, dh, dc, rows, direct);
+    } else if (kind === 'tanh' || kind === 'relu') {
       elmanBackward(ctx, s, t, dh, rows, direct, kind === 'tanh');
     } else if (kind === 'gru') {
       gruBackward(ctx, s, t, dh, rows, direct);

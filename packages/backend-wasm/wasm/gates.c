@@ -1,0 +1,248 @@
+/*
+ * Gate math of one recurrent time step (GRU with the reset gate after the recurrent matmul, as in
+ * PyTorch and Keras 3; LSTM), forward and backward, for @gradflow/recurrent's time loop. The
+ * matmuls stay in the GEMM; these fuse everything element-wise around them into one pass.
+ * Same rules as kernels.c: freestanding, no globals, every pointer an offset into the tfjs heap.
+ *
+ * Layout: B rows of H units. `xp` (the input projection of this step) has row stride `xs`, as it
+ * is one time step of a [B*T, G*H] array; `hp` (h_{t-1} U + recurrent bias where it applies) and
+ * the per-row gradient outputs are [B, G*H] contiguous; states and stashed gates are [B, H].
+ * Gate order: GRU r, z, n; LSTM i, f, g, o.
+ */
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+/*
+ * exp in float32: x = k ln2 + r with |r| <= ln2/2, e^r by its degree-6 Taylor polynomial (relative
+ * error below 2e-7 on that interval), times 2^k built in the exponent bits. Inputs are clamped to
+ * [-87, 88] first, where the result stays a normal float (sigmoid and tanh saturate long before).
+ */
+static inline float exp_scalar(float x) {
+  x = x < -87.0f ? -87.0f : x > 88.0f ? 88.0f : x;
+  float kf = __builtin_floorf(x * 1.44269504f + 0.5f);
+  float r = x - kf * 0.693359375f + kf * 2.12194440e-4f;
+  float p = 1.0f + r * (1.0f + r * (0.5f + r * (1.66666667e-1f + r * (4.16666667e-2f + r * (8.33333333e-3f + r * 1.38888889e-3f)))));
+  union {
+    int i;
+    float f;
+  } scale = {.i = ((int)kf + 127) << 23};
+  return p * scale.f;
+}
+static inline float sigmoid_scalar(float x) { return 1.0f / (1.0f + exp_scalar(-x)); }
+static inline float tanh_scalar(float x) { return 1.0f - 2.0f / (exp_scalar(2.0f * x) + 1.0f); }
+
+#ifdef __wasm_simd128__
+static inline v128_t exp4(v128_t x) {
+  x = wasm_f32x4_pmax(wasm_f32x4_pmin(x, wasm_f32x4_splat(88.0f)), wasm_f32x4_splat(-87.0f));
+  v128_t kf = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504f)), wasm_f32x4_splat(0.5f)));
+  v128_t r = wasm_f32x4_add(wasm_f32x4_sub(x, wasm_f32x4_mul(kf, wasm_f32x4_splat(0.693359375f))),
+                            wasm_f32x4_mul(kf, wasm_f32x4_splat(2.12194440e-4f)));
+  v128_t p = wasm_f32x4_splat(1.38888889e-3f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.33333333e-3f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.16666667e-2f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.66666667e-1f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(kf), wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(p, scale);
+}
+static inline v128_t sigmoid4(v128_t x) {
+  v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_div(one, wasm_f32x4_add(one, exp4(wasm_f32x4_neg(x))));
+}
+static inline v128_t tanh4(v128_t x) {
+  v128_t one = wasm_f32x4_splat(1.0f);
+  return wasm_f32x4_sub(one, wasm_f32x4_div(wasm_f32x4_splat(2.0f),
+                                            wasm_f32x4_add(exp4(wasm_f32x4_add(x, x)), one)));
+}
+#define LD(p) wasm_v128_load(p)
+#define ST(p, v) wasm_v128_store(p, v)
+#endif
+
+/* GRU forward: with a = h_{t−1} U + rb (rb, the recurrent bias [3H], may be 0: none),
+ * r = σ(xr + ar), z = σ(xz + az), hn = an, n = tanh(xn + r·hn), h = (1 − z)·n + z·h_{t−1}.
+ * Stashes r, z, n, hn for the backward pass. */
+EXPORT(gf_gru_forward)
+void gf_gru_forward(int B, int H, const float *xp, int xs, float *hp, const float *rb, const float *hprev,
+                    float *r_out, float *z_out, float *n_out, float *hn_out, float *h_out) {
+  if (rb)
+    for (int b = 0; b < B; ++b)
+      for (int j = 0; j < 3 * H; ++j) hp[b * 3 * H + j] += rb[j];
+  for (int b = 0; b < B; ++b) {
+    const float *x = xp + b * xs, *h3 = hp + b * 3 * H, *hpr = hprev + b * H;
+    float *R = r_out + b * H, *Z = z_out + b * H, *N = n_out + b * H, *HN = hn_out + b * H, *Ho = h_out + b * H;
+    int j = 0;
+#ifdef __wasm_simd128__
+    v128_t one = wasm_f32x4_splat(1.0f);
+    for (; j + 4 <= H; j += 4) {
+      v128_t r = sigmoid4(wasm_f32x4_add(LD(x + j), LD(h3 + j)));
+      v128_t z = sigmoid4(wasm_f32x4_add(LD(x + H + j), LD(h3 + H + j)));
+      v128_t hn = LD(h3 + 2 * H + j);
+      v128_t n = tanh4(wasm_f32x4_add(LD(x + 2 * H + j), wasm_f32x4_mul(r, hn)));
+      v128_t h = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(one, z), n), wasm_f32x4_mul(z, LD(hpr + j)));
+      ST(R + j, r);
+      ST(Z + j, z);
+      ST(N + j, n);
+      ST(HN + j, hn);
+      ST(Ho + j, h);
+    }
+#endif
+    for (; j < H; ++j) {
+      float r = sigmoid_scalar(x[j] + h3[j]);
+      float z = sigmoid_scalar(x[H + j] + h3[H + j]);
+      float hn = h3[2 * H + j];
+      float n = tanh_scalar(x[2 * H + j] + r * hn);
+      R[j] = r;
+      Z[j] = z;
+      N[j] = n;
+      HN[j] = hn;
+      Ho[j] = (1.0f - z) * n + z * hpr[j];
+    }
+  }
+}
+
+/* GRU backward of one step: from dh (d loss / d h_t), the pre-activation gradients
+ * (dar, daz, dan) into dxp (row stride xs) and rows ([B, 3H]: dar, daz, dan·r, against h_{t−1} U),
+ * and direct = dh·z (the part of d h_{t−1} that skips the matmul). */
+EXPORT(gf_gru_backward)
+void gf_gru_backward(int B, int H, const float *r_in, const float *z_in, const float *n_in, const float *hn_in,
+                     const float *hprev, const float *dh, float *dxp, int xs, float *rows, float *direct) {
+  for (int b = 0; b < B; ++b) {
+    const float *R = r_in + b * H, *Z = z_in + b * H, *N = n_in + b * H, *HN = hn_in + b * H, *hpr = hprev + b * H;
+    const float *D = dh + b * H;
+    float *dx = dxp + b * xs, *rw = rows + b * 3 * H, *dd = direct + b * H;
+    int j = 0;
+#ifdef __wasm_simd128__
+    v128_t one = wasm_f32x4_splat(1.0f);
+    for (; j + 4 <= H; j += 4) {
+      v128_t r = LD(R + j), z = LD(Z + j), n = LD(N + j), d = LD(D + j);
+      v128_t dan = wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_sub(one, z)), wasm_f32x4_sub(one, wasm_f32x4_mul(n, n)));
+      v128_t daz = wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_sub(LD(hpr + j), n)),
+                                  wasm_f32x4_mul(z, wasm_f32x4_sub(one, z)));
+      v128_t dar = wasm_f32x4_mul(wasm_f32x4_mul(dan, LD(HN + j)), wasm_f32x4_mul(r, wasm_f32x4_sub(one, r)));
+      ST(dx + j, dar);
+      ST(dx + H + j, daz);
+      ST(dx + 2 * H + j, dan);
+      ST(rw + j, dar);
+      ST(rw + H + j, daz);
+      ST(rw + 2 * H + j, wasm_f32x4_mul(dan, r));
+      ST(dd + j, wasm_f32x4_mul(d, z));
+    }
+#endif
+    for (; j < H; ++j) {
+      float r = R[j], z = Z[j], n = N[j], d = D[j];
+      float dan = d * (1.0f - z) * (1.0f - n * n);
+      float daz = d * (hpr[j] - n) * z * (1.0f - z);
+      float dar = dan * HN[j] * r * (1.0f - r);
+      dx[j] = dar;
+      dx[H + j] = daz;
+      dx[2 * H + j] = dan;
+      rw[j] = dar;
+      rw[H + j] = daz;
+      rw[2 * H + j] = dan * r;
+      dd[j] = d * z;
+    }
+  }
+}
+
+/* LSTM forward: i, f, o = σ(·), g = tanh(·), c = f·c_{t−1} + i·g, h = o·tanh(c). Stashes
+ * i, f, g, o, tanh(c). */
+EXPORT(gf_lstm_forward)
+void gf_lstm_forward(int B, int H, const float *xp, int xs, const float *hp, const float *cprev, float *i_out,
+                     float *f_out, float *g_out, float *o_out, float *tc_out, float *c_out, float *h_out) {
+  for (int b = 0; b < B; ++b) {
+    const float *x = xp + b * xs, *h4 = hp + b * 4 * H, *cp = cprev + b * H;
+    float *I = i_out + b * H, *F = f_out + b * H, *G = g_out + b * H, *O = o_out + b * H, *TC = tc_out + b * H;
+    float *Co = c_out + b * H, *Ho = h_out + b * H;
+    int j = 0;
+#ifdef __wasm_simd128__
+    for (; j + 4 <= H; j += 4) {
+      v128_t i = sigmoid4(wasm_f32x4_add(LD(x + j), LD(h4 + j)));
+      v128_t f = sigmoid4(wasm_f32x4_add(LD(x + H + j), LD(h4 + H + j)));
+      v128_t g = tanh4(wasm_f32x4_add(LD(x + 2 * H + j), LD(h4 + 2 * H + j)));
+      v128_t o = sigmoid4(wasm_f32x4_add(LD(x + 3 * H + j), LD(h4 + 3 * H + j)));
+      v128_t c = wasm_f32x4_add(wasm_f32x4_mul(f, LD(cp + j)), wasm_f32x4_mul(i, g));
+      v128_t tc = tanh4(c);
+      ST(I + j, i);
+      ST(F + j, f);
+      ST(G + j, g);
+      ST(O + j, o);
+      ST(TC + j, tc);
+      ST(Co + j, c);
+      ST(Ho + j, wasm_f32x4_mul(o, tc));
+    }
+#endif
+    for (; j < H; ++j) {
+      float i = sigmoid_scalar(x[j] + h4[j]);
+      float f = sigmoid_scalar(x[H + j] + h4[H + j]);
+      float g = tanh_scalar(x[2 * H + j] + h4[2 * H + j]);
+      float o = sigmoid_scalar(x[3 * H + j] + h4[3 * H + j]);
+      float c = f * cp[j] + i * g;
+      float tc = tanh_scalar(c);
+      I[j] = i;
+      F[j] = f;
+      G[j] = g;
+      O[j] = o;
+      TC[j] = tc;
+      Co[j] = c;
+      Ho[j] = o * tc;
+    }
+  }
+}
+
+/* LSTM backward of one step: dc (in: d loss / d c_t from later steps; out: d c_{t−1}), the gate
+ * pre-activation gradients into dxp (row stride xs) and rows ([B, 4H]), direct = 0. */
+EXPORT(gf_lstm_backward)
+void gf_lstm_backward(int B, int H, const float *i_in, const float *f_in, const float *g_in, const float *o_in,
+                      const float *tc_in, const float *cprev, const float *dh, float *dc, float *dxp, int xs,
+                      float *rows, float *direct) {
+  for (int b = 0; b < B; ++b) {
+    const float *I = i_in + b * H, *F = f_in + b * H, *G = g_in + b * H, *O = o_in + b * H, *TC = tc_in + b * H;
+    const float *cp = cprev + b * H, *D = dh + b * H;
+    float *DC = dc + b * H, *dx = dxp + b * xs, *rw = rows + b * 4 * H, *dd = direct + b * H;
+    int j = 0;
+#ifdef __wasm_simd128__
+    v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
+    for (; j + 4 <= H; j += 4) {
+      v128_t i = LD(I + j), f = LD(F + j), g = LD(G + j), o = LD(O + j), tc = LD(TC + j), d = LD(D + j);
+      v128_t dct = wasm_f32x4_add(LD(DC + j), wasm_f32x4_mul(wasm_f32x4_mul(d, o), wasm_f32x4_sub(one, wasm_f32x4_mul(tc, tc))));
+      v128_t dai = wasm_f32x4_mul(wasm_f32x4_mul(dct, g), wasm_f32x4_mul(i, wasm_f32x4_sub(one, i)));
+      v128_t daf = wasm_f32x4_mul(wasm_f32x4_mul(dct, LD(cp + j)), wasm_f32x4_mul(f, wasm_f32x4_sub(one, f)));
+      v128_t dag = wasm_f32x4_mul(wasm_f32x4_mul(dct, i), wasm_f32x4_sub(one, wasm_f32x4_mul(g, g)));
+      v128_t dao = wasm_f32x4_mul(wasm_f32x4_mul(d, tc), wasm_f32x4_mul(o, wasm_f32x4_sub(one, o)));
+      ST(dx + j, dai);
+      ST(dx + H + j, daf);
+      ST(dx + 2 * H + j, dag);
+      ST(dx + 3 * H + j, dao);
+      ST(rw + j, dai);
+      ST(rw + H + j, daf);
+      ST(rw + 2 * H + j, dag);
+      ST(rw + 3 * H + j, dao);
+      ST(DC + j, wasm_f32x4_mul(dct, f));
+      ST(dd + j, zero);
+    }
+#endif
+    for (; j < H; ++j) {
+      float i = I[j], f = F[j], g = G[j], o = O[j], tc = TC[j], d = D[j];
+      float dct = DC[j] + d * o * (1.0f - tc * tc);
+      float dai = dct * g * i * (1.0f - i);
+      float daf = dct * cp[j] * f * (1.0f - f);
+      float dag = dct * i * (1.0f - g * g);
+      float dao = d * tc * o * (1.0f - o);
+      dx[j] = dai;
+      dx[H + j] = daf;
+      dx[2 * H + j] = dag;
+      dx[3 * H + j] = dao;
+      rw[j] = dai;
+      rw[H + j] = daf;
+      rw[2 * H + j] = dag;
+      rw[3 * H + j] = dao;
+      DC[j] = dct * f;
+      dd[j] = 0.0f;
+    }
+  }
+}
