@@ -135,24 +135,9 @@ function conv2DBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): tf.T
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([...filterShape], 'float32');
+  const ptrs = { a: ptrOf(b, x), b: ptrOf(b, dy), out: ptrOf(b, out) };
   const threads = threadsFor(rt, convFlops(info), info.batchSize);
-  if (threads > 1) {
-    const ptrs = { a: ptrOf(b, x), b: ptrOf(b, dy), out: ptrOf(b, out) };
-    convByImages(
-      rt,
-      'gf_conv2d_backprop_filter',
-      info,
-      geomValues(info),
-      ptrs,
-      (n) => chunkRows(info, n),
-      threads,
-    );
-    return out;
-  }
-  const geom = writeGeom(rt, geomValues(info));
-  withCol(rt, info, (col, rows) =>
-    rt.exports.gf_conv2d_backprop_filter(geom, ptrOf(b, x), ptrOf(b, dy), ptrOf(b, out), col, rows, rt.ws),
-  );
+  convByImages(rt, 'gf_conv2d_backprop_filter', info, geomValues(info), ptrs, () => 0, threads);
   return out;
 }
 
@@ -633,7 +618,7 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Conv2DBackpropFilter',
     replacesStock: false,
-    path: 'im2col in 1 MB chunks + packed SIMD GEMM (1x1 stride-1: GEMM on x directly); images split over the threads',
+    path: 'packed SIMD GEMM dW^T = dy^T im2col(x), the im2col operand packed straight from x (no im2col pass; 1x1 stride 1: GEMM on x); images split over the threads',
     kernelFunc: conv2DBackpropFilter,
   },
   {

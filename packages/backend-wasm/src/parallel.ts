@@ -11,8 +11,9 @@ import { release, scratch, type KernelRuntime } from './runtime.js';
 /** Below this many FLOPs a kernel runs on one thread: waking a worker costs tens of microseconds. */
 const MIN_PARALLEL_FLOPS = 4e6;
 
-/** Contiguous [begin, end) ranges of `total` items over `parts` threads, as equal as possible. */
+/** Contiguous [begin, end) ranges of `total` items over `parts` threads, as equal as possible, none empty. */
 export function splitRange(total: number, parts: number): [number, number][] {
+  if (total === 0) return [[0, 0]]; // one empty part: the kernel still writes its (zero) output
   const out: [number, number][] = [];
   for (let t = 0; t < parts; t++) {
     const begin = Math.floor((total * t) / parts);
@@ -58,8 +59,9 @@ function withBatch(geom: number[], n: number): number[] {
 }
 
 /**
- * Runs a conv backprop export split by images: thread t gets images [n0, n1) of x/dy/dx. For the
- * filter gradient each thread t > 0 writes a partial dW that is summed into `out` at the end.
+ * Runs a conv backprop export split by images (`threads` 1: on this thread only): thread t gets
+ * images [n0, n1) of x/dy/dx. For the filter gradient each thread t > 0 writes a partial dW that
+ * is summed into `out` at the end.
  */
 export function convByImages(
   rt: KernelRuntime,
@@ -81,8 +83,9 @@ export function convByImages(
     const tasks: PoolTask[] = splitRange(info.batchSize, threads).map(([n0, n1], t) => {
       const { ws, geom: g } = lane(rt, t);
       writeInts(rt, g, withBatch(geom, n1 - n0));
-      const rows = colRows(n1 - n0);
-      const col = scratch(rt, rows * k * 4);
+      // The filter gradient needs a Co x K transpose buffer; the input gradient a col2im chunk.
+      const rows = filterGrad ? 0 : colRows(n1 - n0);
+      const col = scratch(rt, (filterGrad ? dwFloats : rows * k) * 4);
       owned.push(col);
       let out = ptrs.out;
       if (filterGrad && t > 0) {
@@ -92,7 +95,7 @@ export function convByImages(
       }
       // filter: (x, dy) -> dw; input: (dy, w) -> dx. Image offsets apply to x/dy and dx.
       const args = filterGrad
-        ? [g, ptrs.a + n0 * inImage, ptrs.b + n0 * outImage, out, col, rows, ws]
+        ? [g, ptrs.a + n0 * inImage, ptrs.b + n0 * outImage, out, col, ws]
         : [g, ptrs.a + n0 * outImage, ptrs.b, out + n0 * inImage, col, rows, ws];
       return { fn, args };
     });

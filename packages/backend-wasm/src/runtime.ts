@@ -71,15 +71,7 @@ export interface GradflowKernelExports {
     ldc: number,
     ws: number,
   ): void;
-  gf_conv2d_backprop_filter(
-    geom: number,
-    x: number,
-    dy: number,
-    dw: number,
-    col: number,
-    chunk: number,
-    ws: number,
-  ): void;
+  gf_conv2d_backprop_filter(geom: number, x: number, dy: number, dw: number, dwt: number, ws: number): void;
   gf_conv2d_backprop_input(
     geom: number,
     dy: number,

@@ -26,11 +26,15 @@
 #define EXPORT(name) __attribute__((export_name(#name)))
 
 enum { MR = 4, NR = 8, KC = 256, MC = 128, NC = 1024 };
-/* Workspace layout in floats: packed A block, packed B block, one MR x NR edge tile. */
+/*
+ * Workspace layout in floats: packed A block, packed B block, one MR x NR edge tile, and 3 ints
+ * per row of a K block (the filter gradient's pixel coordinates).
+ */
 #define WS_PACK_A 0
 #define WS_PACK_B (MC * KC)
 #define WS_TILE (MC * KC + KC * NC)
-#define WS_FLOATS (MC * KC + KC * NC + MR * NR)
+#define WS_PIXELS (MC * KC + KC * NC + MR * NR)
+#define WS_FLOATS (MC * KC + KC * NC + MR * NR + 3 * KC)
 
 EXPORT(gf_workspace_bytes) int gf_workspace_bytes(void) { return WS_FLOATS * 4; }
 
@@ -278,26 +282,6 @@ typedef struct {
   int n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl, unused;
 } Geom;
 
-/* im2col rows [m0, m0+rows): col[r][kh][kw][ci] = x[n, oh*sh-pt+kh*dh, ow*sw-pl+kw*dw, ci] or 0. */
-static void im2col(const Geom *g, const float *x, int m0, int rows, float *col) {
-  int K = g->kh * g->kw * g->ci;
-  for (int r = 0; r < rows; ++r) {
-    int m = m0 + r;
-    int ow = m % g->ow, t = m / g->ow;
-    int oh = t % g->oh, n = t / g->oh;
-    float *dst = col + r * K;
-    for (int kh = 0; kh < g->kh; ++kh) {
-      int ih = oh * g->sh - g->pt + kh * g->dh;
-      for (int kw = 0; kw < g->kw; ++kw) {
-        int iw = ow * g->sw - g->pl + kw * g->dw;
-        float *d = dst + (kh * g->kw + kw) * g->ci;
-        if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) zero_floats(d, g->ci);
-        else copy_floats(d, x + ((n * g->h + ih) * g->w + iw) * g->ci, g->ci);
-      }
-    }
-  }
-}
-
 /* col2im: dx[n, ih, iw, ci] += col[r][kh][kw][ci] for every valid tap (no work on padding). */
 static void col2im(const Geom *g, const float *col, int m0, int rows, float *dx) {
   int K = g->kh * g->kw * g->ci;
@@ -324,26 +308,99 @@ static int is_pointwise(const Geom *g) {
 }
 
 /*
- * dW[kh,kw,ci,co] = sum_m col[m][kh,kw,ci] * dy[m][co]: GEMM (K x M) * (M x Co), im2col in chunks
- * of `chunk` rows (col holds chunk*K floats).
+ * Packs a kc x nc block of B = im2col(x) (row m: output pixel m0 + m; column j: tap (kh, kw) and
+ * input channel ci, j = (kh * kw_count + kw) * ci_count + ci) into NR-column panels straight from
+ * x: the im2col matrix is never written. `pix` holds, per row, the pixel's image offset and the
+ * top-left input coordinates of its window (ih0, iw0).
+ */
+static void pack_b_im2col(const Geom *g, const float *x, int kc, int j0, int nc, const int *pix, float *pb) {
+  int ci = g->ci;
+  for (int jp = 0; jp < nc; jp += NR) {
+    int nr = imin(NR, nc - jp), j = j0 + jp;
+    int tap = j / ci, c0 = j % ci;
+    int kh = tap / g->kw, kw = tap % g->kw;
+    if (nr == NR && c0 + NR <= ci) {
+      /* The panel's 8 columns are 8 consecutive channels of one tap: one 8-float run of x. */
+      int dh = kh * g->dh, dw = kw * g->dw;
+      for (int k = 0; k < kc; ++k) {
+        int ih = pix[3 * k + 1] + dh, iw = pix[3 * k + 2] + dw;
+        float *d = pb + k * NR;
+        if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) {
+#ifdef __wasm_simd128__
+          wasm_v128_store(d, wasm_f32x4_splat(0));
+          wasm_v128_store(d + 4, wasm_f32x4_splat(0));
+#else
+          for (int c = 0; c < NR; ++c) d[c] = 0.0f;
+#endif
+          continue;
+        }
+        const float *src = x + pix[3 * k] + (ih * g->w + iw) * ci + c0;
+#ifdef __wasm_simd128__
+        wasm_v128_store(d, wasm_v128_load(src));
+        wasm_v128_store(d + 4, wasm_v128_load(src + 4));
+#else
+        for (int c = 0; c < NR; ++c) d[c] = src[c];
+#endif
+      }
+    } else {
+      for (int c = 0; c < NR; ++c) {
+        int jj = j + c, t = jj / ci, cc = jj % ci;
+        int dh = (t / g->kw) * g->dh, dw = (t % g->kw) * g->dw;
+        for (int k = 0; k < kc; ++k) {
+          int ih = pix[3 * k + 1] + dh, iw = pix[3 * k + 2] + dw;
+          int inside = c < nr && ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
+          pb[k * NR + c] = inside ? x[pix[3 * k] + (ih * g->w + iw) * ci + cc] : 0.0f;
+        }
+      }
+    }
+    pb += NR * kc;
+  }
+}
+
+/*
+ * dW[kh,kw,ci,co] = sum_m col[m][kh,kw,ci] * dy[m][co], computed transposed as
+ * dW^T (Co x K) = dy^T (Co x M) * im2col(x) (M x K) with the im2col operand packed straight from x
+ * (no im2col pass), into `dwt` (Co x K floats of scratch), then transposed into dw.
  */
 EXPORT(gf_conv2d_backprop_filter)
-void gf_conv2d_backprop_filter(const Geom *g, const float *x, const float *dy, float *dw, float *col, int chunk,
-                               float *ws) {
-  int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow;
+void gf_conv2d_backprop_filter(const Geom *g, const float *x, const float *dy, float *dw, float *dwt, float *ws) {
+  int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow, Co = g->co;
   if (M == 0) {
-    zero_floats(dw, K * g->co);
+    zero_floats(dw, K * Co);
     return;
   }
   if (is_pointwise(g)) {
-    gf_sgemm(K, g->co, M, x, 1, g->ci, dy, g->co, 1, dw, g->co, 0, ws);
+    gf_sgemm(K, Co, M, x, 1, g->ci, dy, Co, 1, dw, Co, 0, ws);
     return;
   }
-  for (int m0 = 0; m0 < M; m0 += chunk) {
-    int rows = imin(chunk, M - m0);
-    im2col(g, x, m0, rows, col);
-    gf_sgemm(K, g->co, rows, col, 1, K, dy + m0 * g->co, g->co, 1, dw, g->co, m0 > 0, ws);
+  float *pa = ws + WS_PACK_A, *pb = ws + WS_PACK_B, *tile = ws + WS_TILE;
+  int *pix = (int *)(ws + WS_PIXELS);
+  for (int pc = 0; pc < M; pc += KC) {
+    int kc = imin(KC, M - pc);
+    for (int k = 0; k < kc; ++k) {
+      int m = pc + k, ow = m % g->ow, t = m / g->ow, oh = t % g->oh, n = t / g->oh;
+      pix[3 * k] = n * g->h * g->w * g->ci;
+      pix[3 * k + 1] = oh * g->sh - g->pt;
+      pix[3 * k + 2] = ow * g->sw - g->pl;
+    }
+    for (int jc = 0; jc < K; jc += NC) {
+      int nc = imin(NC, K - jc);
+      pack_b_im2col(g, x, kc, jc, nc, pix, pb);
+      for (int ic = 0; ic < Co; ic += MC) {
+        int mc = imin(MC, Co - ic);
+        pack_a(mc, kc, dy + ic + pc * Co, 1, Co, pa);
+        for (int jr = 0; jr < nc; jr += NR) {
+          int nr = imin(NR, nc - jr);
+          for (int ir = 0; ir < mc; ir += MR) {
+            int mr = imin(MR, mc - ir);
+            micro_kernel(kc, pa + ir * kc, pb + jr * kc, dwt + (ic + ir) * K + jc + jr, K, mr, nr, pc > 0, tile);
+          }
+        }
+      }
+    }
   }
+  for (int k = 0; k < K; ++k)
+    for (int c = 0; c < Co; ++c) dw[k * Co + c] = dwt[c * K + k];
 }
 
 /* dX = col2im(dy (M x Co) * W^T (Co x K)), chunked the same way; stride 2 costs no extra FLOPs. */
