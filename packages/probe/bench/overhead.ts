@@ -2,10 +2,18 @@
  * Probe overhead: time of probe() vs one plain training step (forward + backward + SGD update)
  * of the same model on the same batch, measured side by side, medians after warm-up.
  *
- *   npx tsx --conditions=source bench/overhead.ts [--backend cpu|wasm] [--reps N]
+ *   npx tsx --conditions=source bench/overhead.ts [--backend cpu|wasm] [--reps N] [--block K]
  *
  * Target (issue 7): probe <= 1.5x a training step. Jacobian estimates are off here (they are
  * extra backward passes by design).
+ *
+ * Each rep times a block of K consecutive training steps, then a block of K consecutive probes
+ * (per-call time = block time / K); medians over reps. Blocks rather than single calls: both
+ * allocate megabytes of short-lived JS objects per call (tfjs bookkeeping), V8 scavenges its
+ * young generation about once per step + probe pair, and each scavenge takes milliseconds. With
+ * single interleaved calls it phase-locks onto one side (the same one in every rep), so the
+ * ratio flips between runs depending on which side pays for both; in a block each side pays
+ * for the garbage it makes. Default K: 8, or 1 on cpu (seconds per call, GC is noise there).
  */
 import * as tf from '@tensorflow/tfjs';
 import { probe } from '../src/index.js';
@@ -17,6 +25,7 @@ const arg = (name: string, dflt: string) => {
 };
 const backend = arg('backend', 'cpu');
 const reps = Number(arg('reps', '15'));
+const block = Number(arg('block', backend === 'cpu' ? '1' : '8'));
 const warmup = 3;
 
 function mlp(depth: number, width: number) {
@@ -92,13 +101,13 @@ async function measure(name: string, model: tf.LayersModel, x: tf.Tensor, y: tf.
   const tStep: number[] = [];
   const tProbe: number[] = [];
   for (let i = 0; i < warmup + reps; i++) {
-    // Interleaved, so both see the same machine load.
+    // Interleaved blocks, so both see the same machine load.
     let t0 = performance.now();
-    await step();
-    const a = performance.now() - t0;
+    for (let k = 0; k < block; k++) await step();
+    const a = (performance.now() - t0) / block;
     t0 = performance.now();
-    await probeOnce();
-    const b = performance.now() - t0;
+    for (let k = 0; k < block; k++) await probeOnce();
+    const b = (performance.now() - t0) / block;
     if (i >= warmup) {
       tStep.push(a);
       tProbe.push(b);
@@ -120,7 +129,9 @@ async function main() {
     await tf.setBackend(backend);
   }
   await tf.ready();
-  console.log(`backend ${tf.getBackend()}, ${reps} reps after ${warmup} warm-up, medians`);
+  console.log(
+    `backend ${tf.getBackend()}, ${reps} reps after ${warmup} warm-up, blocks of ${block} calls, medians`,
+  );
   {
     const m = mlp(12, 128);
     const x = tf.randomNormal([64, 64]);

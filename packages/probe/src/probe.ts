@@ -59,9 +59,10 @@ export interface ProbeOptions {
   /** Seed of the random projections. */
   seed?: number;
   /**
-   * Where statistics are reduced: `'host'` (one pass in JS over each tensor's data, float64),
+   * Where statistics are reduced: `'host'` (in JS over each tensor's data, float64),
    * `'device'` (tfjs ops, one read-back), or `'auto'` (default): host on cpu and wasm, where
-   * reading data is a copy at most, device elsewhere (webgl, webgpu).
+   * the data is read in place (the cpu backend's own array, a view onto the wasm heap), device
+   * elsewhere (webgl, webgpu). The batch value checks (finite inputs, label ranges) follow it.
    */
   reduce?: 'auto' | 'host' | 'device';
 }
@@ -128,8 +129,8 @@ interface StepCapture {
  * How: the model's layer graph is executed node by node (as `model.fit` does) and every
  * layer output is passed through an identity with a gradient hook (`tf.customGrad`), so one
  * backward pass (`tf.engine().gradients`) yields both d loss / d weight for every trainable
- * weight and d loss / d output for every layer. Statistics are then reduced in one JS pass
- * over each tensor's data on cpu/wasm, or on the device with one read-back elsewhere.
+ * weight and d loss / d output for every layer. Statistics are then reduced in JS over each
+ * tensor's data, read in place, on cpu/wasm, or on the device with one read-back elsewhere.
  *
  * @example
  * ```ts
