@@ -23,15 +23,21 @@ describe('speed suite, browser path', () => {
     expect(cells.browser_wasm?.examplesPerSecond).toBeGreaterThan(0);
     expect(cells.browser_wasm_2t?.note).toBeUndefined();
     expect(cells.browser_wasm_2t?.examplesPerSecond).toBeGreaterThan(0);
+    // Chromium has relaxed SIMD: the fused-multiply-add builds run, and with 2 threads gradflow's
+    // kernel pool (a browser Worker on the shared heap) splits the big kernels.
     expect(suite.backends.browser_wasm).toMatchObject({
       crossOriginIsolated: true,
       threads: false,
       threadCount: 1,
+      kernelVariant: 'relaxed-simd',
+      kernelThreads: 1,
     });
     expect(suite.backends.browser_wasm_2t).toMatchObject({
       crossOriginIsolated: true,
       threads: true,
       threadCount: 2,
+      kernelVariant: 'shared-relaxed-simd',
+      kernelThreads: 2,
     });
     expect(suite.chromium).toMatch(/^\d+\./);
     expect(suite.notes.join(' ')).toMatch(/headless Chromium/);
