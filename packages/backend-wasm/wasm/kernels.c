@@ -59,6 +59,28 @@ static void pack_a(int mc, int kc, const float *A, int rsa, int csa, float *pa) 
       pa += MR * kc;
       continue;
     }
+    if (mr == MR && csa == 1) {
+      /* Row-major A: 4x4 blocks transposed in registers. */
+      int k = 0;
+      for (; k + 4 <= kc; k += 4) {
+        v128_t r0 = wasm_v128_load(a + k), r1 = wasm_v128_load(a + rsa + k);
+        v128_t r2 = wasm_v128_load(a + 2 * rsa + k), r3 = wasm_v128_load(a + 3 * rsa + k);
+        v128_t lo01 = wasm_i32x4_shuffle(r0, r1, 0, 4, 1, 5), lo23 = wasm_i32x4_shuffle(r2, r3, 0, 4, 1, 5);
+        v128_t hi01 = wasm_i32x4_shuffle(r0, r1, 2, 6, 3, 7), hi23 = wasm_i32x4_shuffle(r2, r3, 2, 6, 3, 7);
+        wasm_v128_store(pa + k * MR, wasm_i32x4_shuffle(lo01, lo23, 0, 1, 4, 5));
+        wasm_v128_store(pa + (k + 1) * MR, wasm_i32x4_shuffle(lo01, lo23, 2, 3, 6, 7));
+        wasm_v128_store(pa + (k + 2) * MR, wasm_i32x4_shuffle(hi01, hi23, 0, 1, 4, 5));
+        wasm_v128_store(pa + (k + 3) * MR, wasm_i32x4_shuffle(hi01, hi23, 2, 3, 6, 7));
+      }
+      for (; k < kc; ++k) {
+        pa[k * MR + 0] = a[k];
+        pa[k * MR + 1] = a[rsa + k];
+        pa[k * MR + 2] = a[2 * rsa + k];
+        pa[k * MR + 3] = a[3 * rsa + k];
+      }
+      pa += MR * kc;
+      continue;
+    }
 #endif
     if (mr == MR) {
       for (int k = 0; k < kc; ++k) {
