@@ -1,5 +1,5 @@
 // Per-kernel profile of one ResNet-20 training step (batch 32, 32x32x3) with gradflow's kernels.
-//   npx tsx --conditions=source bench/profile.ts [--batch N] [--top N]
+//   npx tsx --conditions=source --experimental-wasm-relaxed-simd bench/profile.ts [--batch N] [--top N] [--threads N]
 // Sums tf.profile's kernelTimeMs by kernel name and by (name, input shapes); medians of 3 steps.
 import * as tf from '@tensorflow/tfjs';
 import { useWasmBackend } from '../src/index.js';
@@ -14,7 +14,7 @@ const B = arg('--batch', 32);
 const TOP = arg('--top', 10);
 const FILTER = args.includes('--grep') ? new RegExp(args[args.indexOf('--grep') + 1] ?? '') : null;
 
-await useWasmBackend();
+await useWasmBackend({ threads: arg('--threads', 1) });
 const model = resnetCifar(3);
 model.compile({ optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
 const x = tf.randomUniform([B, 32, 32, 3]);
