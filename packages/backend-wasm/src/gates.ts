@@ -181,28 +181,16 @@ export function recurrentGateKernels(): RecurrentGateKernels | null {
         const hp = fr.put(s.hp);
         const rb = s.rb ? fr.put(s.rb) : 0;
         const hPrev = fr.put(s.hPrev);
-        const outs = [s.r, s.z, s.n, s.hn, s.h].map(() => fr.reserve(BH)) as [
-          number,
-          number,
-          number,
-          number,
-          number,
-        ];
+        const dsts = [s.r, s.z, s.n, s.hn, s.h];
+        const outs = dsts.map(() => fr.reserve(BH));
         ex.gf_gru_forward(B, H, xp, 3 * H, hp, rb, hPrev, ...outs);
-        [s.r, s.z, s.n, s.hn, s.h].forEach((dst, k) => fr.get(outs[k]!, dst));
+        dsts.forEach((dst, k) => fr.get(outs[k]!, dst));
       });
     },
     gruBackward(B, H, s) {
       const BH = B * H;
       withFrame(rt, 6 * BH + 2 * B * 3 * H + BH, (fr) => {
-        const ins = [s.r, s.z, s.n, s.hn, s.hPrev, s.dh].map((a) => fr.put(a)) as [
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-        ];
+        const ins = [s.r, s.z, s.n, s.hn, s.hPrev, s.dh].map((a) => fr.put(a));
         const dxp = fr.reserve(B * 3 * H);
         const rows = fr.reserve(B * 3 * H);
         const direct = fr.reserve(BH);
@@ -219,15 +207,7 @@ export function recurrentGateKernels(): RecurrentGateKernels | null {
         const hp = fr.put(s.hp);
         const cPrev = fr.put(s.cPrev);
         const dsts = [s.i, s.f, s.g, s.o, s.tc, s.c, s.h];
-        const outs = dsts.map(() => fr.reserve(BH)) as [
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-        ];
+        const outs = dsts.map(() => fr.reserve(BH));
         ex.gf_lstm_forward(B, H, xp, 4 * H, hp, cPrev, ...outs);
         dsts.forEach((dst, k) => fr.get(outs[k]!, dst));
       });
@@ -235,15 +215,7 @@ export function recurrentGateKernels(): RecurrentGateKernels | null {
     lstmBackward(B, H, s) {
       const BH = B * H;
       withFrame(rt, 8 * BH + 2 * B * 4 * H + BH, (fr) => {
-        const ins = [s.i, s.f, s.g, s.o, s.tc, s.cPrev, s.dh].map((a) => fr.put(a)) as [
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-          number,
-        ];
+        const ins = [s.i, s.f, s.g, s.o, s.tc, s.cPrev, s.dh].map((a) => fr.put(a));
         const dc = fr.put(s.dc);
         const dxp = fr.reserve(B * 4 * H);
         const rows = fr.reserve(B * 4 * H);
