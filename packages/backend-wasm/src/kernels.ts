@@ -411,6 +411,52 @@ function identity({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
+/**
+ * `begin`/`size` with the dims that need no slicing merged: a trailing dim taken whole folds into
+ * the one before it, and size-1 dims of the input drop out. What is left is copied run by run.
+ */
+function mergeSliceDims(shape: number[], begin: number[], size: number[]): [number[], number[], number[]] {
+  const dims = shape
+    .map((d, i) => [d, begin[i] as number, size[i] as number] as [number, number, number])
+    .filter(([d]) => d !== 1);
+  if (dims.length === 0) return [[1], [0], [1]];
+  for (let i = dims.length - 1; i > 0; i--) {
+    const [d, b, n] = dims[i] as [number, number, number];
+    if (b !== 0 || n !== d) break;
+    const prev = dims[i - 1] as [number, number, number];
+    dims.splice(i - 1, 2, [prev[0] * d, prev[1] * d, prev[2] * d]);
+  }
+  return [dims.map((t) => t[0]), dims.map((t) => t[1]), dims.map((t) => t[2])];
+}
+
+/** Slice of any rank for 4-byte dtypes, in contiguous runs (stock 4.22 is element by element above rank 4). */
+function slice(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs = {} } = args;
+  const x = inputs.x;
+  if (!x || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length === 0)
+    return callStock('Slice', args);
+  const [begin, size] = tf.slice_util.parseSliceParams(
+    x as unknown as tf.Tensor,
+    attrs.begin as number | number[],
+    attrs.size as number | number[] | undefined,
+  ) as [number[], number[]];
+  tf.slice_util.assertParamsValid(x as unknown as tf.Tensor, begin, size);
+  const b = backend as WasmBackendLike;
+  const out = b.makeOutput(size, x.dtype);
+  if (size.some((d) => d === 0)) return out;
+  const rt = runtimeFor(b);
+  const [shapeM, beginM, sizeM] = mergeSliceDims(x.shape, begin, size);
+  const rank = shapeM.length;
+  const dims = scratch(rt, 5 * rank * 4);
+  try {
+    new Int32Array(rt.memory.buffer, dims, 3 * rank).set([...shapeM, ...beginM, ...sizeM]);
+    rt.exports.gf_slice(ptrOf(b, x), ptrOf(b, out), rank, dims);
+  } finally {
+    release(rt, dims);
+  }
+  return out;
+}
+
 /** Cast to the dtype a tensor already has shares its buffer (tfjs-layers casts float32 inputs to float32). */
 function cast(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   const x = args.inputs.x;
@@ -656,6 +702,12 @@ export const GRADFLOW_WASM_KERNELS = [
     replacesStock: true,
     path: 'shares the buffer (refcount), no copy',
     kernelFunc: identity,
+  },
+  {
+    kernelName: 'Slice',
+    replacesStock: true,
+    path: "any rank, 4-byte dtypes: contiguous runs copied in SIMD (stock is element by element above rank 4, e.g. the ResNet option-A shortcut's subsampling); else stock",
+    kernelFunc: slice,
   },
   {
     kernelName: 'Cast',

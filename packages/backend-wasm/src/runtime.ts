@@ -84,6 +84,7 @@ export interface GradflowKernelExports {
   gf_depthwise_backprop_filter(geom: number, mult: number, x: number, dy: number, dw: number): void;
   gf_depthwise_backprop_input(geom: number, mult: number, dy: number, w: number, dx: number): void;
   gf_repeat_block(src: number, block: number, reps: number, out: number): void;
+  gf_slice(x: number, out: number, rank: number, dims: number): void;
   gf_flip_filter(w: number, kh: number, kw: number, ci: number, co: number, out: number): void;
   gf_sum_rows(x: number, rows: number, cols: number, scale: number, out: number): void;
   gf_sum_mid(x: number, outer: number, r: number, inner: number, scale: number, out: number): void;

@@ -386,6 +386,69 @@ describe('BatchMatMul and Tile on wasm', () => {
     }
   });
 
+  it('Slice: any rank in contiguous runs, int32 too, sizes of -1 and 0, no leaks', async () => {
+    const rng = new Rng(25);
+    const cases: [number[], number[], number[]][] = [
+      [
+        [32, 4, 2, 4, 2, 8],
+        [0, 0, 0, 0, 0, 0],
+        [32, 4, 1, 4, 1, 8],
+      ], // the option-A subsampling
+      [
+        [3, 5, 7, 9],
+        [1, 2, 3, 4],
+        [2, -1, 2, 5],
+      ],
+      [
+        [3, 5, 7, 9],
+        [0, 0, 0, 0],
+        [3, 5, 7, 9],
+      ],
+      [
+        [4, 6],
+        [1, 0],
+        [2, 6],
+      ],
+      [[10], [3], [4]],
+      [
+        [2, 1, 3, 1, 5],
+        [1, 0, 1, 0, 2],
+        [1, 1, 2, 1, 3],
+      ],
+      [
+        [3, 4, 5],
+        [0, 1, 0],
+        [3, 0, 5],
+      ],
+    ];
+    for (const [shape, begin, size] of cases) {
+      const x = {
+        data: randomData(
+          rng,
+          shape.reduce((p, d) => p * d, 1),
+        ),
+        shape,
+      };
+      const attrs = { begin, size };
+      expect(
+        relErr(
+          await runKernelOn('wasm', 'Slice', { x }, attrs),
+          await runKernelOn('cpu', 'Slice', { x }, attrs),
+        ),
+        JSON.stringify([shape, begin, size]),
+      ).toBe(0);
+    }
+    await on('wasm', () => {
+      const before = tf.memory().numTensors;
+      const ints = tf.tensor([1, 2, 3, 4, 5, 6], [2, 3], 'int32');
+      const part = tf.slice(ints, [0, 1], [2, 2]);
+      expect(part.dtype).toBe('int32');
+      expect(Array.from(part.dataSync())).toEqual([2, 3, 5, 6]);
+      tf.dispose([ints, part]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+
   it('Tile: the broadcast fast path and the stock fallback', async () => {
     const rng = new Rng(22);
     for (const [shape, reps] of [

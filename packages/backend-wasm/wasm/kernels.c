@@ -304,6 +304,35 @@ typedef struct {
   int n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl, unused;
 } Geom;
 
+/*
+ * out = x[begin : begin + size] for a tensor of `rank` >= 1 dims, copying contiguous runs of the
+ * last dim. `dims` holds 5 * rank ints: shape, begin, size, then room for the strides and the
+ * index odometer (no arrays on the C stack).
+ */
+EXPORT(gf_slice)
+void gf_slice(const float *x, float *out, int rank, int *dims) {
+  const int *shape = dims, *begin = dims + rank, *size = dims + 2 * rank;
+  int *stride = dims + 3 * rank, *idx = dims + 4 * rank;
+  int run = size[rank - 1];
+  stride[rank - 1] = 1;
+  for (int d = rank - 2; d >= 0; --d) stride[d] = stride[d + 1] * shape[d + 1];
+  int runs = 1;
+  for (int d = 0; d < rank - 1; ++d) {
+    runs *= size[d];
+    idx[d] = 0;
+  }
+  for (int r = 0; r < runs; ++r) {
+    int off = begin[rank - 1];
+    for (int d = 0; d < rank - 1; ++d) off += (begin[d] + idx[d]) * stride[d];
+    copy_floats(out, x + off, run);
+    out += run;
+    for (int d = rank - 2; d >= 0; --d) {
+      if (++idx[d] < size[d]) break;
+      idx[d] = 0;
+    }
+  }
+}
+
 /* col2im: dx[n, ih, iw, ci] += col[r][kh][kw][ci] for every valid tap (no work on padding). */
 static void col2im(const Geom *g, const float *col, int m0, int rows, float *dx) {
   int K = g->kh * g->kw * g->ci;
