@@ -152,8 +152,6 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   checkDy(dy, info, name);
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
-  const viaForward = stride1ViaForwardConv(b, rt, dy, filter, info);
-  if (viaForward) return viaForward;
   const out = b.makeOutput([...inputShape], 'float32');
   const threads = threadsFor(rt, convFlops(info), info.batchSize);
   if (threads > 1) {
@@ -185,48 +183,74 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * Stride 1: dX = conv(dy, flip(W)^T) with padding (k-1)*d - pad, run by the stock XNNPACK forward
- * convolution (the fastest kernel the backend has). The flipped filter is a fresh heap tensor,
- * disposed right after, so XNNPACK's per-filter-id operator cache never sees stale weights.
- * Returns null where this does not apply (strided, or a padding the forward conv cannot express).
+ * Conv2D / FusedConv2D (bias, and 'linear' or 'relu'): im2col + gradflow's packed GEMM, images
+ * split over the threads. Measured faster than stock XNNPACK at every zoo shape (1.06x on a
+ * ResNet-20 step, 1.25x on a U-Net step); far faster on deep, small-spatial layers, where XNNPACK
+ * re-packs the whole filter on every call (in training the weights change every step, so its
+ * operator cache never hits). Other activations, PReLU weights and NCHW run stock.
  */
-function stride1ViaForwardConv(
-  b: WasmBackendLike,
-  rt: KernelRuntime,
-  dy: tf.TensorInfo,
-  filter: tf.TensorInfo,
-  info: tf.backend_util.Conv2DInfo,
-): tf.TensorInfo | null {
-  const conv = tf.getKernel('Conv2D', 'wasm');
-  if (!conv || info.strideHeight !== 1 || info.strideWidth !== 1) return null;
-  const { filterHeight: kh, filterWidth: kw, dilationHeight: dh, dilationWidth: dw, padInfo } = info;
-  const top = (kh - 1) * dh - padInfo.top;
-  const left = (kw - 1) * dw - padInfo.left;
-  const bottom = info.inHeight - info.outHeight + padInfo.top;
-  const right = info.inWidth - info.outWidth + padInfo.left;
-  if (Math.min(top, left, bottom, right) < 0) return null;
-  const flipped = b.makeOutput([kh, kw, info.outChannels, info.inChannels], 'float32');
-  try {
-    rt.exports.gf_flip_filter(ptrOf(b, filter), kh, kw, info.inChannels, info.outChannels, ptrOf(b, flipped));
-    return conv.kernelFunc({
-      inputs: { x: dy, filter: flipped },
-      backend: b as unknown as tf.KernelBackend,
-      attrs: {
-        strides: 1,
-        dilations: [dh, dw],
-        pad: [
-          [0, 0],
-          [top, bottom],
-          [left, right],
-          [0, 0],
-        ],
-        dataFormat: 'NHWC',
-        dimRoundingMode: undefined as unknown as string,
-      },
-    }) as tf.TensorInfo;
-  } finally {
-    b.disposeData(flipped.dataId, true);
+function convForward(
+  kernelName: 'Conv2D' | 'FusedConv2D',
+  args: KernelArgs,
+): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, backend, attrs = {} } = args;
+  const { x, filter, bias, preluActivationWeights } = inputs;
+  const activation = (attrs.activation ?? 'linear') as string;
+  const format = attrs.dataFormat ?? 'NHWC';
+  if (
+    !x ||
+    !filter ||
+    x.dtype !== 'float32' ||
+    filter.dtype !== 'float32' ||
+    (bias && bias.dtype !== 'float32') ||
+    preluActivationWeights ||
+    (activation !== 'linear' && activation !== 'relu') ||
+    (format !== 'NHWC' && format !== 'channelsLast') ||
+    x.shape.length !== 4 ||
+    filter.shape.length !== 4
+  ) {
+    return callStock(kernelName, args);
   }
+  const info = convInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs,
+    false,
+  );
+  const co = info.outChannels;
+  if (bias && bias.shape.reduce((p, d) => p * d, 1) !== co) return callStock(kernelName, args);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], 'float32');
+  const ptrs = { a: ptrOf(b, x), b: ptrOf(b, filter), out: ptrOf(b, out) };
+  const threads = threadsFor(rt, convFlops(info), info.batchSize);
+  convByImages(rt, 'gf_conv2d_forward', info, geomValues(info), ptrs, (n) => chunkRows(info, n), threads);
+  if (bias || activation === 'relu') {
+    const rows = info.batchSize * info.outHeight * info.outWidth;
+    rt.exports.gf_bias_act(ptrs.out, rows, co, bias ? ptrOf(b, bias) : 0, activation === 'relu' ? 1 : 0);
+  }
+  return out;
+}
+
+/** SplitV through the run-copying Slice (stock splits element by element above rank 4). */
+function splitV(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { inputs, attrs = {} } = args;
+  const x = inputs.x;
+  if (!x || (x.dtype !== 'float32' && x.dtype !== 'int32') || x.shape.length === 0)
+    return callStock('SplitV', args);
+  const axis = tf.util.parseAxisParam(attrs.axis as number, x.shape)[0] as number;
+  const sizes = tf.backend_util.prepareSplitSize(
+    x as unknown as tf.Tensor,
+    attrs.numOrSizeSplits as number | number[],
+    axis,
+  );
+  let offset = 0;
+  return sizes.map((s) => {
+    const begin = x.shape.map((_, i) => (i === axis ? offset : 0));
+    const size = x.shape.map((d, i) => (i === axis ? s : d));
+    offset += s;
+    return slice({ ...args, attrs: { begin, size } }) as tf.TensorInfo;
+  });
 }
 
 function checkDy(dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, name: string): void {
@@ -670,8 +694,26 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Conv2DBackpropInput',
     replacesStock: true,
-    path: 'stride 1: XNNPACK forward conv with the flipped filter; strided: SIMD GEMM + col2im (no work on inserted zeros), images split over the threads',
+    path: 'SIMD GEMM dy W^T + col2im (strided: no work on inserted zeros), images split over the threads',
     kernelFunc: conv2DBackpropInput,
+  },
+  {
+    kernelName: 'Conv2D',
+    replacesStock: true,
+    path: 'im2col + SIMD GEMM, images split over the threads (XNNPACK re-packs the filter on every call, and in training the filter changes every step); other data formats stock',
+    kernelFunc: (a: KernelArgs) => convForward('Conv2D', a),
+  },
+  {
+    kernelName: 'FusedConv2D',
+    replacesStock: true,
+    path: 'as Conv2D, with the bias and a linear or ReLU activation in one pass after the GEMM; other activations stock',
+    kernelFunc: (a: KernelArgs) => convForward('FusedConv2D', a),
+  },
+  {
+    kernelName: 'SplitV',
+    replacesStock: true,
+    path: 'the pieces through Slice (contiguous runs; the Concat gradient of DenseNets); else stock',
+    kernelFunc: splitV,
   },
   {
     kernelName: 'DepthwiseConv2dNativeBackpropFilter',

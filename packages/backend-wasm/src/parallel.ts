@@ -59,13 +59,13 @@ function withBatch(geom: number[], n: number): number[] {
 }
 
 /**
- * Runs a conv backprop export split by images (`threads` 1: on this thread only): thread t gets
- * images [n0, n1) of x/dy/dx. For the filter gradient each thread t > 0 writes a partial dW that
- * is summed into `out` at the end.
+ * Runs a conv export (forward, or a backprop) split by images (`threads` 1: on this thread only):
+ * thread t gets images [n0, n1) of x/dy and of the output. For the filter gradient each thread
+ * t > 0 writes a partial dW that is summed into `out` at the end.
  */
 export function convByImages(
   rt: KernelRuntime,
-  fn: 'gf_conv2d_backprop_filter' | 'gf_conv2d_backprop_input',
+  fn: 'gf_conv2d_backprop_filter' | 'gf_conv2d_backprop_input' | 'gf_conv2d_forward',
   info: tf.backend_util.Conv2DInfo,
   geom: number[],
   ptrs: { a: number; b: number; out: number },
@@ -93,10 +93,13 @@ export function convByImages(
         owned.push(out);
         partials.push(out);
       }
-      // filter: (x, dy) -> dw; input: (dy, w) -> dx. Image offsets apply to x/dy and dx.
+      // filter: (x, dy) -> dw; input: (dy, w) -> dx; forward: (x, w) -> y. Image offsets apply
+      // to the per-image operand and output.
       const args = filterGrad
         ? [g, ptrs.a + n0 * inImage, ptrs.b + n0 * outImage, out, col, ws]
-        : [g, ptrs.a + n0 * outImage, ptrs.b, out + n0 * inImage, col, rows, ws];
+        : fn === 'gf_conv2d_forward'
+          ? [g, ptrs.a + n0 * inImage, ptrs.b, out + n0 * outImage, col, rows, ws]
+          : [g, ptrs.a + n0 * outImage, ptrs.b, out + n0 * inImage, col, rows, ws];
       return { fn, args };
     });
     runTasks(rt, tasks);

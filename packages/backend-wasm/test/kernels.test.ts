@@ -386,6 +386,93 @@ describe('BatchMatMul and Tile on wasm', () => {
     }
   });
 
+  it('Conv2D, FusedConv2D and the stride-1 input gradient where the filter outweighs the output (im2col + GEMM path)', async () => {
+    const rng = new Rng(26);
+    const t = (shape: number[]) => ({
+      data: randomData(
+        rng,
+        shape.reduce((p, d) => p * d, 1),
+      ),
+      shape,
+    });
+    for (const [xShape, fShape, strides, pad, dilations] of [
+      [[2, 4, 4, 64], [3, 3, 64, 24], 1, 'same', 1],
+      [[2, 5, 5, 48], [3, 3, 48, 16], 2, 'valid', 1],
+      [[1, 6, 6, 40], [3, 3, 40, 8], 1, 'same', 2],
+      [[3, 2, 2, 96], [1, 1, 96, 32], 1, 'valid', 1],
+    ] as const) {
+      const x = t([...xShape]);
+      const filter = t([...fShape]);
+      const attrs = { strides, pad, dataFormat: 'NHWC', dilations, dimRoundingMode: undefined };
+      expect(
+        relErr(
+          await runKernelOn('wasm', 'Conv2D', { x, filter }, attrs),
+          await runKernelOn('cpu', 'Conv2D', { x, filter }, attrs),
+        ),
+        `Conv2D ${JSON.stringify([xShape, fShape, strides, pad, dilations])}`,
+      ).toBeLessThanOrEqual(TOL);
+      const bias = t([fShape[3]]);
+      for (const activation of ['linear', 'relu']) {
+        const fused = { ...attrs, activation };
+        expect(
+          relErr(
+            await runKernelOn('wasm', 'FusedConv2D', { x, filter, bias }, fused),
+            await runKernelOn('cpu', 'FusedConv2D', { x, filter, bias }, fused),
+          ),
+          `FusedConv2D ${activation} ${JSON.stringify([xShape, fShape])}`,
+        ).toBeLessThanOrEqual(TOL);
+      }
+      // (tfjs's cpu Conv2DBackpropInput ignores dilations: compared undilated; the grid above checks dilated dX.)
+      if (strides === 1 && dilations === 1) {
+        const [outH, outW] =
+          pad === 'same'
+            ? [xShape[1], xShape[2]]
+            : [xShape[1] - (fShape[0] - 1) * dilations, xShape[2] - (fShape[1] - 1) * dilations];
+        const dy = t([xShape[0], outH, outW, fShape[3]]);
+        const inAttrs = { ...attrs, inputShape: [...xShape] };
+        expect(
+          relErr(
+            await runKernelOn('wasm', 'Conv2DBackpropInput', { dy, filter }, inAttrs),
+            await runKernelOn('cpu', 'Conv2DBackpropInput', { dy, filter }, inAttrs),
+          ),
+          `Conv2DBackpropInput ${JSON.stringify([xShape, fShape, pad, dilations])}`,
+        ).toBeLessThanOrEqual(TOL);
+      }
+    }
+    // An activation the path does not fuse falls back to stock.
+    const x = t([2, 4, 4, 64]);
+    const filter = t([3, 3, 64, 24]);
+    const elu = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, activation: 'elu' };
+    expect(
+      relErr(
+        await runKernelOn('wasm', 'FusedConv2D', { x, filter }, elu),
+        await runKernelOn('cpu', 'FusedConv2D', { x, filter }, elu),
+      ),
+    ).toBeLessThanOrEqual(TOL);
+  });
+
+  it('SplitV through Slice, any rank', async () => {
+    const rng = new Rng(27);
+    const x = { data: randomData(rng, 2 * 3 * 4 * 2 * 10), shape: [2, 3, 4, 2, 10] };
+    for (const [numOrSizeSplits, axis] of [
+      [[3, 7], 4],
+      [[1, -1, 1], 2],
+      [2, 0],
+    ] as const) {
+      await on('wasm', async () => {
+        const xt = tf.tensor(x.data, x.shape);
+        const parts = tf.split(xt, numOrSizeSplits as number | number[], axis);
+        await on('cpu', () => undefined);
+        const xc = tf.tensor(x.data, x.shape);
+        const want = tf.split(xc, numOrSizeSplits as number | number[], axis);
+        parts.forEach((p, i) => expect(Array.from(p.dataSync())).toEqual(Array.from(want[i]!.dataSync())));
+        tf.dispose([xc, ...want]);
+        await tf.setBackend('wasm');
+        tf.dispose([xt, ...parts]);
+      });
+    }
+  });
+
   it('Slice: any rank in contiguous runs, int32 too, sizes of -1 and 0, no leaks', async () => {
     const rng = new Rng(25);
     const cases: [number[], number[], number[]][] = [

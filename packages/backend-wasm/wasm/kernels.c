@@ -333,6 +333,26 @@ void gf_slice(const float *x, float *out, int rank, int *dims) {
   }
 }
 
+/* im2col rows [m0, m0+rows): col[r][kh][kw][ci] = x[n, oh*sh-pt+kh*dh, ow*sw-pl+kw*dw, ci] or 0. */
+static void im2col(const Geom *g, const float *x, int m0, int rows, float *col) {
+  int K = g->kh * g->kw * g->ci;
+  for (int r = 0; r < rows; ++r) {
+    int m = m0 + r;
+    int ow = m % g->ow, t = m / g->ow;
+    int oh = t % g->oh, n = t / g->oh;
+    float *dst = col + r * K;
+    for (int kh = 0; kh < g->kh; ++kh) {
+      int ih = oh * g->sh - g->pt + kh * g->dh;
+      for (int kw = 0; kw < g->kw; ++kw) {
+        int iw = ow * g->sw - g->pl + kw * g->dw;
+        float *d = dst + (kh * g->kw + kw) * g->ci;
+        if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) zero_floats(d, g->ci);
+        else copy_floats(d, x + ((n * g->h + ih) * g->w + iw) * g->ci, g->ci);
+      }
+    }
+  }
+}
+
 /* col2im: dx[n, ih, iw, ci] += col[r][kh][kw][ci] for every valid tap (no work on padding). */
 static void col2im(const Geom *g, const float *col, int m0, int rows, float *dx) {
   int K = g->kh * g->kw * g->ci;
@@ -454,6 +474,48 @@ void gf_conv2d_backprop_filter(const Geom *g, const float *x, const float *dy, f
     for (int c = 0; c < Co; ++c) dw[k * Co + c] = dwt[c * K + k];
 }
 
+/*
+ * Forward convolution y (M x Co) = im2col(x) (M x K) * W (K x Co), im2col in chunks of `chunk`
+ * rows (col holds chunk*K floats); 1x1 stride-1 convs multiply x directly. For the layers whose
+ * filter outweighs their output (deep, small-spatial layers), where XNNPACK's per-call weight
+ * packing dominates.
+ */
+EXPORT(gf_conv2d_forward)
+void gf_conv2d_forward(const Geom *g, const float *x, const float *w, float *y, float *col, int chunk, float *ws) {
+  int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow;
+  if (is_pointwise(g)) {
+    gf_sgemm(M, g->co, K, x, K, 1, w, g->co, 1, y, g->co, 0, ws);
+    return;
+  }
+  for (int m0 = 0; m0 < M; m0 += chunk) {
+    int rows = imin(chunk, M - m0);
+    im2col(g, x, m0, rows, col);
+    gf_sgemm(rows, g->co, K, col, K, 1, w, g->co, 1, y + m0 * g->co, g->co, 0, ws);
+  }
+}
+
+/* y[r, c] = act(y[r, c] + bias[c]) for the fused conv epilogue: bias may be 0 (none), relu 0/1. */
+EXPORT(gf_bias_act)
+void gf_bias_act(float *y, int rows, int C, const float *bias, int relu) {
+  for (int r = 0; r < rows; ++r) {
+    float *o = y + r * C;
+    int c = 0;
+#ifdef __wasm_simd128__
+    v128_t zero = wasm_f32x4_splat(0);
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = wasm_v128_load(o + c);
+      if (bias) v = wasm_f32x4_add(v, wasm_v128_load(bias + c));
+      if (relu) v = wasm_f32x4_max(v, zero);
+      wasm_v128_store(o + c, v);
+    }
+#endif
+    for (; c < C; ++c) {
+      float v = o[c] + (bias ? bias[c] : 0.0f);
+      o[c] = relu && v < 0.0f ? 0.0f : v; /* NaN stays NaN, as tfjs's relu */
+    }
+  }
+}
+
 /* dX = col2im(dy (M x Co) * W^T (Co x K)), chunked the same way; stride 2 costs no extra FLOPs. */
 EXPORT(gf_conv2d_backprop_input)
 void gf_conv2d_backprop_input(const Geom *g, const float *dy, const float *w, float *dx, float *col, int chunk,
@@ -570,17 +632,6 @@ void gf_repeat_div(const float *src, int block, int reps, float divisor, float *
   }
 }
 
-/* out[KH-1-kh][KW-1-kw][co][ci] = w[kh][kw][ci][co]: the filter of dX = conv(dy, flip(W)^T). */
-EXPORT(gf_flip_filter)
-void gf_flip_filter(const float *w, int kh, int kw, int ci, int co, float *out) {
-  for (int i = 0; i < kh; ++i)
-    for (int j = 0; j < kw; ++j) {
-      const float *src = w + (i * kw + j) * ci * co;
-      float *dst = out + ((kh - 1 - i) * kw + (kw - 1 - j)) * co * ci;
-      for (int a = 0; a < ci; ++a)
-        for (int b = 0; b < co; ++b) dst[b * ci + a] = src[a * co + b];
-    }
-}
 
 /* out[c] = scale * sum_r x[r*cols + c]: reduction over all leading axes (per-channel sums). */
 /*
