@@ -183,11 +183,21 @@ function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
+ * Short filter rows (kh*kw*ci < 256, e.g. 3x3 over 16 channels) where the filter does not outweigh
+ * the output: XNNPACK's indirect GEMM reads x in place and beats im2col + GEMM there (about 1.2x at
+ * 32x32x16 in bench/kernels.ts), and re-packing such a small filter every step costs little.
+ */
+function xnnpackWins(info: tf.backend_util.Conv2DInfo): boolean {
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
+  return k < 256 && k <= info.batchSize * info.outHeight * info.outWidth;
+}
+
+/**
  * Conv2D / FusedConv2D (bias, and 'linear' or 'relu'): im2col + gradflow's packed GEMM, images
- * split over the threads. Measured faster than stock XNNPACK at every zoo shape (1.06x on a
- * ResNet-20 step, 1.25x on a U-Net step); far faster on deep, small-spatial layers, where XNNPACK
- * re-packs the whole filter on every call (in training the weights change every step, so its
- * operator cache never hits). Other activations, PReLU weights and NCHW run stock.
+ * split over the threads, except where XNNPACK wins (see xnnpackWins). Faster than XNNPACK from
+ * 32 channels up, and far faster on deep, small-spatial layers, where XNNPACK re-packs the whole
+ * filter on every call (in training the weights change every step, so its operator cache never
+ * hits). Other activations, PReLU weights and NCHW run stock.
  */
 function convForward(
   kernelName: 'Conv2D' | 'FusedConv2D',
@@ -219,6 +229,7 @@ function convForward(
   );
   const co = info.outChannels;
   if (bias && bias.shape.reduce((p, d) => p * d, 1) !== co) return callStock(kernelName, args);
+  if (xnnpackWins(info)) return callStock(kernelName, args);
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], 'float32');
@@ -700,7 +711,7 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Conv2D',
     replacesStock: true,
-    path: 'im2col + SIMD GEMM, images split over the threads (XNNPACK re-packs the filter on every call, and in training the filter changes every step); other data formats stock',
+    path: 'im2col + SIMD GEMM, images split over the threads (XNNPACK re-packs the filter on every call, and in training the filter changes every step); filter rows under 256 (3x3x16) and other data formats stock',
     kernelFunc: (a: KernelArgs) => convForward('Conv2D', a),
   },
   {
