@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount, setThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { InvalidArgumentError, StateError, UnsupportedError } from '@gradflow/core';
 import { registerGradflowKernels, unregisterGradflowKernels, type GradflowKernelName } from './kernels.js';
 import { startPool, spawnBrowserWorker, type PoolTask } from './pool.js';
@@ -117,6 +116,13 @@ function threadConflict(threads: number): StateError {
   );
 }
 
+/**
+ * tfjs-backend-wasm registers the 'wasm' backend (at a higher priority than 'cpu') when it is
+ * imported, so it is imported here only when useWasmBackend() runs: importing this package (as
+ * @gradflow/recurrent does, for its gate kernels) leaves tfjs's default backend alone.
+ */
+const tfjsWasm = () => import('@tensorflow/tfjs-backend-wasm');
+
 async function prepareThreads(threads: number): Promise<void> {
   if (initialized || tf.engine().registry.wasm !== undefined) {
     if (threadsRequested === threads) return;
@@ -131,7 +137,7 @@ async function prepareThreads(threads: number): Promise<void> {
       'wasm threads need SharedArrayBuffer and cross-origin isolation (COOP: same-origin, COEP: require-corp)',
     );
   }
-  setThreadsCount(threads);
+  (await tfjsWasm()).setThreadsCount(threads);
   threadsRequested = threads;
 }
 
@@ -160,6 +166,7 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 8)) {
     throw new InvalidArgumentError('options.threads', threads, 'an integer in [1, 8]');
   }
+  const { getThreadsCount } = await tfjsWasm();
   if (threads !== undefined && threads > 1) await prepareThreads(threads);
   else if (threads === 1 && threadsRequested > 1) throw threadConflict(threads);
   const firstThreaded =
