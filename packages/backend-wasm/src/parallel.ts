@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
+import { StateError } from '@gradflow/core';
 import type { PoolTask } from './pool.js';
-import { release, scratch, type KernelRuntime } from './runtime.js';
+import { release, scratch, writeInts, type KernelRuntime } from './runtime.js';
 
 /**
  * How gradflow's big kernels split across the kernel pool's threads. Every split gives each
@@ -43,14 +44,8 @@ function runTasks(rt: KernelRuntime, tasks: PoolTask[]): void {
 function lane(rt: KernelRuntime, t: number): { ws: number; geom: number } {
   if (t === 0) return { ws: rt.ws, geom: rt.geom };
   const s = rt.pool?.scratch[t - 1];
-  if (!s) throw new Error(`kernel pool has no lane ${t}`);
+  if (!s) throw new StateError(`the kernel pool has no lane ${t}`);
   return s;
-}
-
-function writeInts(rt: KernelRuntime, ptr: number, values: number[]): void {
-  const view = new Int32Array(rt.memory.buffer, ptr, 16);
-  view.fill(0);
-  view.set(values);
 }
 
 /** Conv geometry (geomValues order) with the batch size replaced. */

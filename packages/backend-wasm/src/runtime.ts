@@ -304,11 +304,16 @@ export function ptrOf(backend: WasmBackendLike, t: tf.TensorInfo): number {
   return data.memoryOffset >>> 0;
 }
 
-/** Writes a convolution geometry block (16 int32) and returns its heap offset. */
-export function writeGeom(rt: KernelRuntime, values: number[]): number {
-  const view = new Int32Array(rt.memory.buffer, rt.geom, 16);
+/** Writes a convolution geometry block (16 int32, zero-padded) at `ptr`. */
+export function writeInts(rt: KernelRuntime, ptr: number, values: number[]): void {
+  const view = new Int32Array(rt.memory.buffer, ptr, 16);
   view.fill(0);
   view.set(values);
+}
+
+/** Writes the calling thread's geometry block and returns its heap offset. */
+export function writeGeom(rt: KernelRuntime, values: number[]): number {
+  writeInts(rt, rt.geom, values);
   return rt.geom;
 }
 
