@@ -12,6 +12,7 @@ import {
 } from '../src/index.js';
 import { resnetCifar, smallUnet } from '../test/models.js';
 import { registerNaive, unregisterNaive } from './naive.js';
+import { median, timeIt } from './timing.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -37,25 +38,6 @@ async function mode(m: Mode): Promise<void> {
     unregisterGradflowKernels();
     registerNaive();
   }
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
-
-/** Median ms of `fn` (which returns tensors to dispose) after `warm` untimed calls. */
-function timeIt(fn: () => tf.Tensor | tf.Tensor[], reps = REPS, warm = 5): number {
-  for (let i = 0; i < warm; i++) tf.dispose(fn());
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const out = fn();
-    (Array.isArray(out) ? out : [out]).forEach((t) => t.dataSync());
-    ts.push(performance.now() - t0);
-    tf.dispose(out);
-  }
-  return median(ts);
 }
 
 const gflops = (flop: number, ms: number): string => (flop / ms / 1e6).toFixed(2);

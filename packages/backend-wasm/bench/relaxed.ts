@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import { forceKernelVariant, simdPeakGflops, useWasmBackend } from '../src/index.js';
 import { engineHasRelaxedSimd } from '../src/runtime.js';
 import { resnetCifar } from '../test/models.js';
+import { median, timeIt } from './timing.js';
 
 const args = process.argv.slice(2);
 const ri = args.indexOf('--rounds');
@@ -15,18 +16,6 @@ if (!engineHasRelaxedSimd()) {
   process.exit(1);
 }
 await useWasmBackend();
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-const time = (fn: () => tf.Tensor | tf.Tensor[], reps: number): number => {
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    const out = fn();
-    (Array.isArray(out) ? out : [out]).forEach((t) => t.dataSync());
-    ts.push(performance.now() - t0);
-    tf.dispose(out);
-  }
-  return median(ts);
-};
 const a = tf.randomNormal([512, 512]);
 const b = tf.randomNormal([512, 512]);
 const x = tf.randomNormal([32, 32, 32, 16]);
@@ -49,8 +38,8 @@ for (let r = 0; r < ROUNDS; r++) {
   for (const variant of ['simd', 'relaxed-simd'] as const) {
     forceKernelVariant(variant);
     push(variant, 'peak GFLOP/s', simdPeakGflops(5_000_000));
-    push(variant, 'GEMM 512^3 GFLOP/s', (2 * 512 ** 3) / time(() => tf.matMul(a, b), 5) / 1e6);
-    push(variant, 'dW 32x32x32x16 3x3 GFLOP/s', (2 * 32 * 1024 * 144 * 16) / time(dw, 5) / 1e6);
+    push(variant, 'GEMM 512^3 GFLOP/s', (2 * 512 ** 3) / timeIt(() => tf.matMul(a, b), 5, 2) / 1e6);
+    push(variant, 'dW 32x32x32x16 3x3 GFLOP/s', (2 * 32 * 1024 * 144 * 16) / timeIt(dw, 5, 2) / 1e6);
     for (let i = 0; i < 2; i++) await model.trainOnBatch(xs, ys);
     const ts: number[] = [];
     for (let i = 0; i < 3; i++) {
