@@ -2,15 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UnsupportedError } from '@gradflow/core';
 import { convByImages, threadsFor } from '../parallel.js';
-import {
-  ptrOf,
-  release,
-  runtimeFor,
-  scratch,
-  writeGeom,
-  type KernelRuntime,
-  type WasmBackendLike,
-} from '../runtime.js';
+import { ptrOf, runtimeFor, writeGeom, type WasmBackendLike } from '../runtime.js';
 import { callStock, input, rank4, type Attrs, type KernelArgs } from './common.js';
 
 /** im2col / col2im scratch budget per chunk (floats). */
@@ -84,20 +76,6 @@ function chunkRows(info: tf.backend_util.Conv2DInfo, batch = info.batchSize): nu
   return Math.max(1, Math.min(m, Math.floor(COL_FLOATS / Math.max(1, k))));
 }
 
-function withCol<T>(
-  rt: KernelRuntime,
-  info: tf.backend_util.Conv2DInfo,
-  fn: (col: number, rows: number) => T,
-): T {
-  const rows = chunkRows(info);
-  const col = scratch(rt, rows * info.filterHeight * info.filterWidth * info.inChannels * 4);
-  try {
-    return fn(col, rows);
-  } finally {
-    release(rt, col);
-  }
-}
-
 export function conv2DBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo {
   const name = 'Conv2DBackpropFilter';
   channelsLast(attrs, name);
@@ -127,31 +105,16 @@ export function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([...inputShape], 'float32');
+  const ptrs = { a: ptrOf(b, dy), b: ptrOf(b, filter), out: ptrOf(b, out) };
   const threads = threadsFor(rt, convFlops(info), info.batchSize);
-  if (threads > 1) {
-    const ptrs = { a: ptrOf(b, dy), b: ptrOf(b, filter), out: ptrOf(b, out) };
-    convByImages(
-      rt,
-      'gf_conv2d_backprop_input',
-      info,
-      geomValues(info),
-      ptrs,
-      (n) => chunkRows(info, n),
-      threads,
-    );
-    return out;
-  }
-  const geom = writeGeom(rt, geomValues(info));
-  withCol(rt, info, (col, rows) =>
-    rt.exports.gf_conv2d_backprop_input(
-      geom,
-      ptrOf(b, dy),
-      ptrOf(b, filter),
-      ptrOf(b, out),
-      col,
-      rows,
-      rt.ws,
-    ),
+  convByImages(
+    rt,
+    'gf_conv2d_backprop_input',
+    info,
+    geomValues(info),
+    ptrs,
+    (n) => chunkRows(info, n),
+    threads,
   );
   return out;
 }
