@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { StateError } from '@gradflow/core';
-import type { PoolTask } from './pool.js';
+import type { PoolExport, PoolTask } from './pool.js';
 import { release, scratch, writeInts, type KernelRuntime } from './runtime.js';
 
 /**
@@ -60,7 +60,7 @@ function withBatch(geom: number[], n: number): number[] {
  */
 export function convByImages(
   rt: KernelRuntime,
-  fn: 'gf_conv2d_backprop_filter' | 'gf_conv2d_backprop_input' | 'gf_conv2d_forward',
+  fn: Exclude<PoolExport, 'gf_sgemm'>,
   info: tf.backend_util.Conv2DInfo,
   geom: number[],
   ptrs: { a: number; b: number; out: number },

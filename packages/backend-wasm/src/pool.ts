@@ -16,7 +16,6 @@ export const POOL_EXPORTS = [
   'gf_sgemm',
   'gf_conv2d_backprop_filter',
   'gf_conv2d_backprop_input',
-  'gf_binary',
   'gf_conv2d_forward',
 ] as const;
 export type PoolExport = (typeof POOL_EXPORTS)[number];
