@@ -229,7 +229,8 @@ let forcedVariant: ForcedVariant | undefined;
  * Forces the scalar, SIMD or relaxed-SIMD build of gradflow's kernels, e.g. to test the fallback
  * an engine without SIMD would run, or to compare the builds; `undefined` returns to feature
  * detection. On a shared (threaded) heap the shared build of the same kind runs. Existing
- * runtimes (and their thread pools) are released and re-created on next use.
+ * runtimes are released and re-created on next use; their thread pools stop (call
+ * `useWasmBackend()` again to start one for the new runtime).
  *
  * @example
  * ```ts
