@@ -9,6 +9,7 @@ import { Progress } from './progress.js';
 import type { RunDocument } from './report/document.js';
 import { fmt, markdownTable } from './report/format.js';
 import { keepPrevious, writeReport } from './report/write.js';
+import { speedTable } from './report/markdown.js';
 import { runSpeedSuite } from './speed/suite.js';
 import type { ExperimentRecord } from './types.js';
 
@@ -80,8 +81,11 @@ async function main(argv: string[]): Promise<number> {
   if (moved) progress.log(`\nprevious report kept: ${relative(process.cwd(), moved)}`);
   const files = await writeReport(args.out, doc);
 
+  const speedSummary = doc.speed
+    ? `\n\nspeed, examples/s (ratio: gradflow wasm 1T over each):\n${speedTable(doc.speed)}`
+    : '';
   process.stdout.write(
-    `\n${summary(records)}\n\nreport: ${args.out}/report.html (${files.length} files: report.md, report.html, results.json, charts/)\n`,
+    `${records.length > 0 ? `\n${summary(records)}` : ''}${speedSummary}\n\nreport: ${args.out}/report.html (${files.length} files: report.md, report.html, results.json, charts/)\n`,
   );
   return records.some((r) => r.error) ? 1 : 0;
 }

@@ -43,6 +43,15 @@ describe('speed suite, Node path', () => {
     expect(() => speedModel('resnet9000')).toThrow(/unknown speed model resnet9000/);
   });
 
+  it('measureModel takes a batch override and reports it (tfjs cpu on conv nets in --full)', async () => {
+    await tf.setBackend('cpu');
+    const m = await measureModel('mlp', 1, 0, 4);
+    expect(m.batch).toBe(4);
+    expect(m.examplesPerSecond).toBeCloseTo(4000 / m.msPerStep!, 6);
+    // GFLOP/step stays the row's (batch 64), so the report's columns stay comparable.
+    expect(m.gflopPerStep).toBeCloseTo((await measureModel('mlp', 1, 0)).gflopPerStep, 9);
+  });
+
   it('counts the recurrent projections of @gradflow/recurrent layers (cell given as an object)', () => {
     for (const [zoo, gates] of [
       ['gru_classifier', 3],

@@ -60,3 +60,15 @@ export function firstToLast(profile: { gradNorm: number }[]): number {
 }
 
 export const pick = <T>(mode: Mode, quick: T, full: T): T => (mode === 'quick' ? quick : full);
+
+/**
+ * The conv experiments' image size and first-stage width: --quick down-samples MNIST to 16x16 and
+ * narrows to 8 channels (1/16 of the work); --full keeps MNIST's native 28x28 and He et al.'s 16.
+ */
+export const convScale = (mode: Mode): { size: number; width: number } =>
+  pick(mode, { size: 16, width: 8 }, { size: 28, width: 16 });
+
+/** How a deviation list names the data and width (the papers: CIFAR-10 at 32x32, width 16). */
+export const convDeviation = ({ size, width }: { size: number; width: number }): string =>
+  `MNIST ${size === 28 ? 'at its native 28x28' : `down-sampled to ${size}x${size}`} instead of CIFAR-10` +
+  (width === 16 ? '' : `; width ${width} instead of 16`);

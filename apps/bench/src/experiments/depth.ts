@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { lineChart, type SeriesPoint } from '../report/charts.js';
 import { crossEntropy, sampler, tailMean, train } from '../train.js';
 import type { Experiment } from '../types.js';
-import { firstBatch, loadMnist, pick, probeLogits } from './common.js';
+import { convDeviation, convScale, firstBatch, loadMnist, pick, probeLogits } from './common.js';
 import { smallResNet } from './models.js';
 
 const ARMS = [
@@ -23,9 +23,8 @@ export const depthExperiment: Experiment = {
     "Held if the training loss (mean of the last 20 steps) of plain-56 is above plain-20's and ResNet-56's is at most 1.1x ResNet-20's; " +
     'the probe verdicts at init are reported alongside and the plain nets are expected not to be called "vanishing".',
   async run({ mode, seed, progress }) {
-    const size = pick(mode, 16, 32);
-    const width = pick(mode, 8, 16);
-    const steps = pick(mode, 120, 1500);
+    const { size, width } = convScale(mode);
+    const steps = pick(mode, 120, 300);
     const batchSize = 32;
     const data = loadMnist(seed, { size });
     const probeBatch = firstBatch(data, 64);
@@ -64,7 +63,7 @@ export const depthExperiment: Experiment = {
     return {
       setup: `CIFAR-style ResNets (option-A shortcuts, BatchNorm) of width ${width}/${2 * width}/${4 * width} on MNIST at ${size}x${size}, batch ${batchSize}, SGD momentum 0.9 lr 0.05, ${steps} steps.`,
       deviations: [
-        `MNIST resized to ${size}x${size} instead of CIFAR-10; width ${width} instead of 16; ${steps} steps instead of 64k; one seed; training loss instead of training error.`,
+        `${convDeviation({ size, width })}; ${steps} steps instead of 64k; one seed; training loss instead of training error.`,
       ],
       verdict: held ? 'held' : 'did not hold',
       finding:

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { lineChart, type SeriesPoint } from '../report/charts.js';
 import { crossEntropy, sampler, tailMean, train } from '../train.js';
 import type { Experiment } from '../types.js';
-import { firstBatch, loadMnist, pick, probeLogits } from './common.js';
+import { convDeviation, convScale, firstBatch, loadMnist, pick, probeLogits } from './common.js';
 import { smallResNet } from './models.js';
 
 const ARMS = [
@@ -29,9 +29,8 @@ export const residualInitExperiment: Experiment = {
     "and after the early training steps each of Fixup, SkipInit and ReZero has a finite loss below the no-norm net's (or the no-norm net's loss is not finite).",
   async run({ mode, seed, progress }) {
     const depth = 56;
-    const size = pick(mode, 16, 32);
-    const width = pick(mode, 8, 16);
-    const steps = pick(mode, 100, 500);
+    const { size, width } = convScale(mode);
+    const steps = pick(mode, 100, 150);
     const batchSize = 32;
     const data = loadMnist(seed, { size });
     const probeBatch = firstBatch(data, 64);
@@ -96,9 +95,7 @@ export const residualInitExperiment: Experiment = {
     );
     return {
       setup: `ResNet-${depth} (option-A shortcuts, width ${width}) on MNIST ${size}x${size}; signal propagation measured by the probe on 64 digits at init; then ${steps} steps of SGD momentum 0.9 lr 0.05 (gradient clipping at norm 10, so a diverging net shows as a high loss rather than NaN), batch ${batchSize}.`,
-      deviations: [
-        'MNIST instead of CIFAR-10/ImageNet; reduced width; only the early training steps; one seed.',
-      ],
+      deviations: [`${convDeviation({ size, width })}; only the first ${steps} training steps; one seed.`],
       verdict: initOk && trainOk ? 'held' : 'did not hold',
       finding:
         `Variance growth first → last block at init: no norm ${r('no norm').growth.toExponential(1)}x, BatchNorm ${r('BatchNorm').growth.toPrecision(2)}x, ` +

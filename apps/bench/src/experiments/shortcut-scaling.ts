@@ -2,7 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { lineChart, type SeriesPoint } from '../report/charts.js';
 import { crossEntropy, sampler, tailMean, train } from '../train.js';
 import type { Experiment } from '../types.js';
-import { firstBatch, firstToLast, gradientProfile, loadMnist, pick, probeLogits } from './common.js';
+import {
+  convDeviation,
+  convScale,
+  firstBatch,
+  firstToLast,
+  gradientProfile,
+  loadMnist,
+  pick,
+  probeLogits,
+} from './common.js';
 import { smallResNet } from './models.js';
 
 const ARMS = [
@@ -22,9 +31,8 @@ export const shortcutScalingExperiment: Experiment = {
     'and its training loss (mean of the last 20 steps) is higher.',
   async run({ mode, seed, progress }) {
     const depth = pick(mode, 56, 110);
-    const size = pick(mode, 16, 32);
-    const width = pick(mode, 8, 16);
-    const steps = pick(mode, 120, 1500);
+    const { size, width } = convScale(mode);
+    const steps = pick(mode, 120, 200);
     const batchSize = 32;
     const data = loadMnist(seed, { size });
     const probeBatch = firstBatch(data, 64);
@@ -74,7 +82,7 @@ export const shortcutScalingExperiment: Experiment = {
     return {
       setup: `ResNet-${depth} (BatchNorm, option-A shortcuts, width ${width}) on MNIST ${size}x${size}, batch ${batchSize}, SGD momentum 0.9 lr 0.05, ${steps} steps.`,
       deviations: [
-        `MNIST instead of CIFAR-10; ${depth} layers, width ${width}; ${steps} steps; one seed; training loss instead of test error.`,
+        `${convDeviation({ size, width })}; ${depth} layers; ${steps} steps instead of 64k; one seed; training loss instead of test error.`,
       ],
       verdict: held ? 'held' : 'did not hold',
       finding:

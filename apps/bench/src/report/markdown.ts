@@ -1,6 +1,6 @@
 import type { RunDocument } from './document.js';
 import { fmt, markdownTable } from './format.js';
-import { RUNNER_LABELS, type RunnerId } from '../speed/types.js';
+import { RUNNER_LABELS, type RunnerId, type SpeedResult } from '../speed/types.js';
 
 const VERDICT_MARK = { held: 'HELD', 'did not hold': 'DID NOT HOLD', inconclusive: 'INCONCLUSIVE' } as const;
 
@@ -47,9 +47,6 @@ export function renderMarkdown(doc: RunDocument): string {
 
 function renderSpeed(doc: RunDocument): string[] {
   const speed = doc.speed!;
-  const runners = (Object.keys(RUNNER_LABELS) as RunnerId[]).filter((r) =>
-    speed.rows.some((row) => row.results[r]),
-  );
   const out = ['## Speed: training-step throughput', ''];
   if (speed.peakGemmGflops) {
     const simd = speed.simdPeakGflops
@@ -63,6 +60,18 @@ function renderSpeed(doc: RunDocument): string[] {
   out.push(
     'Examples per second (median after warm-up); the ratio column is gradflow wasm (1 thread) over each alternative.',
     '',
+    speedTable(speed),
+    '',
+  );
+  for (const note of speed.notes) out.push(`- ${note}`);
+  for (const c of doc.charts) out.push('', `![${c.title}](charts/${c.id}.svg)`);
+  return out;
+}
+
+/** The throughput table (report.md and the end of a run's terminal output). */
+export function speedTable(speed: SpeedResult): string {
+  const runners = (Object.keys(RUNNER_LABELS) as RunnerId[]).filter((r) =>
+    speed.rows.some((row) => row.results[r]),
   );
   const rows = speed.rows.map((row) => {
     const ours = row.results.gradflow_wasm_1t?.examplesPerSecond;
@@ -71,7 +80,7 @@ function renderSpeed(doc: RunDocument): string[] {
       if (!m) return '';
       if (m.examplesPerSecond === undefined) return m.note ?? 'n/a';
       const ratio = ours && r !== 'gradflow_wasm_1t' ? ` (${fmt(ours / m.examplesPerSecond)}x)` : '';
-      return `${fmt(m.examplesPerSecond)}${ratio}`;
+      return `${fmt(m.examplesPerSecond)}${ratio}${m.batch ? ` at b${m.batch}` : ''}`;
     });
     const gflops = ours ? (row.gflopPerStep * ours) / row.batch : undefined;
     const ofPeak =
@@ -87,14 +96,8 @@ function renderSpeed(doc: RunDocument): string[] {
       ofPeak,
     ];
   });
-  out.push(
-    markdownTable(
-      ['model', 'GFLOP/step', ...runners.map((r) => RUNNER_LABELS[r]), 'ours GFLOP/s (% of peak)'],
-      rows,
-    ),
-    '',
+  return markdownTable(
+    ['model', 'GFLOP/step', ...runners.map((r) => RUNNER_LABELS[r]), 'ours GFLOP/s (% of peak)'],
+    rows,
   );
-  for (const note of speed.notes) out.push(`- ${note}`);
-  for (const c of doc.charts) out.push('', `![${c.title}](charts/${c.id}.svg)`);
-  return out;
 }

@@ -29,24 +29,24 @@ export function failureNote(error: unknown): string {
 
 /**
  * Times `repeats` training steps of `modelId` after `warmup` untimed ones on the active tfjs
- * backend (set it up first). A step that throws becomes a `note`, not an exception. Every tensor
+ * backend (set it up first), at the model's batch unless `batch` overrides it. A step that throws becomes a `note`, not an exception. Every tensor
  * the measurement creates is disposed before it returns.
  */
 export async function measureModel(
   modelId: string,
   repeats: number,
   warmup: number,
+  batch?: number,
 ): Promise<ModelMeasurement> {
   const spec = speedModel(modelId);
+  const n = batch ?? spec.batch;
   const model = createModel(spec.zoo, { ...spec.options, inputShape: spec.inputShape, numClasses: 10 });
   const gflopPerStep = trainingStepGflop(model, spec.batch);
   const outShape = model.outputs[0]!.shape.slice(1) as number[];
   const classes = outShape.at(-1)!;
-  const x = tf.randomNormal([spec.batch, ...spec.inputShape], 0, 1, 'float32', 1);
+  const x = tf.randomNormal([n, ...spec.inputShape], 0, 1, 'float32', 1);
   const labels = tf.tidy(() =>
-    tf
-      .oneHot(tf.randomUniform([spec.batch, ...outShape.slice(0, -1)], 0, classes, 'int32', 2), classes)
-      .toFloat(),
+    tf.oneHot(tf.randomUniform([n, ...outShape.slice(0, -1)], 0, classes, 'int32', 2), classes).toFloat(),
   );
   const optimizer = tf.train.momentum(0.01, 0.9);
   const step = () => {
@@ -62,7 +62,8 @@ export async function measureModel(
     const timing = await timeIt(step, { warmup, repeats });
     return {
       msPerStep: timing.medianMs,
-      examplesPerSecond: (1000 * spec.batch) / timing.medianMs,
+      examplesPerSecond: (1000 * n) / timing.medianMs,
+      ...(n !== spec.batch ? { batch: n } : {}),
       gflopPerStep,
     };
   } catch (error) {

@@ -13,6 +13,8 @@ export interface Measurement {
   /** Median milliseconds per training step, after warm-up. */
   msPerStep?: number;
   examplesPerSecond?: number;
+  /** Batch of this measurement when it differs from its row's (tfjs cpu on conv nets in --full). */
+  batch?: number;
   /** Why there is no number ("cannot train: Conv2DBackpropFilter not registered", "python3-torch not installed"). */
   note?: string;
 }

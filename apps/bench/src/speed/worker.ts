@@ -23,10 +23,10 @@ async function setUp(runner: RunnerId): Promise<void> {
   await tf.ready();
 }
 
-async function measure(runner: RunnerId, modelId: string, repeats: number, warmup: number) {
+async function measure(runner: RunnerId, modelId: string, repeats: number, warmup: number, batch?: number) {
   speedModel(modelId);
   await setUp(runner);
-  return measureModel(modelId, repeats, warmup);
+  return measureModel(modelId, repeats, warmup, batch);
 }
 
 /**
@@ -38,8 +38,14 @@ function report(result: object): void {
   process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
 }
 
-const [runner, modelId, repeats = '5', warmup = '2'] = process.argv.slice(2);
-measure(runner as RunnerId, modelId!, Number(repeats), Number(warmup)).then(report, (error: unknown) =>
+const [runner, modelId, repeats = '5', warmup = '2', batch] = process.argv.slice(2);
+measure(
+  runner as RunnerId,
+  modelId!,
+  Number(repeats),
+  Number(warmup),
+  batch ? Number(batch) : undefined,
+).then(report, (error: unknown) =>
   report({
     note: `failed: ${error instanceof Error ? error.message : String(error)}`.slice(0, 200),
     gflopPerStep: 0,
