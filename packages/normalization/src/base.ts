@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, ShapeError, normalizeAxis } from '@gradflow/core';
+import type { AddStateWeight } from './running-stats.js';
 
 /**
  * What a normalization layer saw on its last recorded call, for the gradient probe.
@@ -72,6 +73,10 @@ export abstract class NormLayerBase extends tf.layers.Layer implements NormStats
   /** Set to true to record {@link NormStats} on each call (off by default). */
   recordStats = false;
   private lastStats: NormStats | null = null;
+
+  /** `addWeight` for the running statistics: float32, not trainable (see `addRunningStats`). */
+  protected readonly addStateWeight: AddStateWeight = (name, shape, init) =>
+    this.addWeight(name, shape, 'float32', init, undefined, false);
 
   /** Statistics of the last call made while `recordStats` was true (a copy), or null. */
   normStats(): NormStats | null {

@@ -13,6 +13,7 @@ import {
 import { momentsOver, normalize } from './kernel.js';
 import { serializeInitializer, toInitializer, type Initializer, type InitializerOption } from './init.js';
 import {
+  addRunningStats,
   resolveAveraging,
   resolveNonFinite,
   updateRunningStats,
@@ -135,21 +136,7 @@ export class BatchNorm extends NormLayerBase {
       this.gamma = this.addWeight('gamma', [channels], 'float32', this.gammaInit, undefined, affineTrainable);
     if (this.center)
       this.beta = this.addWeight('beta', [channels], 'float32', this.betaInit, undefined, affineTrainable);
-    this.running = {
-      mean: this.addWeight('moving_mean', [channels], 'float32', tf.initializers.zeros(), undefined, false),
-      variance: this.addWeight(
-        'moving_variance',
-        [channels],
-        'float32',
-        tf.initializers.ones(),
-        undefined,
-        false,
-      ),
-      count:
-        this.averaging.kind === 'cumulative'
-          ? this.addWeight('num_batches_tracked', [], 'float32', tf.initializers.zeros(), undefined, false)
-          : null,
-    };
+    this.running = addRunningStats(this.addStateWeight, channels, this.averaging);
     this.built = true;
   }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { GradflowError, InvalidArgumentError, checkOneOf } from '@gradflow/core';
+import type { Initializer } from './init.js';
 
 /**
  * How running statistics are averaged. Two conventions exist with opposite meanings, so they
@@ -102,6 +103,26 @@ export interface RunningStats {
   variance: tf.LayerVariable;
   /** Number of batches folded in (only kept for the cumulative average, as a float32 scalar). */
   count: tf.LayerVariable | null;
+}
+
+/** A layer's `addWeight` for a non-trainable float32 weight (bound in its `build`). */
+export type AddStateWeight = (
+  name: string,
+  shape: number[],
+  init: Initializer,
+) => tf.LayerVariable;
+
+/**
+ * Creates the running-statistics weights in a layer's `build`, under Keras's and PyTorch's names:
+ * `moving_mean` (zeros), `moving_variance` (ones) and, for the cumulative average only,
+ * `num_batches_tracked`.
+ */
+export function addRunningStats(add: AddStateWeight, channels: number, averaging: Averaging): RunningStats {
+  return {
+    mean: add('moving_mean', [channels], tf.initializers.zeros()),
+    variance: add('moving_variance', [channels], tf.initializers.ones()),
+    count: averaging.kind === 'cumulative' ? add('num_batches_tracked', [], tf.initializers.zeros()) : null,
+  };
 }
 
 /**
