@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ShapeError, InvalidArgumentError } from './errors.js';
 import { computeFans, normalizeAxis, sizeOf } from './shape.js';
-import { checkFinite, checkInteger, checkOneOf } from './validate.js';
+import { checkFinite, checkInteger, checkLayerName, checkOneOf, checkRate } from './validate.js';
 
 describe('computeFans', () => {
   it('matches PyTorch for dense and conv kernels in tfjs layout', () => {
@@ -42,5 +42,23 @@ describe('helpers', () => {
     expect(() => checkOneOf('mode', 'fan', ['fan_in', 'fan_out'])).toThrow(
       'expected one of "fan_in", "fan_out"',
     );
+  });
+
+  it('checkRate accepts [0, 1) and names the argument otherwise', () => {
+    expect(checkRate('dropout', 0)).toBe(0);
+    expect(checkRate('dropout', 0.5)).toBe(0.5);
+    for (const bad of [1, -0.1, Number.NaN, '0.2'])
+      expect(() => checkRate('dropout', bad)).toThrow('invalid dropout');
+    expect(() => checkRate('dropPath', 1)).toThrow('expected a finite number in [0, 1)');
+  });
+
+  it('checkLayerName keeps a valid prefix, makes fresh ones, and rejects bad ones', () => {
+    expect(checkLayerName('stage2_block1', 'block')).toBe('stage2_block1');
+    const a = checkLayerName(undefined, 'se');
+    const b = checkLayerName(undefined, 'se');
+    expect(a).toMatch(/^se\d+$/);
+    expect(b).not.toBe(a);
+    for (const bad of ['', 'has space', 3, null])
+      expect(() => checkLayerName(bad, 'block')).toThrow('invalid name');
   });
 });

@@ -96,3 +96,56 @@ export function checkOneOf<const T extends readonly unknown[]>(
   }
   return value as T[number];
 }
+
+/**
+ * Throws `InvalidArgumentError` unless `value` is a drop probability: a finite number in [0, 1).
+ *
+ * @example
+ * ```ts
+ * checkRate('dropout', 0.2); // 0.2
+ * try {
+ *   checkRate('dropout', 1);
+ *   throw new Error('expected a throw');
+ * } catch (e) {
+ *   // invalid dropout: got 1, expected a finite number in [0, 1)
+ *   if (!(e instanceof InvalidArgumentError)) throw e;
+ * }
+ * ```
+ */
+export function checkRate(argument: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value >= 1) {
+    throw new InvalidArgumentError(argument, value, 'a finite number in [0, 1)');
+  }
+  return value;
+}
+
+let anonymousLayers = 0;
+
+/**
+ * Checks an optional layer-name prefix (the block builders name their layers `<prefix>_conv1`, ...):
+ * letters, digits, `_`, `.` and `-`. Without one, returns a fresh `<kind><n>` so two unnamed
+ * blocks never collide.
+ *
+ * @example
+ * ```ts
+ * checkLayerName('stage2_block1', 'block'); // 'stage2_block1'
+ * const fresh = checkLayerName(undefined, 'block'); // 'block1', then 'block2', ...
+ * if (!/^block\d+$/.test(fresh)) throw new Error(fresh);
+ * try {
+ *   checkLayerName('no spaces', 'block');
+ *   throw new Error('expected a throw');
+ * } catch (e) {
+ *   if (!(e instanceof InvalidArgumentError)) throw e;
+ * }
+ * ```
+ */
+export function checkLayerName(name: unknown, kind: string): string {
+  if (name === undefined) {
+    anonymousLayers += 1;
+    return `${kind}${anonymousLayers}`;
+  }
+  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
+    throw new InvalidArgumentError('name', name, 'a non-empty string of letters, digits, _ . -');
+  }
+  return name;
+}

@@ -10,13 +10,13 @@ import {
 import { DropPath } from './layers/drop-path.js';
 import { OptionAShortcut } from './layers/option-a.js';
 import { ScalarBias, ScalarScale } from './layers/scalar.js';
-import { checkRate } from './layers/util.js';
 import {
   activation,
   applyLayer,
   checkActivation,
   checkName,
   checkNorm,
+  checkRate,
   conv,
   initializer,
   isNoNorm,

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, ShapeError } from '@gradflow/core';
-import { activationLayer, getActivation, type ActivationLike } from '@gradflow/activations';
+import { activationLayer, type ActivationLike } from '@gradflow/activations';
 import { resolveInitializer, type Initializer, type InitializerLike } from '@gradflow/initializers';
 import { isNoNorm, normChecker, normLayer, type NormLike } from '@gradflow/normalization';
 
@@ -14,14 +14,9 @@ export function applyLayer(
   return layer.apply(x) as tf.SymbolicTensor;
 }
 
-/** Throws `UnknownNameError` (with suggestions) for an activation the registry does not have. */
-export function checkActivation(spec: ActivationLike): void {
-  if (spec === null || spec === undefined)
-    throw new InvalidArgumentError('activation', spec, 'an activation name or { name, ...params }');
-  getActivation(typeof spec === 'string' ? spec : spec.name);
-}
-
-// Norm validation lives with the norm registry; the builders use it under their own names.
+// Validation lives with the registries and in core; the builders use it under their own names.
+export { resolveActivation as checkActivation } from '@gradflow/activations';
+export { checkLayerName as checkName, checkRate } from '@gradflow/core';
 export { isNoNorm, normChecker as checkNorm };
 export type { NormChannelCheck as ChannelCheck } from '@gradflow/normalization';
 
@@ -119,20 +114,4 @@ export function conv(x: tf.SymbolicTensor, name: string, spec: ConvSpec): tf.Sym
     }),
     input,
   );
-}
-
-let anonymous = 0;
-/** A fresh prefix for a block built without `name` (pass `name` for deterministic names). */
-export function defaultName(kind: string): string {
-  anonymous += 1;
-  return `${kind}${anonymous}`;
-}
-
-/** Validates an optional name prefix. */
-export function checkName(name: unknown, kind: string): string {
-  if (name === undefined) return defaultName(kind);
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new InvalidArgumentError('name', name, 'a non-empty string of letters, digits, _ . -');
-  }
-  return name;
 }

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, ShapeError } from '@gradflow/core';
-import { getActivation, type ActivationLike } from '@gradflow/activations';
+import type { ActivationLike } from '@gradflow/activations';
 import { resolveInitializer, type Initializer, type InitializerLike } from '@gradflow/initializers';
 import { isNoNorm, normChecker, type NormLike } from '@gradflow/normalization';
 
@@ -14,15 +14,9 @@ export function applyLayer(
   return layer.apply(x) as tf.SymbolicTensor;
 }
 
-/** Throws `UnknownNameError` (with suggestions) for an activation the registry does not have. */
-export function checkActivation(spec: ActivationLike): void {
-  if (spec === null || spec === undefined) {
-    throw new InvalidArgumentError('activation', spec, 'an activation name or { name, ...params }');
-  }
-  getActivation(typeof spec === 'string' ? spec : spec.name);
-}
-
-// Norm validation lives with the norm registry; the builders use it under their own names.
+// Validation lives with the registries and in core; the builders use it under their own names.
+export { resolveActivation as checkActivation } from '@gradflow/activations';
+export { checkLayerName as checkName, checkRate } from '@gradflow/core';
 export { isNoNorm, normChecker as checkNorm };
 export type { NormChannelCheck as ChannelCheck } from '@gradflow/normalization';
 
@@ -47,25 +41,4 @@ export function nhwc(
     throw new ShapeError(`${what} input`, x.shape, '[batch, height, width, channels] with known channels');
   }
   return { height: h ?? null, width: w ?? null, channels: c };
-}
-
-let anonymous = 0;
-/** Validates an optional name prefix; a fresh one when none is given. */
-export function checkName(name: unknown, kind: string): string {
-  if (name === undefined) {
-    anonymous += 1;
-    return `${kind}${anonymous}`;
-  }
-  if (typeof name !== 'string' || !/^[A-Za-z0-9_.-]+$/.test(name)) {
-    throw new InvalidArgumentError('name', name, 'a non-empty string of letters, digits, _ . -');
-  }
-  return name;
-}
-
-/** Rejects a rate outside [0, 1). */
-export function checkRate(argument: string, rate: unknown): number {
-  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate >= 1) {
-    throw new InvalidArgumentError(argument, rate, 'a finite number in [0, 1)');
-  }
-  return rate;
 }

@@ -1,6 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { DEFAULT_SEED, InvalidArgumentError } from '@gradflow/core';
 
+export { checkRate } from '@gradflow/core';
 /** The constructor argument type of `tf.layers.Layer` (tfjs-layers does not export `LayerArgs`). */
 export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
@@ -48,12 +49,4 @@ export function checkSeed(seed: unknown): number | undefined {
     throw new InvalidArgumentError('seed', seed, 'a non-negative integer or undefined');
   }
   return seed;
-}
-
-/** Rejects a drop rate outside [0, 1). */
-export function checkRate(argument: string, rate: unknown): number {
-  if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate >= 1) {
-    throw new InvalidArgumentError(argument, rate, 'a finite number in [0, 1)');
-  }
-  return rate;
 }
