@@ -364,6 +364,13 @@ describe('bad input: typed errors before any layer is created', () => {
         UnknownNameError,
         /relu/,
       ],
+      [
+        'activation parameter it does not take',
+        [8, 8, 4],
+        { filters: 4, activation: { name: 'elu', slope: 0.2 } as never },
+        InvalidArgumentError,
+        /one of alpha/,
+      ],
       ['unknown norm', [8, 8, 4], { filters: 4, norm: 'batchnorm' as never }, UnknownNameError, /batch_norm/],
       [
         'unknown init scheme',
