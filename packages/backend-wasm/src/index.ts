@@ -23,15 +23,15 @@ export type { GradflowKernelName } from './kernels.js';
 export { matMul, simdPeakGflops } from './gemm.js';
 export type { MatMulOptions } from './gemm.js';
 export { forceKernelVariant } from './runtime.js';
-export { recurrentGateKernels } from './gates.js';
+export { recurrentSequenceKernels } from './gates.js';
 export type {
-  RecurrentGateKernels,
-  StridedRows,
-  GruStepForward,
-  GruStepBackward,
-  LstmStepForward,
-  LstmStepBackward,
+  FusedCell,
+  RecurrentBackwardResult,
+  RecurrentForwardArgs,
+  RecurrentForwardResult,
+  RecurrentSequenceKernels,
 } from './gates.js';
+export { RECURRENT_BACKWARD_KERNEL, RECURRENT_FORWARD_KERNEL } from './kernels/recurrent.js';
 export type { KernelVariant } from './runtime.js';
 
 /** Options of useWasmBackend. */

@@ -24,6 +24,12 @@ import {
   reluGrad,
   type BinaryName,
 } from './kernels/elementwise.js';
+import {
+  RECURRENT_BACKWARD_KERNEL,
+  RECURRENT_FORWARD_KERNEL,
+  recurrentBackward,
+  recurrentForward,
+} from './kernels/recurrent.js';
 import { batchMatMul, cast, identity, runReduce, slice, splitV, tile } from './kernels/tensor.js';
 
 /**
@@ -150,6 +156,18 @@ export const GRADFLOW_WASM_KERNELS = [
     replacesStock: false,
     path: "the Relu gradient dy*step(x) in one SIMD pass (bit-identical); registered with a 'Relu' gradient that uses it on wasm",
     kernelFunc: reluGrad,
+  },
+  {
+    kernelName: RECURRENT_FORWARD_KERNEL,
+    replacesStock: false,
+    path: "a GRU/LSTM layer's whole forward time loop (per step: recurrent GEMM, fused SIMD gates) in one call; used by @gradflow/recurrent",
+    kernelFunc: recurrentForward,
+  },
+  {
+    kernelName: RECURRENT_BACKWARD_KERNEL,
+    replacesStock: false,
+    path: 'the same loop backward (BPTT: per step fused gate gradients, then dh U^T) from the stash the forward kernel left in the heap',
+    kernelFunc: recurrentBackward,
   },
 ] as const satisfies readonly {
   kernelName: string;

@@ -139,10 +139,10 @@ export interface GradflowKernelExports {
   gf_repeat_div(src: number, block: number, reps: number, divisor: number, out: number): void;
   gf_relu_grad(dy: number, x: number, out: number, n: number): void;
   gf_peak_fma(iters: number, seed: number): number;
-  gf_gru_forward(...args: number[]): void;
-  gf_gru_backward(...args: number[]): void;
-  gf_lstm_forward(...args: number[]): void;
-  gf_lstm_backward(...args: number[]): void;
+  gf_gru_sequence_forward(...args: number[]): void;
+  gf_gru_sequence_backward(...args: number[]): void;
+  gf_lstm_sequence_forward(...args: number[]): void;
+  gf_lstm_sequence_backward(...args: number[]): void;
 }
 
 /**

@@ -1,110 +1,222 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@gradflow/core';
 import { describe, expect, it } from 'vitest';
-import { forceKernelVariant, recurrentGateKernels } from '../src/index.js';
+import { forceKernelVariant, recurrentSequenceKernels, type FusedCell } from '../src/index.js';
 import { on, randomData, relErr } from './helpers.js';
 
-// The fused gate math against the same equations in float64 JavaScript, for odd H (SIMD body and
-// scalar tail), strided input-projection rows, every kernel build.
+// The fused sequence loops against the same equations in float64 JavaScript: odd H (SIMD body and
+// scalar tail), both directions, pre-activations large enough to saturate, every kernel build.
 const sig = (x: number): number => 1 / (1 + Math.exp(-x));
-const B = 3;
-const H = 7;
+const [B, T, H] = [3, 4, 7];
+const BH = B * H;
 
-function scaled(rng: Rng, n: number, s: number): Float32Array {
-  return randomData(rng, n).map((v) => v * s);
+interface Case {
+  cell: FusedCell;
+  G: number;
+  xp: Float32Array;
+  u: Float32Array;
+  rb: Float32Array | null;
+  h0: Float32Array;
+  c0: Float32Array | null;
+  dy: Float32Array;
 }
 
-describe('recurrentGateKernels on wasm', () => {
+function makeCase(cell: FusedCell, rng: Rng): Case {
+  const G = cell === 'gru' ? 3 : 4;
+  const S = cell === 'gru' ? 1 : 2;
+  const scaled = (n: number, s: number) => randomData(rng, n).map((v) => v * s);
+  return {
+    cell,
+    G,
+    xp: scaled(B * T * G * H, 4),
+    u: scaled(H * G * H, 1),
+    rb: cell === 'gru' ? scaled(G * H, 1) : null,
+    h0: randomData(rng, BH),
+    c0: cell === 'lstm' ? scaled(BH, 2) : null,
+    dy: randomData(rng, B * (T + S) * H),
+  };
+}
+
+/** Float64 forward and backprop through time; returns what the kernels fill. */
+function reference(c: Case, reverse: boolean) {
+  const { G, xp, u, rb, dy } = c;
+  const S = c.cell === 'gru' ? 1 : 2;
+  const hs = [Float64Array.from(c.h0)];
+  const cs = [Float64Array.from(c.c0 ?? [])];
+  const gates: Float64Array[][] = [];
+  const out = new Float64Array(B * T * H);
+  const pre = (s: number, b: number, q: number, j: number, hp: Float64Array) => {
+    const t = reverse ? T - 1 - s : s;
+    return xp[(b * T + t) * G * H + q * H + j]! + hp[b * G * H + q * H + j]!;
+  };
+  for (let s = 0; s < T; s++) {
+    const t = reverse ? T - 1 - s : s;
+    const hp = new Float64Array(B * G * H);
+    for (let b = 0; b < B; b++)
+      for (let k = 0; k < H; k++)
+        for (let q = 0; q < G * H; q++) hp[b * G * H + q]! += hs[s]![b * H + k]! * u[k * G * H + q]!;
+    if (rb) for (let b = 0; b < B; b++) for (let q = 0; q < G * H; q++) hp[b * G * H + q]! += rb[q]!;
+    const g = Array.from({ length: c.cell === 'gru' ? 4 : 5 }, () => new Float64Array(BH));
+    const h = new Float64Array(BH);
+    const cn = new Float64Array(BH);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < H; j++) {
+        const k = b * H + j;
+        if (c.cell === 'gru') {
+          const r = sig(pre(s, b, 0, j, hp));
+          const z = sig(pre(s, b, 1, j, hp));
+          const hn = hp[b * G * H + 2 * H + j]!;
+          const n = Math.tanh(xp[(b * T + t) * G * H + 2 * H + j]! + r * hn);
+          [g[0]![k], g[1]![k], g[2]![k], g[3]![k]] = [r, z, n, hn];
+          h[k] = (1 - z) * n + z * hs[s]![k]!;
+        } else {
+          const [i, f, gg, o] = [
+            sig(pre(s, b, 0, j, hp)),
+            sig(pre(s, b, 1, j, hp)),
+            Math.tanh(pre(s, b, 2, j, hp)),
+            sig(pre(s, b, 3, j, hp)),
+          ];
+          cn[k] = f * cs[s]![k]! + i * gg;
+          const tc = Math.tanh(cn[k]!);
+          [g[0]![k], g[1]![k], g[2]![k], g[3]![k], g[4]![k]] = [i, f, gg, o, tc];
+          h[k] = o * tc;
+        }
+        out[(b * T + t) * H + j] = h[k]!;
+      }
+    }
+    gates.push(g);
+    hs.push(h);
+    cs.push(cn);
+  }
+  // Backward.
+  const dh = new Float64Array(BH);
+  const dc = new Float64Array(BH);
+  for (let b = 0; b < B; b++)
+    for (let j = 0; j < H; j++) {
+      dh[b * H + j] = dy[(b * (T + S) + T) * H + j]!;
+      if (S === 2) dc[b * H + j] = dy[(b * (T + S) + T + 1) * H + j]!;
+    }
+  const dxp = new Float64Array(B * T * G * H);
+  const rows = new Float64Array(T * B * G * H);
+  const dhs = new Float64Array(T * BH);
+  for (let s = T - 1; s >= 0; s--) {
+    const t = reverse ? T - 1 - s : s;
+    for (let b = 0; b < B; b++) for (let j = 0; j < H; j++) dh[b * H + j]! += dy[(b * (T + S) + t) * H + j]!;
+    dhs.set(dh, s * BH);
+    const g = gates[s]!;
+    const direct = new Float64Array(BH);
+    for (let b = 0; b < B; b++) {
+      for (let j = 0; j < H; j++) {
+        const k = b * H + j;
+        const d = dh[k]!;
+        let da: number[];
+        let dr: number[];
+        if (c.cell === 'gru') {
+          const [r, z, n, hn] = [g[0]![k]!, g[1]![k]!, g[2]![k]!, g[3]![k]!];
+          const dan = d * (1 - z) * (1 - n * n);
+          const daz = d * (hs[s]![k]! - n) * z * (1 - z);
+          const dar = dan * hn * r * (1 - r);
+          da = [dar, daz, dan];
+          dr = [dar, daz, dan * r];
+          direct[k] = d * z;
+        } else {
+          const [i, f, gg, o, tc] = [g[0]![k]!, g[1]![k]!, g[2]![k]!, g[3]![k]!, g[4]![k]!];
+          const dct = dc[k]! + d * o * (1 - tc * tc);
+          da = [
+            dct * gg * i * (1 - i),
+            dct * cs[s]![k]! * f * (1 - f),
+            dct * i * (1 - gg * gg),
+            d * tc * o * (1 - o),
+          ];
+          dr = da;
+          dc[k] = dct * f;
+        }
+        da.forEach((v, q) => (dxp[(b * T + t) * G * H + q * H + j] = v));
+        dr.forEach((v, q) => (rows[(s * B + b) * G * H + q * H + j] = v));
+      }
+    }
+    for (let b = 0; b < B; b++)
+      for (let k = 0; k < H; k++) {
+        let acc = direct[b * H + k]!;
+        for (let q = 0; q < G * H; q++) acc += rows[(s * B + b) * G * H + q]! * u[k * G * H + q]!;
+        dh[b * H + k] = acc;
+      }
+  }
+  return { hs, cs, gates, out, dh, dc, dxp, rows, dhs };
+}
+
+function runKernels(c: Case, reverse: boolean) {
+  const seq = recurrentSequenceKernels()!;
+  const S = c.cell === 'gru' ? 1 : 2;
+  const t = {
+    xp: tf.tensor2d(c.xp, [B * T, c.G * H]),
+    u: tf.tensor2d(c.u, [H, c.G * H]),
+    h0: tf.tensor2d(c.h0, [B, H]),
+    c0: c.c0 ? tf.tensor2d(c.c0, [B, H]) : null,
+    rb: c.rb ? tf.tensor1d(c.rb) : null,
+    dy: tf.tensor3d(c.dy, [B, T + S, H]),
+  };
+  const fwd = seq.forward({ cell: c.cell, ...t, T, reverse, keep: true });
+  const back = seq.backward({ cell: c.cell, dy: t.dy, u: t.u, tape: fwd.tape, T, reverse, stepGrads: true });
+  const read = (x: tf.Tensor | null) => (x ? (x.dataSync() as Float32Array) : null);
+  const got = {
+    packed: read(fwd.packed)!,
+    hs: read(fwd.tape[0]!)!,
+    cs: c.cell === 'lstm' ? read(fwd.tape[1]!) : null,
+    stash: fwd.tape.slice(S).map((x) => read(x)!),
+    dxp: read(back.dxp)!,
+    rows: read(back.rows)!,
+    dh0: read(back.dh0)!,
+    dc0: read(back.dc0),
+    dhs: read(back.stepGrads)!,
+  };
+  tf.dispose([...Object.values(t).filter((x) => x !== null), fwd.packed, ...fwd.tape]);
+  tf.dispose([back.dxp, back.rows, back.dh0, ...(back.dc0 ? [back.dc0] : []), back.stepGrads!]);
+  return got;
+}
+
+/** The packed output the reference implies: h_t per t, then the final h (and c). */
+function packedOf(c: Case, want: ReturnType<typeof reference>): number[] {
+  const S = c.cell === 'gru' ? 1 : 2;
+  const out: number[] = [];
+  for (let b = 0; b < B; b++) {
+    for (let t = 0; t < T; t++) for (let j = 0; j < H; j++) out.push(want.out[(b * T + t) * H + j]!);
+    for (let j = 0; j < H; j++) out.push(want.hs[T]![b * H + j]!);
+    if (S === 2) for (let j = 0; j < H; j++) out.push(want.cs[T]![b * H + j]!);
+  }
+  return out;
+}
+
+const flat = (blocks: Float64Array[]) => blocks.flatMap((x) => [...x]);
+
+describe('recurrentSequenceKernels (whole sequences on wasm)', () => {
   it('is null off wasm', async () => {
-    await on('cpu', () => expect(recurrentGateKernels()).toBeNull());
+    await on('cpu', () => expect(recurrentSequenceKernels()).toBeNull());
   });
 
   for (const variant of [undefined, 'simd', 'scalar'] as const) {
-    it(`GRU and LSTM steps match float64 references (${variant ?? 'default'} build)`, async () => {
+    it(`GRU and LSTM, both directions, match float64 forward and BPTT (${variant ?? 'default'} build)`, async () => {
       await on('wasm', () => {
         forceKernelVariant(variant);
         try {
-          const gates = recurrentGateKernels()!;
-          const rng = new Rng(3);
           const before = tf.memory().numTensors;
-          // GRU forward: xp rows 5 apart in a larger array; pre-activations up to +-12 (saturating).
-          const stride = 3 * H + 5;
-          const xp = { data: scaled(rng, 2 + B * stride, 6), offset: 2, stride };
-          const hp = scaled(rng, B * 3 * H, 6);
-          const rb = scaled(rng, 3 * H, 1);
-          const hPrev = randomData(rng, B * H);
-          const o = () => new Float32Array(B * H);
-          const g = { xp, hp: Float32Array.from(hp), rb, hPrev, r: o(), z: o(), n: o(), hn: o(), h: o() };
-          gates.gruForward(B, H, g);
-          const want = { r: o(), z: o(), n: o(), hn: o(), h: o() };
-          for (let b = 0; b < B; b++) {
-            for (let j = 0; j < H; j++) {
-              const x = (k: number) => xp.data[xp.offset + b * stride + k * H + j]!;
-              const a = (k: number) => hp[b * 3 * H + k * H + j]! + rb[k * H + j]!;
-              const r = sig(x(0) + a(0));
-              const z = sig(x(1) + a(1));
-              const n = Math.tanh(x(2) + r * a(2));
-              const k = b * H + j;
-              [want.r[k], want.z[k], want.n[k], want.hn[k]] = [r, z, n, a(2)];
-              want.h[k] = (1 - z) * n + z * hPrev[k]!;
+          for (const cell of ['gru', 'lstm'] as const) {
+            for (const reverse of [false, true]) {
+              const c = makeCase(cell, new Rng(cell === 'gru' ? 3 : 4));
+              const want = reference(c, reverse);
+              const got = runKernels(c, reverse);
+              const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) =>
+                expect(relErr(a, b), `${cell}${reverse ? ' reverse' : ''} ${what}`).toBeLessThan(1e-5);
+              close(got.packed, packedOf(c, want), 'packed output');
+              close(got.hs, flat(want.hs), 'hs');
+              if (got.cs) close(got.cs, flat(want.cs), 'cs');
+              got.stash.forEach((g, q) => close(g, flat(want.gates.map((step) => step[q]!)), `stash ${q}`));
+              close(got.dxp, want.dxp, 'dxp');
+              close(got.rows, want.rows, 'rows');
+              close(got.dhs, want.dhs, 'd loss / d h_t');
+              close(got.dh0, want.dh, 'dh0');
+              if (got.dc0) close(got.dc0, want.dc, 'dc0');
             }
-          }
-          for (const key of ['r', 'z', 'n', 'hn', 'h'] as const)
-            expect(relErr(g[key], want[key]), `gru ${key}`).toBeLessThan(1e-6);
-          // GRU backward from that stash.
-          const dh = randomData(rng, B * H);
-          const dxp = { data: new Float32Array(2 + B * stride), offset: 2, stride };
-          const gb = { ...want, hPrev, dh, dxp, rows: new Float32Array(B * 3 * H), direct: o() };
-          gates.gruBackward(B, H, gb);
-          for (let b = 0; b < B; b++) {
-            for (let j = 0; j < H; j++) {
-              const k = b * H + j;
-              const [r, z, n, d] = [want.r[k]!, want.z[k]!, want.n[k]!, dh[k]!];
-              const dan = d * (1 - z) * (1 - n * n);
-              const daz = d * (hPrev[k]! - n) * z * (1 - z);
-              const dar = dan * want.hn[k]! * r * (1 - r);
-              const row = b * 3 * H;
-              const at = 2 + b * stride;
-              expect(dxp.data[at + j]).toBeCloseTo(dar, 5);
-              expect(dxp.data[at + H + j]).toBeCloseTo(daz, 5);
-              expect(dxp.data[at + 2 * H + j]).toBeCloseTo(dan, 5);
-              expect(gb.rows[row + 2 * H + j]).toBeCloseTo(dan * r, 5);
-              expect(gb.direct[k]).toBeCloseTo(d * z, 5);
-            }
-          }
-          // LSTM forward and backward.
-          const ls = 4 * H;
-          const lxp = { data: scaled(rng, B * ls, 6), offset: 0, stride: ls };
-          const lhp = scaled(rng, B * ls, 6);
-          const cPrev = scaled(rng, B * H, 2);
-          const l = { xp: lxp, hp: lhp, cPrev, i: o(), f: o(), g: o(), o: o(), tc: o(), c: o(), h: o() };
-          gates.lstmForward(B, H, l);
-          const dhL = randomData(rng, B * H);
-          const dcIn = randomData(rng, B * H);
-          const ldxp = { data: new Float32Array(B * ls), offset: 0, stride: ls };
-          const lb = {
-            ...l,
-            dh: dhL,
-            dc: Float32Array.from(dcIn),
-            dxp: ldxp,
-            rows: new Float32Array(B * ls),
-            direct: o(),
-          };
-          gates.lstmBackward(B, H, lb);
-          for (let k = 0; k < B * H; k++) {
-            const b = Math.floor(k / H);
-            const j = k % H;
-            const pre = (q: number) => lxp.data[b * ls + q * H + j]! + lhp[b * ls + q * H + j]!;
-            const [i, f, gg, oo] = [sig(pre(0)), sig(pre(1)), Math.tanh(pre(2)), sig(pre(3))];
-            const c = f * cPrev[k]! + i * gg;
-            expect(l.c[k]).toBeCloseTo(c, 5);
-            expect(l.h[k]).toBeCloseTo(oo * Math.tanh(c), 5);
-            const tc = Math.tanh(c);
-            const dct = dcIn[k]! + dhL[k]! * oo * (1 - tc * tc);
-            expect(lb.dc[k]).toBeCloseTo(dct * f, 5);
-            expect(ldxp.data[b * ls + 2 * H + j]).toBeCloseTo(dct * i * (1 - gg * gg), 5);
-            expect(lb.rows[b * ls + 3 * H + j]).toBeCloseTo(dhL[k]! * tc * oo * (1 - oo), 5);
-            expect(lb.direct[k]).toBe(0);
           }
           expect(tf.memory().numTensors).toBe(before);
         } finally {
@@ -114,32 +226,70 @@ describe('recurrentGateKernels on wasm', () => {
     });
   }
 
+  it('without `keep` the forward pass keeps one step of gates and gives the same output', async () => {
+    await on('wasm', () => {
+      const c = makeCase('gru', new Rng(5));
+      const kept = runKernels(c, false);
+      const xp = tf.tensor2d(c.xp, [B * T, 3 * H]);
+      const u = tf.tensor2d(c.u, [H, 3 * H]);
+      const h0 = tf.tensor2d(c.h0, [B, H]);
+      const rb = tf.tensor1d(c.rb!);
+      const fwd = recurrentSequenceKernels()!.forward({
+        cell: 'gru',
+        xp,
+        u,
+        h0,
+        rb,
+        T,
+        reverse: false,
+        keep: false,
+      });
+      expect(fwd.packed.dataSync()).toEqual(kept.packed);
+      // The one stashed block is the last step's.
+      expect(fwd.tape[1]!.shape).toEqual([B, H]);
+      expect(fwd.tape[1]!.dataSync()).toEqual(kept.stash[0]!.subarray((T - 1) * BH));
+      tf.dispose([xp, u, h0, rb, fwd.packed, ...fwd.tape]);
+    });
+  });
+
+  it('refuses a tape without every step (typed error naming the shape)', async () => {
+    await on('wasm', () => {
+      const seq = recurrentSequenceKernels()!;
+      const [xp, u, h0] = [tf.zeros([B * T, 3 * H]), tf.zeros([H, 3 * H]), tf.zeros([B, H])];
+      const fwd = seq.forward({ cell: 'gru', xp, u, h0, T, reverse: false, keep: false });
+      const dy = tf.zeros([B, T + 1, H]);
+      const before = tf.memory().numTensors;
+      expect(() =>
+        seq.backward({ cell: 'gru', dy, u, tape: fwd.tape, T, reverse: false, stepGrads: false }),
+      ).toThrow(new RegExp(`s0 .*\\[${T * B}, ${H}\\]`));
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([xp, u, h0, dy, fwd.packed, ...fwd.tape]);
+    });
+  });
+
   it('the float32 exp inside stays within 1e-6 relative of Math.exp through sigmoid and tanh', async () => {
     await on('wasm', () => {
-      const gates = recurrentGateKernels()!;
-      // One LSTM step with hp = 0 and c_prev = 0 turns xp into sigmoid/tanh of a sweep of inputs.
+      // One LSTM step with U = 0 and h_0 = c_0 = 0 turns xp into sigmoid/tanh of a sweep of inputs.
       const n = 400;
-      const xs = Float32Array.from({ length: 4 * n }, (_, k) => -40 + (80 * (k % n)) / n);
-      const o = () => new Float32Array(n);
-      const s = {
-        xp: { data: xs, offset: 0, stride: 4 * n },
-        hp: new Float32Array(4 * n),
-        cPrev: new Float32Array(n),
-        i: o(),
-        f: o(),
-        g: o(),
-        o: o(),
-        tc: o(),
-        c: o(),
-        h: o(),
-      };
-      gates.lstmForward(1, n, s);
+      const sweep = Float32Array.from({ length: 4 * n }, (_, k) => -40 + (80 * (k % n)) / n);
+      const [xp, u, h0] = [tf.tensor2d(sweep, [1, 4 * n]), tf.zeros([n, 4 * n]), tf.zeros([1, n])];
+      const fwd = recurrentSequenceKernels()!.forward({
+        cell: 'lstm',
+        xp,
+        u,
+        h0,
+        T: 1,
+        reverse: false,
+        keep: true,
+      });
+      const [i, , g] = fwd.tape.slice(2).map((t) => t.dataSync());
       let worst = 0;
       for (let k = 0; k < n; k++) {
-        const x = xs[k]!;
-        worst = Math.max(worst, Math.abs(s.i[k]! - sig(x)) / sig(x), Math.abs(s.g[k]! - Math.tanh(x)));
+        const x = sweep[k]!;
+        worst = Math.max(worst, Math.abs(i![k]! - sig(x)) / sig(x), Math.abs(g![k]! - Math.tanh(x)));
       }
       expect(worst).toBeLessThan(1e-6);
+      tf.dispose([xp, u, h0, fwd.packed, ...fwd.tape]);
     });
   });
 });

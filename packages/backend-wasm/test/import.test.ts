@@ -10,9 +10,9 @@ describe('importing @gradflow/backend-wasm', () => {
     expect(tf.findBackendFactory('wasm')).toBeFalsy();
     await tf.ready();
     expect(tf.getBackend()).toBe('cpu');
-    expect(gradflowWasm.recurrentGateKernels()).toBeNull();
+    expect(gradflowWasm.recurrentSequenceKernels()).toBeNull();
     await gradflowWasm.useWasmBackend();
     expect(tf.getBackend()).toBe('wasm');
-    expect(gradflowWasm.recurrentGateKernels()).not.toBeNull();
+    expect(gradflowWasm.recurrentSequenceKernels()).not.toBeNull();
   });
 });

@@ -8,12 +8,18 @@
  * is one time step of a [B*T, G*H] array; `hp` (h_{t-1} U + recurrent bias where it applies) and
  * the per-row gradient outputs are [B, G*H] contiguous; states and stashed gates are [B, H].
  * Gate order: GRU r, z, n; LSTM i, f, g, o.
+ *
+ * The sequence functions at the end run a whole time loop in one call (the step matmul through
+ * kernels.c's gf_sgemm), so a sequence of T steps costs one call from JavaScript, not 2T.
  */
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
 #endif
 
 #define EXPORT(name) __attribute__((export_name(#name)))
+
+void gf_sgemm(int M, int N, int K, const float *A, int rsa, int csa, const float *B, int rsb, int csb, float *C,
+              int ldc, int accumulate, float *ws);
 
 /*
  * exp in float32: x = k ln2 + r with |r| <= ln2/2, e^r by its degree-6 Taylor polynomial (relative
@@ -66,8 +72,7 @@ static inline v128_t tanh4(v128_t x) {
 /* GRU forward: with a = h_{t−1} U + rb (rb, the recurrent bias [3H], may be 0: none),
  * r = σ(xr + ar), z = σ(xz + az), hn = an, n = tanh(xn + r·hn), h = (1 − z)·n + z·h_{t−1}.
  * Stashes r, z, n, hn for the backward pass. */
-EXPORT(gf_gru_forward)
-void gf_gru_forward(int B, int H, const float *xp, int xs, float *hp, const float *rb, const float *hprev,
+static void gru_step_forward(int B, int H, const float *xp, int xs, float *hp, const float *rb, const float *hprev,
                     float *r_out, float *z_out, float *n_out, float *hn_out, float *h_out) {
   if (rb)
     for (int b = 0; b < B; ++b)
@@ -108,8 +113,7 @@ void gf_gru_forward(int B, int H, const float *xp, int xs, float *hp, const floa
 /* GRU backward of one step: from dh (d loss / d h_t), the pre-activation gradients
  * (dar, daz, dan) into dxp (row stride xs) and rows ([B, 3H]: dar, daz, dan·r, against h_{t−1} U),
  * and direct = dh·z (the part of d h_{t−1} that skips the matmul). */
-EXPORT(gf_gru_backward)
-void gf_gru_backward(int B, int H, const float *r_in, const float *z_in, const float *n_in, const float *hn_in,
+static void gru_step_backward(int B, int H, const float *r_in, const float *z_in, const float *n_in, const float *hn_in,
                      const float *hprev, const float *dh, float *dxp, int xs, float *rows, float *direct) {
   for (int b = 0; b < B; ++b) {
     const float *R = r_in + b * H, *Z = z_in + b * H, *N = n_in + b * H, *HN = hn_in + b * H, *hpr = hprev + b * H;
@@ -151,8 +155,7 @@ void gf_gru_backward(int B, int H, const float *r_in, const float *z_in, const f
 
 /* LSTM forward: i, f, o = σ(·), g = tanh(·), c = f·c_{t−1} + i·g, h = o·tanh(c). Stashes
  * i, f, g, o, tanh(c). */
-EXPORT(gf_lstm_forward)
-void gf_lstm_forward(int B, int H, const float *xp, int xs, const float *hp, const float *cprev, float *i_out,
+static void lstm_step_forward(int B, int H, const float *xp, int xs, const float *hp, const float *cprev, float *i_out,
                      float *f_out, float *g_out, float *o_out, float *tc_out, float *c_out, float *h_out) {
   for (int b = 0; b < B; ++b) {
     const float *x = xp + b * xs, *h4 = hp + b * 4 * H, *cp = cprev + b * H;
@@ -196,8 +199,7 @@ void gf_lstm_forward(int B, int H, const float *xp, int xs, const float *hp, con
 
 /* LSTM backward of one step: dc (in: d loss / d c_t from later steps; out: d c_{t−1}), the gate
  * pre-activation gradients into dxp (row stride xs) and rows ([B, 4H]), direct = 0. */
-EXPORT(gf_lstm_backward)
-void gf_lstm_backward(int B, int H, const float *i_in, const float *f_in, const float *g_in, const float *o_in,
+static void lstm_step_backward(int B, int H, const float *i_in, const float *f_in, const float *g_in, const float *o_in,
                       const float *tc_in, const float *cprev, const float *dh, float *dc, float *dxp, int xs,
                       float *rows, float *direct) {
   for (int b = 0; b < B; ++b) {
@@ -244,5 +246,118 @@ void gf_lstm_backward(int B, int H, const float *i_in, const float *f_in, const 
       DC[j] = dct * f;
       dd[j] = 0.0f;
     }
+  }
+}
+
+/* ---- whole sequences ----
+ * States are in processing order: hs (and cs) hold T+1 blocks of [B, H]; step s reads block s and
+ * writes block s+1, block 0 being the initial state. Step s works on time t = s, or T−1−s when
+ * `reverse`. xp is [B, T, G·H] (the input projection with its bias), u the recurrent kernel
+ * [H, G·H]; out is the packed output [B, T+S, H]: h_t at row t, then the final h (and, for the
+ * LSTM, S = 2, the final c). The gate stash holds T blocks of [B, H] when `keep`, else one block
+ * that every step overwrites (inference: nothing will backpropagate). hp is [B, G·H] scratch.
+ * Backward: dy is the gradient of the packed output [B, T+S, H] (T outputs, then the final h and,
+ * for the LSTM, c); dh (and dc) receive the initial state's gradient; dxp [B, T, G·H] and rows [T, B, G·H] receive the pre-activation gradients (rows
+ * against h_{t−1} U, in step order, for dU = Σ h_{t−1}ᵀ rows); direct and via are [B, H] scratch;
+ * dhs, when not 0, receives d loss / d h_t of every step ([T, B, H], step order) for the probe. */
+
+/* Row r of every batch row's block of `rows` rows in out ([B, rows, H]) = state [B, H]. */
+static void put_row(int B, int rows, int H, int r, const float *state, float *out) {
+  for (int b = 0; b < B; ++b) {
+    const float *src = state + b * H;
+    float *dst = out + (b * rows + r) * H;
+    for (int j = 0; j < H; ++j) dst[j] = src[j];
+  }
+}
+
+/* dh = dy[:, T] (and dc = dy[:, T+1]): the final state's gradient, where backprop starts. */
+static void final_state_grad(int B, int T, int S, int H, const float *dy, float *dh, float *dc) {
+  for (int b = 0; b < B; ++b)
+    for (int j = 0; j < H; ++j) {
+      dh[b * H + j] = dy[(b * (T + S) + T) * H + j];
+      if (dc) dc[b * H + j] = dy[(b * (T + S) + T + 1) * H + j];
+    }
+}
+
+/* dh[b] += dy[b, t] (the output's own gradient at time t), then a copy for the probe. */
+static void add_output_grad(int B, int T, int S, int H, int t, int s, const float *dy, float *dh, float *dhs) {
+  for (int b = 0; b < B; ++b) {
+    const float *g = dy + (b * (T + S) + t) * H;
+    float *d = dh + b * H;
+    for (int j = 0; j < H; ++j) d[j] += g[j];
+  }
+  if (dhs)
+    for (int k = 0; k < B * H; ++k) dhs[s * B * H + k] = dh[k];
+}
+
+/* dh = direct + rows Uᵀ: the gradient reaching h_{t−1}. */
+static void back_through_u(int B, int H, int G, const float *rows, const float *u, const float *direct, float *via,
+                           float *dh, float *ws) {
+  gf_sgemm(B, H, G * H, rows, G * H, 1, u, 1, G * H, via, H, 0, ws);
+  for (int k = 0; k < B * H; ++k) dh[k] = direct[k] + via[k];
+}
+
+EXPORT(gf_gru_sequence_forward)
+void gf_gru_sequence_forward(int B, int T, int H, int reverse, int keep, const float *xp, const float *u,
+                             const float *rb, float *hs, float *r, float *z, float *n, float *hn, float *out,
+                             float *hp, float *ws) {
+  int BH = B * H, G3 = 3 * H;
+  for (int s = 0; s < T; ++s) {
+    int t = reverse ? T - 1 - s : s, so = keep ? s * BH : 0;
+    const float *hprev = hs + s * BH;
+    float *h = hs + (s + 1) * BH;
+    gf_sgemm(B, G3, H, hprev, H, 1, u, G3, 1, hp, G3, 0, ws);
+    gru_step_forward(B, H, xp + t * G3, T * G3, hp, rb, hprev, r + so, z + so, n + so, hn + so, h);
+    put_row(B, T + 1, H, t, h, out);
+  }
+  put_row(B, T + 1, H, T, hs + T * BH, out);
+}
+
+EXPORT(gf_gru_sequence_backward)
+void gf_gru_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *r,
+                              const float *z, const float *n, const float *hn, const float *hs, float *dh,
+                              float *dxp, float *rows, float *direct, float *via, float *dhs, float *ws) {
+  int BH = B * H, G3 = 3 * H;
+  final_state_grad(B, T, 1, H, dy, dh, 0);
+  for (int s = T - 1; s >= 0; --s) {
+    int t = reverse ? T - 1 - s : s, so = s * BH;
+    add_output_grad(B, T, 1, H, t, s, dy, dh, dhs);
+    float *rw = rows + s * B * G3;
+    gru_step_backward(B, H, r + so, z + so, n + so, hn + so, hs + so, dh, dxp + t * G3, T * G3, rw, direct);
+    back_through_u(B, H, 3, rw, u, direct, via, dh, ws);
+  }
+}
+
+EXPORT(gf_lstm_sequence_forward)
+void gf_lstm_sequence_forward(int B, int T, int H, int reverse, int keep, const float *xp, const float *u,
+                              float *hs, float *cs, float *i, float *f, float *g, float *o, float *tc, float *out,
+                              float *hp, float *ws) {
+  int BH = B * H, G4 = 4 * H;
+  for (int s = 0; s < T; ++s) {
+    int t = reverse ? T - 1 - s : s, so = keep ? s * BH : 0;
+    float *h = hs + (s + 1) * BH;
+    gf_sgemm(B, G4, H, hs + s * BH, H, 1, u, G4, 1, hp, G4, 0, ws);
+    lstm_step_forward(B, H, xp + t * G4, T * G4, hp, cs + s * BH, i + so, f + so, g + so, o + so, tc + so,
+                    cs + (s + 1) * BH, h);
+    put_row(B, T + 2, H, t, h, out);
+  }
+  put_row(B, T + 2, H, T, hs + T * BH, out);
+  put_row(B, T + 2, H, T + 1, cs + T * BH, out);
+}
+
+EXPORT(gf_lstm_sequence_backward)
+void gf_lstm_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *i,
+                               const float *f, const float *g, const float *o, const float *tc, const float *cs,
+                               float *dh, float *dc, float *dxp, float *rows, float *direct, float *via, float *dhs,
+                               float *ws) {
+  int BH = B * H, G4 = 4 * H;
+  final_state_grad(B, T, 2, H, dy, dh, dc);
+  for (int s = T - 1; s >= 0; --s) {
+    int t = reverse ? T - 1 - s : s, so = s * BH;
+    add_output_grad(B, T, 2, H, t, s, dy, dh, dhs);
+    float *rw = rows + s * B * G4;
+    lstm_step_backward(B, H, i + so, f + so, g + so, o + so, tc + so, cs + so, dh, dc, dxp + t * G4, T * G4, rw,
+                     direct);
+    back_through_u(B, H, 4, rw, u, direct, via, dh, ws);
   }
 }

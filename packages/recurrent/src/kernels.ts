@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { StateError } from '@gradflow/core';
 import type { KernelKind } from './cells.js';
-import { fusedGates } from './fused-gates.js';
+import { fusedSequence, fusedSequenceOp } from './fused-sequence.js';
 import type { StepContext } from './step-context.js';
 
 /**
@@ -17,7 +17,9 @@ import type { StepContext } from './step-context.js';
  *
  * The whole thing is one `tf.customGrad`, so tfjs records one tape node per layer and
  * direction instead of dozens per timestep. The gate math runs on the CPU side, so the
- * kernels suit the cpu and wasm backends (a GPU backend would sync every step).
+ * kernels suit the cpu and wasm backends (a GPU backend would sync every step). On wasm the
+ * GRU (reset after) and LSTM loops run inside @gradflow/backend-wasm instead (fused-sequence.ts);
+ * the loops here stay the reference for them and run everything else.
  */
 
 export const GATES: Record<KernelKind, number> = { tanh: 1, relu: 1, gru: 3, gru_cho: 3, lstm: 4 };
@@ -194,6 +196,8 @@ export function runSequenceKernel(
   // Outside a gradient computation (`tf.grad`, `variableGrads`, `model.fit`) no backward pass can
   // follow: the gates of only one step are kept, so inference needs 4-5x less memory.
   const recording = tapeIsRecording();
+  // GRU (reset after) and LSTM on wasm: the whole time loop is one kernel call each way.
+  const fused = fusedSequence(kind, options.mask != null);
 
   const op = tf.customGrad((...args: unknown[]) => {
     const tensors = args.slice(0, list.length) as tf.Tensor[];
@@ -202,8 +206,17 @@ export function runSequenceKernel(
     const rb = hasRb ? tensors[4]! : null;
     const h0 = tensors[hasRb ? 5 : 4]!;
     const c0 = S === 2 ? tensors[hasRb ? 6 : 5]! : null;
+    const save = args[list.length] as tf.GradSaveFunc;
+    if (fused) {
+      return fusedSequenceOp(fused, { x, kernel, rk, bias, rb, h0, c0 }, save, {
+        cell: kind as 'gru' | 'lstm',
+        reverse: options.reverse ?? false,
+        keep: recording,
+        probe: options.probe ?? null,
+      });
+    }
     // The backward pass reads x, W and U; tfjs keeps saved tensors alive until it has run.
-    (args[list.length] as tf.GradSaveFunc)([x, kernel, rk]);
+    save([x, kernel, rk]);
     const state = forward(kind, B, T, H, x, kernel, rk, bias, rb, h0, c0, options, recording);
     return {
       value: tf.tensor3d(state.packed, [B, T + S, H]),
@@ -297,13 +310,10 @@ function forward(
   const mmN = un ? new StepMatmul(un) : null;
 
   const ctx: StepContext = { B, T, H, xp, rbv, hs, cs, stash, stashStride, out, mask };
-  const fused = fusedGates(kind, mask !== null);
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
     const hPrev = hs.subarray(s * BH, (s + 1) * BH);
-    if (fused) {
-      fused.forward(ctx, s, t, mm.run(hPrev, B));
-    } else if (kind === 'tanh' || kind === 'relu') {
+    if (kind === 'tanh' || kind === 'relu') {
       elmanForward(ctx, s, t, mm.run(hPrev, B), kind === 'tanh');
     } else if (kind === 'gru') {
       gruForward(ctx, s, t, mm.run(hPrev, B));
@@ -314,7 +324,9 @@ function forward(
     } else {
       lstmForward(ctx, s, t, mm.run(hPrev, B));
     }
-    if (probe) probe.hidden[t] = hs.slice((s + 1) * BH, (s + 2) * BH);
+  }
+  if (probe) {
+    for (let s = 0; s < T; s++) probe.hidden[reverse ? T - 1 - s : s] = hs.slice((s + 1) * BH, (s + 2) * BH);
   }
   mm.dispose();
   mmN?.dispose();
@@ -694,7 +706,6 @@ function backward(
   const direct = new Float32Array(BH);
 
   const ctx: StepContext = { B, T, H, xp: dy, rbv: null, hs, cs, stash, stashStride: BH, out: dXp, mask };
-  const fused = fusedGates(kind, mask !== null);
   for (let s = T - 1; s >= 0; s--) {
     const t = reverse ? T - 1 - s : s;
     // d loss / d h_t: the output's gradient plus what flowed back from step t+1.
@@ -705,9 +716,7 @@ function backward(
     }
     if (probe) probe.grads[t] = dh.slice();
     const rows = dHp.subarray(s * B * hpCols, (s + 1) * B * hpCols);
-    if (fused) {
-      fused.backward(ctx, s, t, dh, dc, rows, direct);
-    } else if (kind === 'tanh' || kind === 'relu') {
+    if (kind === 'tanh' || kind === 'relu') {
       elmanBackward(ctx, s, t, dh, rows, direct, kind === 'tanh');
     } else if (kind === 'gru') {
       gruBackward(ctx, s, t, dh, rows, direct);

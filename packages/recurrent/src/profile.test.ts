@@ -1,40 +1,44 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { InvalidArgumentError, StateError } from '@gradflow/core';
-import { withBackend } from '@gradflow/testing';
+import { backendsUnderTest, withBackend } from '@gradflow/testing';
 import './register.js';
 import { gruCell, lstmCell, simpleRnnCell } from './cells.js';
 import { RecurrentLayer, gruLayer } from './layer.js';
 import { sequenceGradientProfile } from './profile.js';
 
 describe('sequenceGradientProfile', () => {
-  it('d loss / d h_t equals the gradient w.r.t. the state fed into the rest of the sequence', async () => {
-    await withBackend('cpu', () => {
-      const T = 6;
-      const layer = new RecurrentLayer({ cell: gruCell({ units: 3 }), returnState: true });
-      const x = tf.randomUniform([2, T, 2], -1, 1, 'float32', 11);
-      const q = tf.randomUniform([2, 3], -1, 1, 'float32', 12);
-      const loss = (y: tf.Tensor | tf.Tensor[]) => tf.sum(tf.mul((y as tf.Tensor[])[0]!, q)) as tf.Scalar;
-      layer.apply(x); // build
-      const before = tf.memory().numTensors;
-      const profile = sequenceGradientProfile(layer, x, loss);
-      expect(tf.memory().numTensors).toBe(before);
-      expect(profile.hidden).toHaveLength(T);
-      expect(profile.gradNorms).toHaveLength(T);
-      expect(profile.tracks).toHaveLength(1);
-      // At the last step the gradient is q itself.
-      expect(profile.gradNorms[T - 1]).toBeCloseTo(Math.hypot(...q.dataSync()), 5);
-      // Independent check at t = 2: run steps 3..T-1 from h_2 and differentiate w.r.t. h_2.
-      const t = 2;
-      const h2 = tf.tensor(profile.hidden[t]!, [2, 3]);
-      const rest = tf.slice(x, [0, t + 1, 0], [2, T - t - 1, 2]);
-      const g = tf.grad((h: tf.Tensor) => loss(layer.apply([rest, h]) as tf.Tensor[]))(h2);
-      const expected = g.dataSync();
-      profile.tracks[0]!.grads[t]!.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
-      tf.dispose([x, q, h2, rest, g]);
-      layer.weights.forEach((w) => w.dispose());
-    });
-  });
+  // On wasm the GRU runs the fused sequence kernel, which returns every step's d loss / d h_t.
+  it.each(backendsUnderTest())(
+    'd loss / d h_t equals the gradient w.r.t. the state fed into the rest of the sequence (%s)',
+    async (backend) => {
+      await withBackend(backend, () => {
+        const T = 6;
+        const layer = new RecurrentLayer({ cell: gruCell({ units: 3 }), returnState: true });
+        const x = tf.randomUniform([2, T, 2], -1, 1, 'float32', 11);
+        const q = tf.randomUniform([2, 3], -1, 1, 'float32', 12);
+        const loss = (y: tf.Tensor | tf.Tensor[]) => tf.sum(tf.mul((y as tf.Tensor[])[0]!, q)) as tf.Scalar;
+        layer.apply(x); // build
+        const before = tf.memory().numTensors;
+        const profile = sequenceGradientProfile(layer, x, loss);
+        expect(tf.memory().numTensors).toBe(before);
+        expect(profile.hidden).toHaveLength(T);
+        expect(profile.gradNorms).toHaveLength(T);
+        expect(profile.tracks).toHaveLength(1);
+        // At the last step the gradient is q itself.
+        expect(profile.gradNorms[T - 1]).toBeCloseTo(Math.hypot(...q.dataSync()), 5);
+        // Independent check at t = 2: run steps 3..T-1 from h_2 and differentiate w.r.t. h_2.
+        const t = 2;
+        const h2 = tf.tensor(profile.hidden[t]!, [2, 3]);
+        const rest = tf.slice(x, [0, t + 1, 0], [2, T - t - 1, 2]);
+        const g = tf.grad((h: tf.Tensor) => loss(layer.apply([rest, h]) as tf.Tensor[]))(h2);
+        const expected = g.dataSync();
+        profile.tracks[0]!.grads[t]!.forEach((v, i) => expect(v).toBeCloseTo(expected[i]!, 6));
+        tf.dispose([x, q, h2, rest, g]);
+        layer.weights.forEach((w) => w.dispose());
+      });
+    },
+  );
 
   it('profiles every layer and direction of a model; gated cells keep the gradient alive', async () => {
     await withBackend('cpu', () => {

@@ -1,0 +1,148 @@
+import type * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError, ShapeError } from '@gradflow/core';
+import { ptrOf, release, runtimeFor, scratch, type KernelRuntime, type WasmBackendLike } from '../runtime.js';
+import { input, type Attrs, type KernelArgs } from './common.js';
+
+/**
+ * Kernels of our own: a GRU (reset gate after the matmul) or LSTM layer's whole time loop, forward
+ * and backward, in one call each (wasm/gates.c). Everything stays in the wasm heap: the input
+ * projection comes in as a tensor, the packed output, the states and the gate stash go out as
+ * tensors, and the backward pass reads that stash where the forward pass left it.
+ */
+export const RECURRENT_FORWARD_KERNEL = 'GradflowRecurrentForward';
+export const RECURRENT_BACKWARD_KERNEL = 'GradflowRecurrentBackward';
+
+/** The cells these kernels run. */
+export type FusedCell = 'gru' | 'lstm';
+
+/** Gates per cell (G: GRU r,z,n; LSTM i,f,g,o), state tensors (S) and stashed arrays per step. */
+export const CELL_LAYOUT = {
+  gru: { gates: 3, states: 1, stash: 4 },
+  lstm: { gates: 4, states: 2, stash: 5 },
+} as const satisfies Record<FusedCell, { gates: number; states: number; stash: number }>;
+
+function cellOf(attrs: Attrs, kernel: string): FusedCell {
+  const cell = attrs.cell;
+  if (cell !== 'gru' && cell !== 'lstm')
+    throw new InvalidArgumentError(`${kernel} cell`, cell, "'gru' or 'lstm'");
+  return cell;
+}
+
+function stepsOf(attrs: Attrs, kernel: string): number {
+  const T = attrs.T;
+  if (typeof T !== 'number' || !Number.isInteger(T) || T < 1)
+    throw new InvalidArgumentError(`${kernel} T`, T, 'a positive integer (time steps)');
+  return T;
+}
+
+function expectShape(t: tf.TensorInfo, shape: number[], what: string): void {
+  if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
+    throw new ShapeError(what, t.shape, `[${shape.join(', ')}]`);
+}
+
+/** Copies `floats` floats from one heap offset to another. */
+function heapCopy(rt: KernelRuntime, from: number, to: number, floats: number): void {
+  new Float32Array(rt.memory.buffer).copyWithin(to >>> 2, from >>> 2, (from >>> 2) + floats);
+}
+
+/**
+ * Forward. Inputs: `xp` [B*T, G*H] (x W + b, row b*T+t), `u` [H, G*H], `h0` [B, H], the GRU's
+ * optional `rb` [G*H], the LSTM's `c0` [B, H]. Attrs: `cell`, `T`, `reverse`, `keep` (stash every
+ * step for a backward pass, else one). Outputs: the packed output [B, T+S, H] (h_t, then the final
+ * h and c), then the tape the backward kernel reads: `hs` [(T+1)*B, H] (states in step order, the
+ * initial one first), the LSTM's `cs`, and the gate stash ([T*B, H] each; [B, H] without `keep`).
+ */
+export function recurrentForward({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo[] {
+  const name = RECURRENT_FORWARD_KERNEL;
+  const cell = cellOf(attrs, name);
+  const T = stepsOf(attrs, name);
+  const { gates, states, stash } = CELL_LAYOUT[cell];
+  const h0 = input(inputs, 'h0', name);
+  if (h0.shape.length !== 2) throw new ShapeError(`${name} h0`, h0.shape, '[batch, units]');
+  const [B, H] = h0.shape as [number, number];
+  const GH = gates * H;
+  const xp = input(inputs, 'xp', name);
+  const u = input(inputs, 'u', name);
+  expectShape(xp, [B * T, GH], `${name} xp`);
+  expectShape(u, [H, GH], `${name} u`);
+  const rb = cell === 'gru' && inputs.rb ? input(inputs, 'rb', name) : null;
+  if (rb) expectShape(rb, [GH], `${name} rb`);
+  const c0 = cell === 'lstm' ? input(inputs, 'c0', name) : null;
+  if (c0) expectShape(c0, [B, H], `${name} c0`);
+
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const packed = b.makeOutput([B, T + states, H], 'float32');
+  const hs = b.makeOutput([(T + 1) * B, H], 'float32');
+  const cs = c0 ? b.makeOutput([(T + 1) * B, H], 'float32') : null;
+  const rows = attrs.keep ? T * B : B;
+  const stashed = Array.from({ length: stash }, () => b.makeOutput([rows, H], 'float32'));
+  heapCopy(rt, ptrOf(b, h0), ptrOf(b, hs), B * H);
+  if (c0 && cs) heapCopy(rt, ptrOf(b, c0), ptrOf(b, cs), B * H);
+  const hp = scratch(rt, B * GH * 4);
+  try {
+    const head = [B, T, H, attrs.reverse ? 1 : 0, attrs.keep ? 1 : 0, ptrOf(b, xp), ptrOf(b, u)];
+    const tail = [...stashed.map((t) => ptrOf(b, t)), ptrOf(b, packed), hp, rt.ws];
+    if (cell === 'gru')
+      rt.exports.gf_gru_sequence_forward(...head, rb ? ptrOf(b, rb) : 0, ptrOf(b, hs), ...tail);
+    else rt.exports.gf_lstm_sequence_forward(...head, ptrOf(b, hs), ptrOf(b, cs!), ...tail);
+  } finally {
+    release(rt, hp);
+  }
+  return [packed, hs, ...(cs ? [cs] : []), ...stashed];
+}
+
+/**
+ * Backward. Inputs: `dy` [B, T+S, H] (the packed output's gradient), `u`, and the forward tape
+ * (`hs`, the LSTM's `cs`, the stash as `s0`, `s1`, ...; kept with `keep`). Attrs: `cell`, `T`,
+ * `reverse`, `stepGrads`. Outputs: `dxp` [B*T, G*H] (the pre-activation gradients, row b*T+t:
+ * dx, dW and db follow from it), `rows` [T*B, G*H] (the same in step order, against h_{s} U: dU =
+ * hsᵀ rows), dh0 [B, H], the LSTM's dc0, and with `stepGrads` d loss / d h_t per step [T*B, H].
+ */
+export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo[] {
+  const name = RECURRENT_BACKWARD_KERNEL;
+  const cell = cellOf(attrs, name);
+  const T = stepsOf(attrs, name);
+  const { gates, states, stash } = CELL_LAYOUT[cell];
+  const u = input(inputs, 'u', name);
+  if (u.shape.length !== 2) throw new ShapeError(`${name} u`, u.shape, '[units, gates * units]');
+  const H = u.shape[0]!;
+  const GH = gates * H;
+  const dy = input(inputs, 'dy', name);
+  if (dy.shape.length !== 3) throw new ShapeError(`${name} dy`, dy.shape, '[batch, T + states, units]');
+  const B = dy.shape[0]!;
+  expectShape(dy, [B, T + states, H], `${name} dy`);
+  expectShape(u, [H, GH], `${name} u`);
+  const hs = input(inputs, 'hs', name);
+  expectShape(hs, [(T + 1) * B, H], `${name} hs`);
+  const cs = cell === 'lstm' ? input(inputs, 'cs', name) : null;
+  if (cs) expectShape(cs, [(T + 1) * B, H], `${name} cs`);
+  const stashed = Array.from({ length: stash }, (_, k) => input(inputs, `s${k}`, name));
+  stashed.forEach((t, k) => expectShape(t, [T * B, H], `${name} s${k} (the forward pass ran without keep?)`));
+
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const dxp = b.makeOutput([B * T, GH], 'float32');
+  const rows = b.makeOutput([T * B, GH], 'float32');
+  const dh0 = b.makeOutput([B, H], 'float32');
+  const dc0 = cs ? b.makeOutput([B, H], 'float32') : null;
+  const dhs = attrs.stepGrads ? b.makeOutput([T * B, H], 'float32') : null;
+  const tmp = scratch(rt, 2 * B * H * 4);
+  try {
+    const head = [
+      B,
+      T,
+      H,
+      attrs.reverse ? 1 : 0,
+      ptrOf(b, dy),
+      ptrOf(b, u),
+      ...stashed.map((t) => ptrOf(b, t)),
+    ];
+    const tail = [ptrOf(b, dxp), ptrOf(b, rows), tmp, tmp + B * H * 4, dhs ? ptrOf(b, dhs) : 0, rt.ws];
+    if (cell === 'gru') rt.exports.gf_gru_sequence_backward(...head, ptrOf(b, hs), ptrOf(b, dh0), ...tail);
+    else rt.exports.gf_lstm_sequence_backward(...head, ptrOf(b, cs!), ptrOf(b, dh0), ptrOf(b, dc0!), ...tail);
+  } finally {
+    release(rt, tmp);
+  }
+  return [dxp, rows, dh0, ...(dc0 ? [dc0] : []), ...(dhs ? [dhs] : [])];
+}
