@@ -1,6 +1,8 @@
+import * as tf from '@tensorflow/tfjs';
 import { withBackend } from '@gradflow/testing';
 import { describe, expect, it } from 'vitest';
 import { fusedSequence } from './fused-sequence.js';
+import { gruLayer, lstmLayer } from './layer.js';
 
 // The torch-parity suite runs every GRU/LSTM case on wasm too; this pins down that those runs take
 // the fused path (and that the JavaScript loops keep the cases the kernels do not cover).
@@ -15,6 +17,42 @@ describe('fusedSequence', () => {
     });
     await withBackend('cpu', () => {
       expect(fusedSequence('gru', false)).toBeNull();
+    });
+  });
+});
+
+describe('the fused path in training', () => {
+  it('200 steps (bidirectional GRU, stacked LSTM) keep the tensor count, bytes and wasm heap', async () => {
+    await withBackend('wasm', () => {
+      const input = tf.input({ shape: [12, 5] });
+      const h = gruLayer({ units: 8, bidirectional: true, returnSequences: true }).apply(
+        input,
+      ) as tf.SymbolicTensor;
+      const y = lstmLayer({ units: 8, numLayers: 2 }).apply(h) as tf.SymbolicTensor;
+      const model = tf.model({
+        inputs: input,
+        outputs: tf.layers.dense({ units: 1 }).apply(y) as tf.SymbolicTensor,
+      });
+      const x = tf.randomNormal([3, 12, 5], 0, 1, 'float32', 1);
+      const target = tf.randomNormal([3, 1], 0, 1, 'float32', 2);
+      const optimizer = tf.train.adam(0.01);
+      const heap = () => (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.length;
+      const step = () => {
+        const loss = optimizer.minimize(
+          () => tf.losses.meanSquaredError(target, model.apply(x) as tf.Tensor) as tf.Scalar,
+          true,
+        )!;
+        loss.dispose();
+        // Inference too: it keeps one step of gates, which must go with the call.
+        tf.dispose(model.predict(x));
+      };
+      for (let i = 0; i < 5; i++) step();
+      const [tensors, bytes, heapBytes] = [tf.memory().numTensors, tf.memory().numBytes, heap()];
+      for (let i = 0; i < 200; i++) step();
+      expect([tf.memory().numTensors, tf.memory().numBytes, heap()]).toEqual([tensors, bytes, heapBytes]);
+      optimizer.dispose();
+      tf.dispose([x, target]);
+      model.dispose();
     });
   });
 });
