@@ -258,7 +258,8 @@ static void lstm_step_backward(int B, int H, const float *i_in, const float *f_i
  * that every step overwrites (inference: nothing will backpropagate). hp is [B, G·H] scratch.
  * Backward: dy is the gradient of the packed output [B, T+S, H] (T outputs, then the final h and,
  * for the LSTM, c); dh (and dc) receive the initial state's gradient; dxp [B, T, G·H] and rows [T, B, G·H] receive the pre-activation gradients (rows
- * against h_{t−1} U, in step order, for dU = Σ h_{t−1}ᵀ rows); direct and via are [B, H] scratch;
+ * against h_{t−1} U, in step order, for dU = Σ h_{t−1}ᵀ rows); direct and via are [B, H] scratch,
+ * ut [G·H, H] scratch;
  * dhs, when not 0, receives d loss / d h_t of every step ([T, B, H], step order) for the probe. */
 
 /* Row r of every batch row's block of `rows` rows in out ([B, rows, H]) = state [B, H]. */
@@ -290,10 +291,17 @@ static void add_output_grad(int B, int T, int S, int H, int t, int s, const floa
     for (int k = 0; k < B * H; ++k) dhs[s * B * H + k] = dh[k];
 }
 
+/* ut = Uᵀ ([G·H, H] row-major), once per sequence: the GEMM packs a row-major B with SIMD loads,
+ * where U read transposed (column stride G·H) would be packed one float at a time every step. */
+static void transpose_u(int H, int G, const float *u, float *ut) {
+  for (int k = 0; k < G * H; ++k)
+    for (int j = 0; j < H; ++j) ut[k * H + j] = u[j * G * H + k];
+}
+
 /* dh = direct + rows Uᵀ: the gradient reaching h_{t−1}. */
-static void back_through_u(int B, int H, int G, const float *rows, const float *u, const float *direct, float *via,
+static void back_through_u(int B, int H, int G, const float *rows, const float *ut, const float *direct, float *via,
                            float *dh, float *ws) {
-  gf_sgemm(B, H, G * H, rows, G * H, 1, u, 1, G * H, via, H, 0, ws);
+  gf_sgemm(B, H, G * H, rows, G * H, 1, ut, H, 1, via, H, 0, ws);
   for (int k = 0; k < B * H; ++k) dh[k] = direct[k] + via[k];
 }
 
@@ -316,15 +324,17 @@ void gf_gru_sequence_forward(int B, int T, int H, int reverse, int keep, const f
 EXPORT(gf_gru_sequence_backward)
 void gf_gru_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *r,
                               const float *z, const float *n, const float *hn, const float *hs, float *dh,
-                              float *dxp, float *rows, float *direct, float *via, float *dhs, float *ws) {
+                              float *dxp, float *rows, float *direct, float *via, float *dhs, float *ut,
+                              float *ws) {
   int BH = B * H, G3 = 3 * H;
   final_state_grad(B, T, 1, H, dy, dh, 0);
+  transpose_u(H, 3, u, ut);
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
     add_output_grad(B, T, 1, H, t, s, dy, dh, dhs);
     float *rw = rows + s * B * G3;
     gru_step_backward(B, H, r + so, z + so, n + so, hn + so, hs + so, dh, dxp + t * G3, T * G3, rw, direct);
-    back_through_u(B, H, 3, rw, u, direct, via, dh, ws);
+    back_through_u(B, H, 3, rw, ut, direct, via, dh, ws);
   }
 }
 
@@ -349,15 +359,16 @@ EXPORT(gf_lstm_sequence_backward)
 void gf_lstm_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *i,
                                const float *f, const float *g, const float *o, const float *tc, const float *cs,
                                float *dh, float *dc, float *dxp, float *rows, float *direct, float *via, float *dhs,
-                               float *ws) {
+                               float *ut, float *ws) {
   int BH = B * H, G4 = 4 * H;
   final_state_grad(B, T, 2, H, dy, dh, dc);
+  transpose_u(H, 4, u, ut);
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
     add_output_grad(B, T, 2, H, t, s, dy, dh, dhs);
     float *rw = rows + s * B * G4;
     lstm_step_backward(B, H, i + so, f + so, g + so, o + so, tc + so, cs + so, dh, dc, dxp + t * G4, T * G4, rw,
                      direct);
-    back_through_u(B, H, 4, rw, u, direct, via, dh, ws);
+    back_through_u(B, H, 4, rw, ut, direct, via, dh, ws);
   }
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { InvalidArgumentError, ShapeError } from '@gradflow/core';
+import { InvalidArgumentError, ShapeError, StateError } from '@gradflow/core';
 import { ptrOf, release, runtimeFor, scratch, type KernelRuntime, type WasmBackendLike } from '../runtime.js';
 import { input, type Attrs, type KernelArgs } from './common.js';
 
@@ -38,6 +38,23 @@ function stepsOf(attrs: Attrs, kernel: string): number {
 function expectShape(t: tf.TensorInfo, shape: number[], what: string): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))
     throw new ShapeError(what, t.shape, `[${shape.join(', ')}]`);
+}
+
+type SequenceExport =
+  | 'gf_gru_sequence_forward'
+  | 'gf_gru_sequence_backward'
+  | 'gf_lstm_sequence_forward'
+  | 'gf_lstm_sequence_backward';
+
+/**
+ * Calls a sequence export with exactly its parameter count: wasm fills a missing argument with 0,
+ * which for these long pointer lists would be a silent write to heap offset 0.
+ */
+function call(rt: KernelRuntime, name: SequenceExport, args: number[]): void {
+  const fn = rt.exports[name];
+  if (fn.length !== args.length)
+    throw new StateError(`${name} takes ${fn.length} arguments; the kernel passed ${args.length}`);
+  fn(...args);
 }
 
 /** Copies `floats` floats from one heap offset to another. */
@@ -84,8 +101,8 @@ export function recurrentForward({ inputs, backend, attrs = {} }: KernelArgs): t
     const head = [B, T, H, attrs.reverse ? 1 : 0, attrs.keep ? 1 : 0, ptrOf(b, xp), ptrOf(b, u)];
     const tail = [...stashed.map((t) => ptrOf(b, t)), ptrOf(b, packed), hp, rt.ws];
     if (cell === 'gru')
-      rt.exports.gf_gru_sequence_forward(...head, rb ? ptrOf(b, rb) : 0, ptrOf(b, hs), ...tail);
-    else rt.exports.gf_lstm_sequence_forward(...head, ptrOf(b, hs), ptrOf(b, cs!), ...tail);
+      call(rt, 'gf_gru_sequence_forward', [...head, rb ? ptrOf(b, rb) : 0, ptrOf(b, hs), ...tail]);
+    else call(rt, 'gf_lstm_sequence_forward', [...head, ptrOf(b, hs), ptrOf(b, cs!), ...tail]);
   } finally {
     release(rt, hp);
   }
@@ -127,7 +144,8 @@ export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): 
   const dh0 = b.makeOutput([B, H], 'float32');
   const dc0 = cs ? b.makeOutput([B, H], 'float32') : null;
   const dhs = attrs.stepGrads ? b.makeOutput([T * B, H], 'float32') : null;
-  const tmp = scratch(rt, 2 * B * H * 4);
+  // direct and via ([B, H] each), then Uᵀ ([G*H, H]).
+  const tmp = scratch(rt, (2 * B * H + GH * H) * 4);
   try {
     const head = [
       B,
@@ -138,9 +156,11 @@ export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): 
       ptrOf(b, u),
       ...stashed.map((t) => ptrOf(b, t)),
     ];
-    const tail = [ptrOf(b, dxp), ptrOf(b, rows), tmp, tmp + B * H * 4, dhs ? ptrOf(b, dhs) : 0, rt.ws];
-    if (cell === 'gru') rt.exports.gf_gru_sequence_backward(...head, ptrOf(b, hs), ptrOf(b, dh0), ...tail);
-    else rt.exports.gf_lstm_sequence_backward(...head, ptrOf(b, cs!), ptrOf(b, dh0), ptrOf(b, dc0!), ...tail);
+    const [direct, via, ut] = [tmp, tmp + B * H * 4, tmp + 2 * B * H * 4];
+    const tail = [ptrOf(b, dxp), ptrOf(b, rows), direct, via, dhs ? ptrOf(b, dhs) : 0, ut, rt.ws];
+    if (cell === 'gru') call(rt, 'gf_gru_sequence_backward', [...head, ptrOf(b, hs), ptrOf(b, dh0), ...tail]);
+    else
+      call(rt, 'gf_lstm_sequence_backward', [...head, ptrOf(b, cs!), ptrOf(b, dh0), ptrOf(b, dc0!), ...tail]);
   } finally {
     release(rt, tmp);
   }
