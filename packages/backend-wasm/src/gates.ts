@@ -29,6 +29,7 @@ export interface RecurrentForwardArgs {
   keep: boolean;
 }
 
+/** What `forward` returns: the layer's output and what `backward` will read. */
 export interface RecurrentForwardResult {
   /** `[B, T+S, H]`: h_t for each t, then the final h (and, for the LSTM, the final c). */
   packed: tf.Tensor;
@@ -38,6 +39,7 @@ export interface RecurrentForwardResult {
   tape: tf.Tensor[];
 }
 
+/** What `backward` returns: the gradients the layer's weight and input gradients are made of. */
 export interface RecurrentBackwardResult {
   /** d loss / d (x W + b), `[B*T, G*H]` (row b*T+t): dx = dxp Wᵀ, dW = xᵀ dxp, db = Σ rows. */
   dxp: tf.Tensor;

@@ -31,7 +31,6 @@ export type {
   RecurrentForwardResult,
   RecurrentSequenceKernels,
 } from './gates.js';
-export { RECURRENT_BACKWARD_KERNEL, RECURRENT_FORWARD_KERNEL } from './kernels/recurrent.js';
 export type { KernelVariant } from './runtime.js';
 
 /** Options of useWasmBackend. */
