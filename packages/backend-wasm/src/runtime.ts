@@ -72,6 +72,7 @@ export interface GradflowKernelExports {
     ws: number,
   ): void;
   gf_conv2d_backprop_filter(geom: number, x: number, dy: number, dw: number, dwt: number, ws: number): void;
+  gf_flip_filter(w: number, kh: number, kw: number, ci: number, co: number, out: number): void;
   gf_conv2d_backprop_input(
     geom: number,
     dy: number,

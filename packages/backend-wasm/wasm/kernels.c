@@ -517,6 +517,18 @@ void gf_bias_act(float *y, int rows, int C, const float *bias, int relu) {
 }
 
 /* dX = col2im(dy (M x Co) * W^T (Co x K)), chunked the same way; stride 2 costs no extra FLOPs. */
+/* out[a][b][o][i] = w[kh−1−a][kw−1−b][i][o]: the filter of dX as a forward convolution of dy. */
+EXPORT(gf_flip_filter)
+void gf_flip_filter(const float *w, int kh, int kw, int ci, int co, float *out) {
+  for (int a = 0; a < kh; ++a)
+    for (int b = 0; b < kw; ++b) {
+      const float *src = w + ((kh - 1 - a) * kw + (kw - 1 - b)) * ci * co;
+      float *dst = out + (a * kw + b) * co * ci;
+      for (int i = 0; i < ci; ++i)
+        for (int o = 0; o < co; ++o) dst[o * ci + i] = src[i * co + o];
+    }
+}
+
 /*
  * A strided 1x1 convolution's input gradient (a projection shortcut): each dy row lands on one
  * input pixel, so the GEMM writes straight into dx (row stride sw·ci along a row of pixels) and

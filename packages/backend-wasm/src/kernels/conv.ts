@@ -2,7 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UnsupportedError } from '@gradflow/core';
 import { convByImages, threadsFor } from '../parallel.js';
-import { ptrOf, runtimeFor, writeGeom, type WasmBackendLike } from '../runtime.js';
+import { ptrOf, runtimeFor, writeGeom, type KernelRuntime, type WasmBackendLike } from '../runtime.js';
 import { callStock, input, rank4, type Attrs, type KernelArgs } from './common.js';
 
 /** im2col / col2im scratch budget per chunk (floats). */
@@ -104,6 +104,8 @@ export function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   checkDy(dy, info, name);
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
+  const viaXnnpack = stride1ViaXnnpack(b, rt, dy, filter, info);
+  if (viaXnnpack) return viaXnnpack;
   const out = b.makeOutput([...inputShape], 'float32');
   const ptrs = { a: ptrOf(b, dy), b: ptrOf(b, filter), out: ptrOf(b, out) };
   const threads = threadsFor(rt, convFlops(info), info.batchSize);
@@ -120,13 +122,58 @@ export function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
- * Short filter rows (kh*kw*ci < 256, e.g. 3x3 over 16 channels) where the filter does not outweigh
- * the output: XNNPACK's indirect GEMM reads x in place and beats im2col + GEMM there (about 1.2x at
- * 32x32x16 in bench/kernels.ts), and re-packing such a small filter every step costs little.
+ * Short filter rows (kh*kw*channels in < 256, e.g. 3x3 over 16 channels) where the filter does not
+ * outweigh the output: XNNPACK's indirect GEMM reads its input in place and beats im2col + GEMM
+ * there (about 1.2x at 32x32x16 in bench/kernels.ts), and re-packing such a small filter every
+ * step costs little.
  */
-function xnnpackWins(info: tf.backend_util.Conv2DInfo): boolean {
-  const k = info.filterHeight * info.filterWidth * info.inChannels;
-  return k < 256 && k <= info.batchSize * info.outHeight * info.outWidth;
+function xnnpackWins(filterRow: number, outputPixels: number): boolean {
+  return filterRow < 256 && filterRow <= outputPixels;
+}
+
+/**
+ * Stride 1 where XNNPACK wins (see xnnpackWins): dX = conv(dy, flip(W)ᵀ) with padding
+ * (k-1)·d − pad, by the stock XNNPACK forward convolution. The flipped filter is a fresh heap
+ * tensor, disposed right after, so XNNPACK's per-filter-id operator cache never sees stale weights.
+ * Null where this does not apply.
+ */
+function stride1ViaXnnpack(
+  b: WasmBackendLike,
+  rt: KernelRuntime,
+  dy: tf.TensorInfo,
+  filter: tf.TensorInfo,
+  info: tf.backend_util.Conv2DInfo,
+): tf.TensorInfo | null {
+  const { filterHeight: kh, filterWidth: kw, dilationHeight: dh, dilationWidth: dw, padInfo } = info;
+  const pixels = info.batchSize * info.inHeight * info.inWidth;
+  if (info.strideHeight !== 1 || info.strideWidth !== 1 || !xnnpackWins(kh * kw * info.outChannels, pixels))
+    return null;
+  const top = (kh - 1) * dh - padInfo.top;
+  const left = (kw - 1) * dw - padInfo.left;
+  const bottom = info.inHeight - info.outHeight + padInfo.top;
+  const right = info.inWidth - info.outWidth + padInfo.left;
+  if (Math.min(top, left, bottom, right) < 0) return null;
+  const flipped = b.makeOutput([kh, kw, info.outChannels, info.inChannels], 'float32');
+  try {
+    rt.exports.gf_flip_filter(ptrOf(b, filter), kh, kw, info.inChannels, info.outChannels, ptrOf(b, flipped));
+    return callStock('Conv2D', {
+      inputs: { x: dy, filter: flipped },
+      backend: b,
+      attrs: {
+        strides: 1,
+        dilations: [dh, dw],
+        pad: [
+          [0, 0],
+          [top, bottom],
+          [left, right],
+          [0, 0],
+        ],
+        dataFormat: 'NHWC',
+      },
+    }) as tf.TensorInfo;
+  } finally {
+    b.disposeData(flipped.dataId, true);
+  }
 }
 
 /**
@@ -166,7 +213,13 @@ export function convForward(
   );
   const co = info.outChannels;
   if (bias && bias.shape.reduce((p, d) => p * d, 1) !== co) return callStock(kernelName, args);
-  if (xnnpackWins(info)) return callStock(kernelName, args);
+  if (
+    xnnpackWins(
+      info.filterHeight * info.filterWidth * info.inChannels,
+      info.batchSize * info.outHeight * info.outWidth,
+    )
+  )
+    return callStock(kernelName, args);
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], 'float32');
