@@ -12,11 +12,13 @@ const PEAK = fileURLToPath(new URL('./peak.ts', import.meta.url));
 const TORCH_SCRIPT = fileURLToPath(new URL('../../torch/speed_reference.py', import.meta.url));
 const JS_RUNNERS: RunnerId[] = ['gradflow_wasm_1t', 'gradflow_wasm_2t', 'stock_wasm', 'tfjs_cpu'];
 /**
- * tfjs cpu trains a conv net at 0.02-0.3 GFLOP/s (its filter gradient is a scalar loop), so a
- * ResNet-20 step at batch 32 takes minutes. Its examples/s hardly depend on the batch (one thread,
- * no batching tricks), so --full times it on 2 examples and says so.
+ * tfjs cpu trains a conv net at 0.02-0.3 GFLOP/s (its filter gradient is a scalar loop): a
+ * ResNet-20 step at batch 32 takes minutes, a U-Net image at 64x64 about six. Its examples/s hardly
+ * depend on the batch (one thread, no batching tricks: ResNet-20 ran at 0.16-0.18 img/s at batch 2 and 32),
+ * so --full times one step of one example, with no warm-up (a JIT warm-up is noise against
+ * minutes), and says so.
  */
-const CPU_CONV_BATCH = 2;
+const CPU_CONV_BATCH = 1;
 
 export interface SpeedOptions {
   mode: Mode;
@@ -163,7 +165,7 @@ export async function runSpeedSuite(
       // tfjs cpu and stock wasm are 10-100x slower; a step or two is enough to show it.
       const cpuConv = runner === 'tfjs_cpu' && model.conv;
       const [r, w] = cpuConv
-        ? [1, 1]
+        ? [1, 0]
         : runner === 'tfjs_cpu' || runner === 'stock_wasm'
           ? [Math.min(repeats, 2), 1]
           : [repeats, warmup];
@@ -219,7 +221,7 @@ export async function runSpeedSuite(
     );
   }
   notes.push(
-    `${options.mode === 'quick' ? 'Quick' : 'Full'} mode: median of ${repeats} steps after ${warmup} warm-up steps (tfjs cpu and stock wasm: 2 after 1${options.mode === 'full' ? `; tfjs cpu on conv nets: 1 step after 1 at batch ${CPU_CONV_BATCH}, its examples/s hardly depend on the batch` : ''}). GFLOP/step = 3 x forward conv/dense/recurrent FLOPs.`,
+    `${options.mode === 'quick' ? 'Quick' : 'Full'} mode: median of ${repeats} steps after ${warmup} warm-up steps (tfjs cpu and stock wasm: 2 after 1${options.mode === 'full' ? `; tfjs cpu on conv nets: 1 step, no warm-up, at batch ${CPU_CONV_BATCH}: its examples/s hardly depend on the batch` : ''}). GFLOP/step = 3 x forward conv/dense/recurrent FLOPs.`,
   );
   const charts = [
     barChart(
