@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, StateError, UnsupportedError } from '@gradflow/core';
+import { guardHeapAllocations } from './heap-guard.js';
 import { registerGradflowKernels, unregisterGradflowKernels, type GradflowKernelName } from './kernels.js';
 import { startPool, spawnBrowserWorker, type PoolTask } from './pool.js';
 import {
@@ -178,6 +179,7 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
     );
   }
   await tf.ready();
+  guardHeapAllocations(tf.findBackend('wasm'));
   if (!withKernels) unregisterGradflowKernels();
   const kernels = withKernels ? registerGradflowKernels() : [];
   const threaded = tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT');

@@ -47,7 +47,7 @@ function serve(init, ready) {
   const ex = new WebAssembly.Instance(init.module, { env: { memory: init.memory } }).exports;
   ex.__stack_pointer.value = init.stackTop;
   const fns = init.exports.map((name) => ex[name]);
-  const base = init.control >> 2;
+  const base = init.control >>> 2;
   let seen = 0;
   ready();
   for (;;) {
@@ -131,7 +131,7 @@ export class KernelPool {
       if (task.args.length > MAX_ARGS)
         throw new StateError(`a pool task takes at most ${MAX_ARGS} arguments`);
       const heap = new Int32Array(this.memory.buffer);
-      const base = lane.control >> 2;
+      const base = lane.control >>> 2;
       heap[base + 3] = POOL_EXPORTS.indexOf(task.fn);
       heap[base + 4] = task.args.length;
       heap.set(task.args, base + 5);
@@ -149,7 +149,7 @@ export class KernelPool {
     }
     let failed = false;
     for (const lane of started) {
-      const base = lane.control >> 2;
+      const base = lane.control >>> 2;
       for (;;) {
         const heap = new Int32Array(this.memory.buffer);
         const done = Atomics.load(heap, base + 1);
@@ -171,8 +171,8 @@ export class KernelPool {
     this.stopped = true;
     const heap = new Int32Array(this.memory.buffer);
     for (const lane of this.lanes) {
-      Atomics.store(heap, lane.control >> 2, -1);
-      Atomics.notify(heap, lane.control >> 2);
+      Atomics.store(heap, lane.control >>> 2, -1);
+      Atomics.notify(heap, lane.control >>> 2);
     }
     for (const handle of this.handles) handle.terminate();
     for (const ptr of this.heapBlocks) this.free(ptr);

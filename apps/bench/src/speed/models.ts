@@ -53,7 +53,10 @@ export const SPEED_MODELS: readonly SpeedModel[] = [
     zoo: 'densenet_bc_100',
     options: {},
     inputShape: [32, 32, 3],
-    batch: 32,
+    // At batch 32 a step needs more than tfjs-wasm's 4 GiB heap (tfjs keeps every concatenation
+    // and its BatchNorm/ReLU outputs for the backward pass) and aborts, stock or not; batch 8 peaks
+    // at 1.1 GB. PyTorch runs the same batch.
+    batch: 8,
     torch: 'densenet_bc_100',
     quick: false,
     conv: true,
