@@ -52,7 +52,7 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Conv2DBackpropInput',
     replacesStock: true,
-    path: 'SIMD GEMM dy W^T + col2im (strided: no work on inserted zeros; 1x1: straight into dx), images split over the threads; stride 1 with short filter rows: XNNPACK forward conv of the flipped filter',
+    path: 'SIMD GEMM dy W^T + col2im (strided: no work on inserted zeros), images split over the threads; stride 1 with short filter rows: XNNPACK forward conv of the flipped filter',
     kernelFunc: conv2DBackpropInput,
   },
   {

@@ -529,39 +529,12 @@ void gf_flip_filter(const float *w, int kh, int kw, int ci, int co, float *out) 
     }
 }
 
-/*
- * A strided 1x1 convolution's input gradient (a projection shortcut): each dy row lands on one
- * input pixel, so the GEMM writes straight into dx (row stride sw·ci along a row of pixels) and
- * only the pixels the stride skips are zeroed, where col2im would zero all of dx, write the GEMM
- * to col and add it back.
- */
-static void backprop_input_strided_1x1(const Geom *g, const float *dy, const float *w, float *dx, float *ws) {
-  int ci = g->ci;
-  for (int n = 0; n < g->n; ++n)
-    for (int ih = 0; ih < g->h; ++ih) {
-      float *row = dx + (n * g->h + ih) * g->w * ci;
-      int oh = ih / g->sh;
-      if (ih % g->sh != 0 || oh >= g->oh) {
-        zero_floats(row, g->w * ci);
-        continue;
-      }
-      for (int iw = 0; iw < g->w; ++iw)
-        if (iw % g->sw != 0 || iw / g->sw >= g->ow) zero_floats(row + iw * ci, ci);
-      gf_sgemm(g->ow, ci, g->co, dy + (n * g->oh + oh) * g->ow * g->co, g->co, 1, w, 1, g->co, row, g->sw * ci, 0,
-               ws);
-    }
-}
-
 EXPORT(gf_conv2d_backprop_input)
 void gf_conv2d_backprop_input(const Geom *g, const float *dy, const float *w, float *dx, float *col, int chunk,
                               float *ws) {
   int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow;
   if (is_pointwise(g)) {
     gf_sgemm(M, K, g->co, dy, g->co, 1, w, 1, g->co, dx, K, 0, ws);
-    return;
-  }
-  if (g->kh == 1 && g->kw == 1 && g->pt == 0 && g->pl == 0) {
-    backprop_input_strided_1x1(g, dy, w, dx, ws);
     return;
   }
   zero_floats(dx, g->n * g->h * g->w * g->ci);
