@@ -15,7 +15,7 @@ describe('guardHeapAllocations', () => {
   });
 
   it('lets a zero-byte request return 0', () => {
-    const fake = { wasm: { _malloc: () => 0 } };
+    const fake = { wasm: { _malloc: (_bytes: number) => 0 } };
     guardHeapAllocations(fake);
     expect(fake.wasm._malloc(0)).toBe(0);
   });
