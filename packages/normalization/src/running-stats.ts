@@ -106,11 +106,7 @@ export interface RunningStats {
 }
 
 /** A layer's `addWeight` for a non-trainable float32 weight (bound in its `build`). */
-export type AddStateWeight = (
-  name: string,
-  shape: number[],
-  init: Initializer,
-) => tf.LayerVariable;
+export type AddStateWeight = (name: string, shape: number[], init: Initializer) => tf.LayerVariable;
 
 /**
  * Creates the running-statistics weights in a layer's `build`, under Keras's and PyTorch's names:
