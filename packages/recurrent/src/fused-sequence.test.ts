@@ -56,3 +56,29 @@ describe('the fused path in training', () => {
     });
   });
 });
+
+describe('the input projection', () => {
+  // Counting matmuls: the forward projection, dW and dU; a fourth (dx = dXp Wᵀ) only when x
+  // itself needs a gradient.
+  const matMulsInStep = async (xIsVariable: boolean) =>
+    withBackend('wasm', async () => {
+      const layer = lstmLayer({ units: 6 });
+      const x0 = tf.randomNormal([2, 5, 3], 0, 1, 'float32', 3);
+      const x = xIsVariable ? tf.variable(x0) : x0;
+      tf.dispose(layer.apply(x) as tf.Tensor);
+      const variables = [...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
+      if (xIsVariable) variables.push(x as tf.Variable);
+      const profile = await tf.profile(() => {
+        const { value, grads } = tf.variableGrads(() => tf.sum(layer.apply(x) as tf.Tensor), variables);
+        tf.dispose([value, ...Object.values(grads)]);
+      });
+      tf.dispose(xIsVariable ? [x0, x] : x0);
+      layer.dispose();
+      return profile.kernels.filter((k) => k.name === 'BatchMatMul').length;
+    });
+
+  it('computes dx only when x needs a gradient', async () => {
+    expect(await matMulsInStep(false)).toBe(3);
+    expect(await matMulsInStep(true)).toBe(4);
+  });
+});

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { StateError } from '@gradflow/core';
 import type { KernelKind } from './cells.js';
-import { fusedSequence, fusedSequenceOp } from './fused-sequence.js';
+import { fusedSequence, fusedSequencePacked } from './fused-sequence.js';
 import type { StepContext } from './step-context.js';
 
 /**
@@ -188,17 +188,45 @@ export function runSequenceKernel(
   const S = STATES[kind];
   const [B, T] = inputs.x.shape as [number, number, number];
   const H = inputs.recurrentKernel.shape[0]!;
-  const list: tf.Tensor[] = [inputs.x, inputs.kernel, inputs.recurrentKernel, inputs.bias];
-  if (inputs.recurrentBias) list.push(inputs.recurrentBias);
-  list.push(inputs.h0);
-  if (S === 2) list.push(inputs.c0 ?? tf.zeros([B, H]));
-  const hasRb = inputs.recurrentBias !== null;
+  // The LSTM's initial cell state defaults to zeros (disposed below).
+  const c0 = S === 2 ? (inputs.c0 ?? tf.zeros([B, H])) : null;
   // Outside a gradient computation (`tf.grad`, `variableGrads`, `model.fit`) no backward pass can
   // follow: the gates of only one step are kept, so inference needs 4-5x less memory.
   const recording = tapeIsRecording();
   // GRU (reset after) and LSTM on wasm: the whole time loop is one kernel call each way.
   const fused = fusedSequence(kind, options.mask != null);
+  const packed = fused
+    ? fusedSequencePacked(
+        fused,
+        { ...inputs, c0 },
+        { ...options, cell: kind as 'gru' | 'lstm', keep: recording },
+      )
+    : javascriptSequencePacked({ ...inputs, c0 }, options, recording);
+  const [output, h, c] = tf.tidy(() => [
+    tf.slice(packed, [0, 0, 0], [B, T, H]),
+    tf.reshape(tf.slice(packed, [0, T, 0], [B, 1, H]), [B, H]),
+    ...(S === 2 ? [tf.reshape(tf.slice(packed, [0, T + 1, 0], [B, 1, H]), [B, H])] : []),
+  ]);
+  if (c0 && !inputs.c0) c0.dispose();
+  packed.dispose();
+  return { output: output!, h: h!, c: c ?? null };
+}
 
+/** runSequenceKernel on the JavaScript loops: one customGrad over every input, packed output `[B, T+S, H]`. */
+function javascriptSequencePacked(
+  inputs: SequenceKernelInputs,
+  options: SequenceKernelOptions,
+  recording: boolean,
+): tf.Tensor {
+  const { kind } = options;
+  const S = STATES[kind];
+  const [B, T] = inputs.x.shape as [number, number, number];
+  const H = inputs.recurrentKernel.shape[0]!;
+  const hasRb = inputs.recurrentBias !== null;
+  const list: tf.Tensor[] = [inputs.x, inputs.kernel, inputs.recurrentKernel, inputs.bias];
+  if (inputs.recurrentBias) list.push(inputs.recurrentBias);
+  list.push(inputs.h0);
+  if (S === 2) list.push(inputs.c0!);
   const op = tf.customGrad((...args: unknown[]) => {
     const tensors = args.slice(0, list.length) as tf.Tensor[];
     const [x, kernel, rk] = tensors as [tf.Tensor, tf.Tensor, tf.Tensor];
@@ -207,14 +235,6 @@ export function runSequenceKernel(
     const h0 = tensors[hasRb ? 5 : 4]!;
     const c0 = S === 2 ? tensors[hasRb ? 6 : 5]! : null;
     const save = args[list.length] as tf.GradSaveFunc;
-    if (fused) {
-      return fusedSequenceOp(fused, { x, kernel, rk, bias, rb, h0, c0 }, save, {
-        cell: kind as 'gru' | 'lstm',
-        reverse: options.reverse ?? false,
-        keep: recording,
-        probe: options.probe ?? null,
-      });
-    }
     // The backward pass reads x, W and U; tfjs keeps saved tensors alive until it has run.
     save([x, kernel, rk]);
     const state = forward(kind, B, T, H, x, kernel, rk, bias, rb, h0, c0, options, recording);
@@ -237,15 +257,7 @@ export function runSequenceKernel(
     };
   });
 
-  const packed = op(...list) as tf.Tensor;
-  const [output, h, c] = tf.tidy(() => [
-    tf.slice(packed, [0, 0, 0], [B, T, H]),
-    tf.reshape(tf.slice(packed, [0, T, 0], [B, 1, H]), [B, H]),
-    ...(S === 2 ? [tf.reshape(tf.slice(packed, [0, T + 1, 0], [B, 1, H]), [B, H])] : []),
-  ]);
-  if (S === 2 && !inputs.c0) list[list.length - 1]!.dispose();
-  packed.dispose();
-  return { output: output!, h: h!, c: c ?? null };
+  return op(...list) as tf.Tensor;
 }
 
 interface ForwardState {
