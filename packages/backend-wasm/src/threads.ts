@@ -57,13 +57,24 @@ export function patchNodeWorkers(): void {
   ].join('\n');
   const Original = workerThreads.Worker;
   class BlobAwareWorker extends Original {
+    /** An emscripten pthread worker (tfjs's pool), as opposed to any other Worker started meanwhile. */
+    private readonly pthread: boolean;
+
     constructor(filename: string | URL, options?: WorkerThreads.WorkerOptions) {
       const url = String(filename);
       if (url.startsWith('blob:')) super(source, { ...options, eval: true });
       else super(filename, options);
+      this.pthread = url.startsWith('blob:');
       // The pool only works while the main thread calls into the backend; idle workers must not
       // keep a finished Node process alive.
       this.unref();
+    }
+
+    // emscripten refs a worker when it starts a pthread on it, and tfjs's pool threads never
+    // return: every script using threads would hang at exit instead of finishing. (Other
+    // workers, such as gradflow's kernel pool while it starts, keep ref() as Node defines it.)
+    override ref(): void {
+      if (!this.pthread) super.ref();
     }
 
     override postMessage(value: unknown, transferList?: readonly WorkerThreads.TransferListItem[]): void {

@@ -1,4 +1,6 @@
 // Runs in its own process (vitest forks pool): the thread count is fixed when the backend first initializes.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@gradflow/core';
 import { describe, expect, it } from 'vitest';
@@ -114,4 +116,16 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     // 3 filter + 3 input gradients + 8 GEMMs each sent one task to the worker.
     expect((pool?.dispatched ?? 0) - dispatchedBefore).toBe(14);
   });
+
+  it('lets a script that used threads finish on its own', () => {
+    // emscripten refs each worker it runs a pthread on, and tfjs's pool threads never end.
+    const script = fileURLToPath(new URL('./fixtures/threaded-script.ts', import.meta.url));
+    const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', script], {
+      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      timeout: 30_000,
+      encoding: 'utf8',
+    });
+    expect(run.signal, 'killed after 30 s: the process did not exit').toBeNull();
+    expect(run.stdout.trim()).toBe('done 16');
+  }, 40_000);
 });
