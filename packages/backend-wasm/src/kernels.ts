@@ -22,6 +22,7 @@ import {
   fusedBatchNorm,
   reduceGrad,
   reluGrad,
+  unary,
   type BinaryName,
 } from './kernels/elementwise.js';
 import {
@@ -120,6 +121,12 @@ export const GRADFLOW_WASM_KERNELS = [
     replacesStock: true,
     path: 'one SIMD pass for same-shape, per-channel, per-sample-and-channel and scalar operands; else stock',
     kernelFunc: (a: KernelArgs) => binary(kernelName, a),
+  })),
+  ...(['Relu', 'Square'] as const).map((kernelName) => ({
+    kernelName,
+    replacesStock: true,
+    path: 'one SIMD pass, bit-identical to the cpu backend (stock is slower on two threads than on one)',
+    kernelFunc: (a: KernelArgs) => unary(kernelName, a),
   })),
   {
     kernelName: 'Sum',

@@ -139,6 +139,7 @@ export interface GradflowKernelExports {
   ): void;
   gf_repeat_div(src: number, block: number, reps: number, divisor: number, out: number): void;
   gf_relu_grad(dy: number, x: number, out: number, n: number): void;
+  gf_unary(op: number, x: number, out: number, n: number): void;
   gf_peak_fma(iters: number, seed: number): number;
   gf_gru_sequence_forward(...args: number[]): void;
   gf_gru_sequence_backward(...args: number[]): void;

@@ -386,6 +386,30 @@ describe('BatchMatMul and Tile on wasm', () => {
     }
   });
 
+  it('Relu and Square: bit-identical to cpu, NaN, infinities and signed zeros included; int32 runs stock', async () => {
+    const rng = new Rng(25);
+    const data = randomData(rng, 103);
+    data.set([NaN, Infinity, -Infinity, -0, 0, 3e38, -3e38], 0);
+    data.set([NaN, -0, -1], 100); // the scalar tail too
+    for (const kernel of ['Relu', 'Square']) {
+      const x = { data, shape: [103] };
+      const got = await runKernelOn('wasm', kernel, { x }, {});
+      const want = await runKernelOn('cpu', kernel, { x }, {});
+      expect(
+        got.findIndex((v, i) => !Object.is(v, want[i])),
+        kernel,
+      ).toBe(-1);
+    }
+    const ints = await on('wasm', () => {
+      const t = tf.tensor1d([-2, 0, 3], 'int32');
+      const r = tf.relu(t);
+      const out = [r.dtype, Array.from(r.dataSync())];
+      tf.dispose([t, r]);
+      return out;
+    });
+    expect(ints).toEqual(['int32', [0, 0, 3]]);
+  });
+
   it('Conv2D, FusedConv2D and the stride-1 input gradient where the filter outweighs the output (im2col + GEMM path)', async () => {
     const rng = new Rng(26);
     const t = (shape: number[]) => ({

@@ -923,6 +923,29 @@ void gf_batchnorm_grad(const float *x, const float *dy, int rows, int C, const f
 }
 
 /*
+ * Relu (op 0: max(x, 0) as tfjs's cpu backend computes it: NaN stays NaN, -0 becomes +0, which
+ * is f32x4.max exactly) or Square (op 1: x * x) in one SIMD pass.
+ */
+EXPORT(gf_unary)
+void gf_unary(int op, const float *x, float *out, int n) {
+  int i = 0;
+#ifdef __wasm_simd128__
+  v128_t zero = wasm_f32x4_splat(0.0f);
+  if (op == 0)
+    for (; i + 4 <= n; i += 4) {
+      v128_t v = wasm_v128_load(x + i);
+      wasm_v128_store(out + i, wasm_f32x4_max(v, zero));
+    }
+  else
+    for (; i + 4 <= n; i += 4) {
+      v128_t v = wasm_v128_load(x + i);
+      wasm_v128_store(out + i, wasm_f32x4_mul(v, v));
+    }
+#endif
+  for (; i < n; ++i) out[i] = op == 0 ? (x[i] > 0.0f || x[i] != x[i] ? x[i] : 0.0f) : x[i] * x[i];
+}
+
+/*
  * The ReLU gradient in one pass, bit-identical to tfjs's dy * step(x): out = dy * s with
  * s = 1 where x > 0, NaN where x is NaN, else 0 (so dy = +-Inf or NaN still propagate as NaN).
  */

@@ -1,4 +1,4 @@
-/** Element-wise kernels: broadcast arithmetic, the fused BatchNorm forward and gradients of ReLU, BatchNorm and Sum/Mean. */
+/** Element-wise kernels: broadcast arithmetic, Relu and Square, the fused BatchNorm forward and gradients of ReLU, BatchNorm and Sum/Mean. */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@gradflow/core';
 import { BATCH_NORM_GRAD_KERNEL, REDUCE_GRAD_KERNEL, RELU_GRAD_KERNEL } from '../gradients.js';
@@ -116,6 +116,24 @@ export function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const out = b.makeOutput([...x.shape], 'float32');
   const n = x.shape.reduce((p, d) => p * d, 1);
   if (n > 0) rt.exports.gf_relu_grad(ptrOf(b, dy), ptrOf(b, x), ptrOf(b, out), n);
+  return out;
+}
+
+const UNARY_OPS = { Relu: 0, Square: 1 } as const;
+
+/**
+ * float32 Relu or Square in one SIMD pass. Stock 4.22's run on tfjs's thread pool in the threaded
+ * build and are slower there than on one thread (a memory-bound pass gains nothing from a second
+ * core on a shared memory bus, and pays for the hand-off); these stay on the calling thread.
+ */
+export function unary(kernelName: keyof typeof UNARY_OPS, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const x = args.inputs.x;
+  if (!x || x.dtype !== 'float32') return callStock(kernelName, args);
+  const b = args.backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput([...x.shape], 'float32');
+  const n = x.shape.reduce((p, d) => p * d, 1);
+  if (n > 0) rt.exports.gf_unary(UNARY_OPS[kernelName], ptrOf(b, x), ptrOf(b, out), n);
   return out;
 }
 
