@@ -53,7 +53,7 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Conv2DBackpropInput',
     replacesStock: true,
-    path: 'SIMD GEMM dy W^T + col2im (strided: no work on inserted zeros), images split over the threads; stride 1 with short filter rows: XNNPACK forward conv of the flipped filter',
+    path: 'SIMD GEMM dy W^T + col2im (strided: no work on inserted zeros; strided 1x1: each dx pixel written once, copied or zeroed), images split over the threads; stride 1 with short filter rows: XNNPACK forward conv of the flipped filter',
     kernelFunc: conv2DBackpropInput,
   },
   {

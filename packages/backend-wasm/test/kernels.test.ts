@@ -186,6 +186,23 @@ describe.each([
     }
   });
 
+  it('strided 1x1 (the on-grid copy path) over odd sizes and strides 2 and 3 matches cpu', async () => {
+    const rng = new Rng(14);
+    const extra: ConvCase[] = [
+      { n: 3, h: 9, w: 7, ci: 16, co: 32, mult: 1, k: 1, stride: 2, dilation: 1, pad: 'same' },
+      { n: 2, h: 10, w: 9, ci: 5, co: 8, mult: 1, k: 1, stride: 2, dilation: 1, pad: 'valid' },
+      { n: 1, h: 11, w: 8, ci: 3, co: 4, mult: 1, k: 1, stride: 3, dilation: 1, pad: 'same' },
+      { n: 2, h: 7, w: 10, ci: 8, co: 2, mult: 1, k: 1, stride: 3, dilation: 1, pad: 'valid' },
+    ];
+    for (const c of extra) {
+      const p = problem(c, depthwise, rng);
+      expect(
+        relErr(await wasmInputGrad(p, depthwise), await cpuInputGrad(p, depthwise)),
+        describeCase(c),
+      ).toBeLessThanOrEqual(TOL);
+    }
+  });
+
   it.each(['scalar', 'simd'] as const)('the %s build gives the same results', async (variant) => {
     // The default build here is relaxed-simd (vitest.config.ts runs Node with relaxed SIMD on).
     const rng = new Rng(5);

@@ -373,6 +373,40 @@ static void col2im(const Geom *g, const float *col, int m0, int rows, float *dx)
   }
 }
 
+/*
+ * A strided 1x1 convolution without padding (a ResNet projection shortcut): every dx pixel gets
+ * at most one tap, from dy[n, ih/sh, iw/sw] when ih and iw fall on the stride grid, none elsewhere.
+ */
+static int is_strided_pointwise(const Geom *g) {
+  return g->kh == 1 && g->kw == 1 && g->pt == 0 && g->pl == 0 && (g->sh > 1 || g->sw > 1);
+}
+
+/*
+ * One image of dx for a strided 1x1 convolution from its dy W^T rows in col ([oh*ow, ci]), in one
+ * sequential pass: dx[ih, iw] = col[ih/sh, iw/sw] on the stride grid, 0 elsewhere. Writing every
+ * pixel once, in order, costs about half of zeroing the image and then adding the taps.
+ */
+static void expand_on_grid(const Geom *g, const float *col, float *dx) {
+  int ci = g->ci;
+  for (int ih = 0; ih < g->h; ++ih) {
+    float *row = dx + ih * g->w * ci;
+    if (ih % g->sh != 0 || ih / g->sh >= g->oh) {
+      zero_floats(row, g->w * ci);
+      continue;
+    }
+    const float *src = col + (ih / g->sh) * g->ow * ci;
+    /* Counters, not a division per pixel. */
+    for (int iw = 0, phase = 0, ow = 0; iw < g->w; ++iw) {
+      if (phase == 0 && ow < g->ow) copy_floats(row + iw * ci, src + ow * ci, ci);
+      else zero_floats(row + iw * ci, ci);
+      if (++phase == g->sw) {
+        phase = 0;
+        ++ow;
+      }
+    }
+  }
+}
+
 static int is_pointwise(const Geom *g) {
   return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->oh == g->h &&
          g->ow == g->w;
@@ -535,6 +569,15 @@ void gf_conv2d_backprop_input(const Geom *g, const float *dy, const float *w, fl
   int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow;
   if (is_pointwise(g)) {
     gf_sgemm(M, K, g->co, dy, g->co, 1, w, 1, g->co, dx, K, 0, ws);
+    return;
+  }
+  int pixels = g->oh * g->ow;
+  if (is_strided_pointwise(g) && chunk >= pixels) {
+    /* Strided 1x1, image by image: one GEMM into col, then every dx pixel written once. */
+    for (int n = 0; n < g->n; ++n) {
+      gf_sgemm(pixels, K, g->co, dy + n * pixels * g->co, g->co, 1, w, 1, g->co, col, K, 0, ws);
+      expand_on_grid(g, col, dx + n * g->h * g->w * g->ci);
+    }
     return;
   }
   zero_floats(dx, g->n * g->h * g->w * g->ci);
