@@ -37,6 +37,7 @@ export interface WasmBackendLike {
 export interface GradflowKernelExports {
   __stack_pointer: WebAssembly.Global;
   gf_workspace_bytes(): number;
+  gf_packed_b_floats(k: number, n: number): number;
   gf_has_simd(): number;
   gf_sgemm(
     m: number,

@@ -10,7 +10,8 @@
  * Gate order: GRU r, z, n; LSTM i, f, g, o.
  *
  * The sequence functions at the end run a whole time loop in one call (the step matmul through
- * kernels.c's gf_sgemm), so a sequence of T steps costs one call from JavaScript, not 2T.
+ * kernels.c's GEMM, with U packed once per sequence), so a sequence of T steps costs one call from
+ * JavaScript, not 2T.
  */
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
@@ -18,8 +19,9 @@
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
-void gf_sgemm(int M, int N, int K, const float *A, int rsa, int csa, const float *B, int rsb, int csb, float *C,
-              int ldc, int accumulate, float *ws);
+void gf_pack_b_full(int K, int N, const float *B, int rsb, int csb, float *packed);
+void gf_sgemm_prepacked(int M, int N, int K, const float *A, int rsa, int csa, const float *packed, float *C,
+                        int ldc, int accumulate, float *ws);
 
 /*
  * exp in float32: x = k ln2 + r with |r| <= ln2/2, e^r by its degree-6 Taylor polynomial (relative
@@ -255,11 +257,11 @@ static void lstm_step_backward(int B, int H, const float *i_in, const float *f_i
  * `reverse`. xp is [B, T, G·H] (the input projection with its bias), u the recurrent kernel
  * [H, G·H]; out is the packed output [B, T+S, H]: h_t at row t, then the final h (and, for the
  * LSTM, S = 2, the final c). The gate stash holds T blocks of [B, H] when `keep`, else one block
- * that every step overwrites (inference: nothing will backpropagate). hp is [B, G·H] scratch.
+ * that every step overwrites (inference: nothing will backpropagate). hp is [B, G·H] scratch; pu
+ * holds U packed for the GEMM (gf_packed_b_floats(H, G·H) floats forward, (G·H, H) backward).
  * Backward: dy is the gradient of the packed output [B, T+S, H] (T outputs, then the final h and,
  * for the LSTM, c); dh (and dc) receive the initial state's gradient; dxp [B, T, G·H] and rows [T, B, G·H] receive the pre-activation gradients (rows
- * against h_{t−1} U, in step order, for dU = Σ h_{t−1}ᵀ rows); direct and via are [B, H] scratch,
- * ut [G·H, H] scratch;
+ * against h_{t−1} U, in step order, for dU = Σ h_{t−1}ᵀ rows); direct and via are [B, H] scratch;
  * dhs, when not 0, receives d loss / d h_t of every step ([T, B, H], step order) for the probe. */
 
 /* Row r of every batch row's block of `rows` rows in out ([B, rows, H]) = state [B, H]. */
@@ -291,30 +293,24 @@ static void add_output_grad(int B, int T, int S, int H, int t, int s, const floa
     for (int k = 0; k < B * H; ++k) dhs[s * B * H + k] = dh[k];
 }
 
-/* ut = Uᵀ ([G·H, H] row-major), once per sequence: the GEMM packs a row-major B with SIMD loads,
- * where U read transposed (column stride G·H) would be packed one float at a time every step. */
-static void transpose_u(int H, int G, const float *u, float *ut) {
-  for (int k = 0; k < G * H; ++k)
-    for (int j = 0; j < H; ++j) ut[k * H + j] = u[j * G * H + k];
-}
-
 /* dh = direct + rows Uᵀ: the gradient reaching h_{t−1}. */
-static void back_through_u(int B, int H, int G, const float *rows, const float *ut, const float *direct, float *via,
+static void back_through_u(int B, int H, int G, const float *rows, const float *pu, const float *direct, float *via,
                            float *dh, float *ws) {
-  gf_sgemm(B, H, G * H, rows, G * H, 1, ut, H, 1, via, H, 0, ws);
+  gf_sgemm_prepacked(B, H, G * H, rows, G * H, 1, pu, via, H, 0, ws);
   for (int k = 0; k < B * H; ++k) dh[k] = direct[k] + via[k];
 }
 
 EXPORT(gf_gru_sequence_forward)
 void gf_gru_sequence_forward(int B, int T, int H, int reverse, int keep, const float *xp, const float *u,
                              const float *rb, float *hs, float *r, float *z, float *n, float *hn, float *out,
-                             float *hp, float *ws) {
+                             float *hp, float *pu, float *ws) {
   int BH = B * H, G3 = 3 * H;
+  gf_pack_b_full(H, G3, u, G3, 1, pu);
   for (int s = 0; s < T; ++s) {
     int t = reverse ? T - 1 - s : s, so = keep ? s * BH : 0;
     const float *hprev = hs + s * BH;
     float *h = hs + (s + 1) * BH;
-    gf_sgemm(B, G3, H, hprev, H, 1, u, G3, 1, hp, G3, 0, ws);
+    gf_sgemm_prepacked(B, G3, H, hprev, H, 1, pu, hp, G3, 0, ws);
     gru_step_forward(B, H, xp + t * G3, T * G3, hp, rb, hprev, r + so, z + so, n + so, hn + so, h);
     put_row(B, T + 1, H, t, h, out);
   }
@@ -324,29 +320,30 @@ void gf_gru_sequence_forward(int B, int T, int H, int reverse, int keep, const f
 EXPORT(gf_gru_sequence_backward)
 void gf_gru_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *r,
                               const float *z, const float *n, const float *hn, const float *hs, float *dh,
-                              float *dxp, float *rows, float *direct, float *via, float *dhs, float *ut,
+                              float *dxp, float *rows, float *direct, float *via, float *dhs, float *pu,
                               float *ws) {
   int BH = B * H, G3 = 3 * H;
   final_state_grad(B, T, 1, H, dy, dh, 0);
-  transpose_u(H, 3, u, ut);
+  gf_pack_b_full(G3, H, u, 1, G3, pu); /* Uᵀ: B(k, j) = U[j, k] */
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
     add_output_grad(B, T, 1, H, t, s, dy, dh, dhs);
     float *rw = rows + s * B * G3;
     gru_step_backward(B, H, r + so, z + so, n + so, hn + so, hs + so, dh, dxp + t * G3, T * G3, rw, direct);
-    back_through_u(B, H, 3, rw, ut, direct, via, dh, ws);
+    back_through_u(B, H, 3, rw, pu, direct, via, dh, ws);
   }
 }
 
 EXPORT(gf_lstm_sequence_forward)
 void gf_lstm_sequence_forward(int B, int T, int H, int reverse, int keep, const float *xp, const float *u,
                               float *hs, float *cs, float *i, float *f, float *g, float *o, float *tc, float *out,
-                              float *hp, float *ws) {
+                              float *hp, float *pu, float *ws) {
   int BH = B * H, G4 = 4 * H;
+  gf_pack_b_full(H, G4, u, G4, 1, pu);
   for (int s = 0; s < T; ++s) {
     int t = reverse ? T - 1 - s : s, so = keep ? s * BH : 0;
     float *h = hs + (s + 1) * BH;
-    gf_sgemm(B, G4, H, hs + s * BH, H, 1, u, G4, 1, hp, G4, 0, ws);
+    gf_sgemm_prepacked(B, G4, H, hs + s * BH, H, 1, pu, hp, G4, 0, ws);
     lstm_step_forward(B, H, xp + t * G4, T * G4, hp, cs + s * BH, i + so, f + so, g + so, o + so, tc + so,
                     cs + (s + 1) * BH, h);
     put_row(B, T + 2, H, t, h, out);
@@ -359,16 +356,16 @@ EXPORT(gf_lstm_sequence_backward)
 void gf_lstm_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *i,
                                const float *f, const float *g, const float *o, const float *tc, const float *cs,
                                float *dh, float *dc, float *dxp, float *rows, float *direct, float *via, float *dhs,
-                               float *ut, float *ws) {
+                               float *pu, float *ws) {
   int BH = B * H, G4 = 4 * H;
   final_state_grad(B, T, 2, H, dy, dh, dc);
-  transpose_u(H, 4, u, ut);
+  gf_pack_b_full(G4, H, u, 1, G4, pu); /* Uᵀ */
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
     add_output_grad(B, T, 2, H, t, s, dy, dh, dhs);
     float *rw = rows + s * B * G4;
     lstm_step_backward(B, H, i + so, f + so, g + so, o + so, tc + so, cs + so, dh, dc, dxp + t * G4, T * G4, rw,
                      direct);
-    back_through_u(B, H, 4, rw, ut, direct, via, dh, ws);
+    back_through_u(B, H, 4, rw, pu, direct, via, dh, ws);
   }
 }

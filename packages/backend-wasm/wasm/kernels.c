@@ -228,6 +228,28 @@ static void gemv_row(int N, int K, const float *a, int csa, const float *B, int 
   }
 }
 
+/* The micro-kernel loops over one packed kc x nc block of B: C[:, 0:nc] (+)= A[:, 0:kc] B-block. */
+static void gemm_block(int M, int nc, int kc, const float *A, int rsa, int csa, const float *pb, float *C, int ldc,
+                       int acc, float *ws) {
+  float *pa = ws + WS_PACK_A, *tile = ws + WS_TILE;
+  for (int ic = 0; ic < M; ic += MC) {
+    int mc = imin(MC, M - ic);
+    pack_a(mc, kc, A + ic * rsa, rsa, csa, pa);
+    for (int jr = 0; jr < nc; jr += NR) {
+      int nr = imin(NR, nc - jr);
+      for (int ir = 0; ir < mc; ir += MR) {
+        int mr = imin(MR, mc - ir);
+        micro_kernel(kc, pa + ir * kc, pb + jr * kc, C + (ic + ir) * ldc + jr, ldc, mr, nr, acc, tile);
+      }
+    }
+  }
+}
+
+static void zero_c(int M, int N, float *C, int ldc) {
+  for (int i = 0; i < M; ++i)
+    for (int j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
+}
+
 /*
  * C (M x N, row stride ldc) (+)= A (M x K) * B (K x N), where A(i,k) = A[i*rsa + k*csa] and
  * B(k,j) = B[k*rsb + j*csb]: any transposition is a choice of strides. `accumulate` adds to C.
@@ -235,35 +257,58 @@ static void gemv_row(int N, int K, const float *a, int csa, const float *B, int 
 EXPORT(gf_sgemm)
 void gf_sgemm(int M, int N, int K, const float *A, int rsa, int csa, const float *B, int rsb, int csb,
               float *C, int ldc, int accumulate, float *ws) {
-  float *pa = ws + WS_PACK_A, *pb = ws + WS_PACK_B, *tile = ws + WS_TILE;
   if (K <= 0) {
-    if (!accumulate)
-      for (int i = 0; i < M; ++i)
-        for (int j = 0; j < N; ++j) C[i * ldc + j] = 0.0f;
+    if (!accumulate) zero_c(M, N, C, ldc);
     return;
   }
   if (M == 1 && csb == 1) {
     gemv_row(N, K, A, csa, B, rsb, C, accumulate);
     return;
   }
+  float *pb = ws + WS_PACK_B;
   for (int jc = 0; jc < N; jc += NC) {
     int nc = imin(NC, N - jc);
     for (int pc = 0; pc < K; pc += KC) {
       int kc = imin(KC, K - pc);
-      int acc = accumulate || pc > 0;
       pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, pb);
-      for (int ic = 0; ic < M; ic += MC) {
-        int mc = imin(MC, M - ic);
-        pack_a(mc, kc, A + ic * rsa + pc * csa, rsa, csa, pa);
-        for (int jr = 0; jr < nc; jr += NR) {
-          int nr = imin(NR, nc - jr);
-          for (int ir = 0; ir < mc; ir += MR) {
-            int mr = imin(MR, mc - ir);
-            micro_kernel(kc, pa + ir * kc, pb + jr * kc, C + (ic + ir) * ldc + jc + jr, ldc, mr, nr, acc,
-                         tile);
-          }
-        }
-      }
+      gemm_block(M, nc, kc, A + pc * csa, rsa, csa, pb, C + jc, ldc, accumulate || pc > 0, ws);
+    }
+  }
+}
+
+/*
+ * A B operand packed once for many products (a recurrent layer multiplies by the same U at every
+ * step): gf_pack_b_full writes all of B's blocks in gf_sgemm's order into `packed`
+ * (gf_packed_b_floats(K, N) floats), and gf_sgemm_prepacked runs gf_sgemm on them without packing.
+ */
+EXPORT(gf_packed_b_floats)
+int gf_packed_b_floats(int K, int N) { return K * ((N + NR - 1) / NR) * NR; }
+
+EXPORT(gf_pack_b_full)
+void gf_pack_b_full(int K, int N, const float *B, int rsb, int csb, float *packed) {
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = imin(NC, N - jc);
+    for (int pc = 0; pc < K; pc += KC) {
+      int kc = imin(KC, K - pc);
+      pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, packed);
+      packed += kc * ((nc + NR - 1) / NR) * NR;
+    }
+  }
+}
+
+EXPORT(gf_sgemm_prepacked)
+void gf_sgemm_prepacked(int M, int N, int K, const float *A, int rsa, int csa, const float *packed, float *C,
+                        int ldc, int accumulate, float *ws) {
+  if (K <= 0) {
+    if (!accumulate) zero_c(M, N, C, ldc);
+    return;
+  }
+  for (int jc = 0; jc < N; jc += NC) {
+    int nc = imin(NC, N - jc);
+    for (int pc = 0; pc < K; pc += KC) {
+      int kc = imin(KC, K - pc);
+      gemm_block(M, nc, kc, A + pc * csa, rsa, csa, packed, C + jc, ldc, accumulate || pc > 0, ws);
+      packed += kc * ((nc + NR - 1) / NR) * NR;
     }
   }
 }

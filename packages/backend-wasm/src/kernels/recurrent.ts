@@ -96,10 +96,12 @@ export function recurrentForward({ inputs, backend, attrs = {} }: KernelArgs): t
   const stashed = Array.from({ length: stash }, () => b.makeOutput([rows, H], 'float32'));
   heapCopy(rt, ptrOf(b, h0), ptrOf(b, hs), B * H);
   if (c0 && cs) heapCopy(rt, ptrOf(b, c0), ptrOf(b, cs), B * H);
-  const hp = scratch(rt, B * GH * 4);
+  // hp ([B, G*H]), then U packed for the step GEMM (once per sequence).
+  const hpFloats = B * GH;
+  const hp = scratch(rt, (hpFloats + rt.exports.gf_packed_b_floats(H, GH)) * 4);
   try {
     const head = [B, T, H, attrs.reverse ? 1 : 0, attrs.keep ? 1 : 0, ptrOf(b, xp), ptrOf(b, u)];
-    const tail = [...stashed.map((t) => ptrOf(b, t)), ptrOf(b, packed), hp, rt.ws];
+    const tail = [...stashed.map((t) => ptrOf(b, t)), ptrOf(b, packed), hp, hp + hpFloats * 4, rt.ws];
     if (cell === 'gru')
       call(rt, 'gf_gru_sequence_forward', [...head, rb ? ptrOf(b, rb) : 0, ptrOf(b, hs), ...tail]);
     else call(rt, 'gf_lstm_sequence_forward', [...head, ptrOf(b, hs), ptrOf(b, cs!), ...tail]);
@@ -144,8 +146,8 @@ export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): 
   const dh0 = b.makeOutput([B, H], 'float32');
   const dc0 = cs ? b.makeOutput([B, H], 'float32') : null;
   const dhs = attrs.stepGrads ? b.makeOutput([T * B, H], 'float32') : null;
-  // direct and via ([B, H] each), then Uᵀ ([G*H, H]).
-  const tmp = scratch(rt, (2 * B * H + GH * H) * 4);
+  // direct and via ([B, H] each), then Uᵀ packed for the step GEMM.
+  const tmp = scratch(rt, (2 * B * H + rt.exports.gf_packed_b_floats(GH, H)) * 4);
   try {
     const head = [
       B,
@@ -156,8 +158,8 @@ export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): 
       ptrOf(b, u),
       ...stashed.map((t) => ptrOf(b, t)),
     ];
-    const [direct, via, ut] = [tmp, tmp + B * H * 4, tmp + 2 * B * H * 4];
-    const tail = [ptrOf(b, dxp), ptrOf(b, rows), direct, via, dhs ? ptrOf(b, dhs) : 0, ut, rt.ws];
+    const [direct, via, pu] = [tmp, tmp + B * H * 4, tmp + 2 * B * H * 4];
+    const tail = [ptrOf(b, dxp), ptrOf(b, rows), direct, via, dhs ? ptrOf(b, dhs) : 0, pu, rt.ws];
     if (cell === 'gru') call(rt, 'gf_gru_sequence_backward', [...head, ptrOf(b, hs), ptrOf(b, dh0), ...tail]);
     else
       call(rt, 'gf_lstm_sequence_backward', [...head, ptrOf(b, cs!), ptrOf(b, dh0), ptrOf(b, dc0!), ...tail]);
