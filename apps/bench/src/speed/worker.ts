@@ -30,9 +30,9 @@ async function measure(runner: RunnerId, modelId: string, repeats: number, warmu
 }
 
 /**
- * Prints the one JSON line, then exits: the threaded wasm build's pthread workers can keep Node
- * alive after the measurement (seen with tfjs-backend-wasm 4.22's threaded build), and the suite
- * waits for this process to close.
+ * Prints the one JSON line, then exits: the suite waits for this process to close, and a failed
+ * measurement may leave a wasm module (and its pool threads) in a state where nothing else would
+ * end it.
  */
 function report(result: object): void {
   process.stdout.write(`${JSON.stringify(result)}\n`, () => process.exit(0));
