@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
@@ -5,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createModel } from '@gradflow/zoo';
 import { trainingStepGflop } from '../src/speed/flops.js';
 import { measureModel, speedModel } from '../src/speed/measure.js';
+import { SPEED_MODELS } from '../src/speed/models.js';
 import { measureInNode } from '../src/speed/suite.js';
 
 // The worker is spawned the way `pnpm bench` spawns it: Node with tsx's loader and the source condition.
@@ -62,5 +64,12 @@ describe('speed suite, Node path', () => {
       expect(trainingStepGflop(model, 32)).toBeCloseTo((6 * macs * 32) / 1e9, 9);
       model.dispose();
     }
+  });
+
+  it('every PyTorch twin the suite asks for is defined in torch/speed_reference.py', () => {
+    const script = readFileSync(new URL('../torch/speed_reference.py', import.meta.url), 'utf8');
+    const twins = SPEED_MODELS.filter((m) => m.torch);
+    expect(twins.map((m) => m.id)).toContain('unet');
+    for (const m of twins) expect(script, m.id).toContain(`"${m.torch}": (`);
   });
 });

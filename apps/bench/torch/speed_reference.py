@@ -76,6 +76,41 @@ class SequenceClassifier(nn.Module):
         return self.fc(out[:, -1])
 
 
+class DoubleConv(nn.Sequential):
+    """(3x3 'same' conv, ReLU) x 2, with biases: a U-Net level without a norm."""
+
+    def __init__(self, cin, cout):
+        super().__init__(
+            nn.Conv2d(cin, cout, 3, padding=1), nn.ReLU(inplace=True), nn.Conv2d(cout, cout, 3, padding=1), nn.ReLU(inplace=True)
+        )
+
+
+class UNet(nn.Module):
+    """Ronneberger et al. 2015 with 'same' convs, as the zoo's `unet`: max-pool down, 2x2 stride-2
+    transposed conv up to the skip's channels, concat [skip, up], a 1x1 head."""
+
+    def __init__(self, in_channels=3, num_classes=10, base=64, depth=4):
+        super().__init__()
+        widths = [base * 2**i for i in range(depth)]
+        self.downs = nn.ModuleList(DoubleConv(c, w) for c, w in zip([in_channels] + widths[:-1], widths))
+        self.bottleneck = DoubleConv(widths[-1], base * 2**depth)
+        ins = [base * 2 ** (i + 1) for i in reversed(range(depth))]
+        self.ups = nn.ModuleList(nn.ConvTranspose2d(c, w, 2, stride=2) for c, w in zip(ins, reversed(widths)))
+        self.decs = nn.ModuleList(DoubleConv(2 * w, w) for w in reversed(widths))
+        self.head = nn.Conv2d(base, num_classes, 1)
+
+    def forward(self, x):
+        skips = []
+        for down in self.downs:
+            x = down(x)
+            skips.append(x)
+            x = F.max_pool2d(x, 2)
+        x = self.bottleneck(x)
+        for up, dec, skip in zip(self.ups, self.decs, reversed(skips)):
+            x = dec(torch.cat([skip, up(x)], 1))
+        return self.head(x)
+
+
 def deep_mlp(depth=20, width=256, inputs=784, classes=10):
     layers, size = [nn.Flatten()], inputs
     for _ in range(depth):
@@ -95,6 +130,7 @@ MODELS = {
         (3, 32, 32),
         "class",
     ),
+    "unet": (lambda: UNet(), (3, 64, 64), "pixel"),
     "gru": (lambda: SequenceClassifier("gru", 32, 128, 10), (100, 32), "class"),
     "lstm": (lambda: SequenceClassifier("lstm", 32, 128, 10), (100, 32), "class"),
     "mlp": (lambda: deep_mlp(), (1, 28, 28), "class"),
@@ -102,13 +138,14 @@ MODELS = {
 
 
 def time_model(name, batch, repeats, warmup):
-    build, shape, _ = MODELS[name]
+    build, shape, target = MODELS[name]
     torch.manual_seed(0)
     model = build()
     model.train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     x = torch.randn(batch, *shape)
-    y = torch.randint(0, 10, (batch,))
+    # A class per example, or per pixel (the U-Net's [N, H, W] targets for [N, 10, H, W] logits).
+    y = torch.randint(0, 10, (batch,) if target == "class" else (batch, *shape[1:]))
 
     def step():
         optimizer.zero_grad(set_to_none=True)

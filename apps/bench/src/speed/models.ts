@@ -61,7 +61,16 @@ export const SPEED_MODELS: readonly SpeedModel[] = [
     quick: false,
     conv: true,
   },
-  { id: 'unet', zoo: 'unet', options: {}, inputShape: [64, 64, 3], batch: 8, quick: true, conv: true },
+  {
+    id: 'unet',
+    zoo: 'unet',
+    options: {},
+    inputShape: [64, 64, 3],
+    batch: 8,
+    torch: 'unet',
+    quick: true,
+    conv: true,
+  },
   {
     id: 'gru',
     zoo: 'gru_classifier',
