@@ -122,9 +122,10 @@ export function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
 const UNARY_OPS = { Relu: 0, Square: 1 } as const;
 
 /**
- * float32 Relu or Square in one SIMD pass. Stock 4.22's run on tfjs's thread pool in the threaded
- * build and are slower there than on one thread (a memory-bound pass gains nothing from a second
- * core on a shared memory bus, and pays for the hand-off); these stay on the calling thread.
+ * float32 Relu or Square in one SIMD pass on the calling thread. Stock 4.22's took 1.6-1.8x longer
+ * in the threaded build than in the single-threaded one (ResNet-20 step profile); a memory-bound
+ * pass gains nothing from a second core here anyway (splitting binary ops over gradflow's pool
+ * measured slower too).
  */
 export function unary(kernelName: keyof typeof UNARY_OPS, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   const x = args.inputs.x;
