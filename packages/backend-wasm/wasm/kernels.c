@@ -284,7 +284,6 @@ void gf_sgemm(int M, int N, int K, const float *A, int rsa, int csa, const float
 EXPORT(gf_packed_b_floats)
 int gf_packed_b_floats(int K, int N) { return K * ((N + NR - 1) / NR) * NR; }
 
-EXPORT(gf_pack_b_full)
 void gf_pack_b_full(int K, int N, const float *B, int rsb, int csb, float *packed) {
   for (int jc = 0; jc < N; jc += NC) {
     int nc = imin(NC, N - jc);
@@ -296,7 +295,6 @@ void gf_pack_b_full(int K, int N, const float *B, int rsb, int csb, float *packe
   }
 }
 
-EXPORT(gf_sgemm_prepacked)
 void gf_sgemm_prepacked(int M, int N, int K, const float *A, int rsa, int csa, const float *packed, float *C,
                         int ldc, int accumulate, float *ws) {
   if (K <= 0) {
