@@ -281,8 +281,11 @@ void gf_sgemm(int M, int N, int K, const float *A, int rsa, int csa, const float
  * step): gf_pack_b_full writes all of B's blocks in gf_sgemm's order into `packed`
  * (gf_packed_b_floats(K, N) floats), and gf_sgemm_prepacked runs gf_sgemm on them without packing.
  */
+/* Floats of a packed kc x nc block of B: nc rounded up to whole NR-column panels. */
+static inline int packed_b_floats(int kc, int nc) { return kc * ((nc + NR - 1) / NR) * NR; }
+
 EXPORT(gf_packed_b_floats)
-int gf_packed_b_floats(int K, int N) { return K * ((N + NR - 1) / NR) * NR; }
+int gf_packed_b_floats(int K, int N) { return packed_b_floats(K, N); }
 
 void gf_pack_b_full(int K, int N, const float *B, int rsb, int csb, float *packed) {
   for (int jc = 0; jc < N; jc += NC) {
@@ -290,7 +293,7 @@ void gf_pack_b_full(int K, int N, const float *B, int rsb, int csb, float *packe
     for (int pc = 0; pc < K; pc += KC) {
       int kc = imin(KC, K - pc);
       pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, packed);
-      packed += kc * ((nc + NR - 1) / NR) * NR;
+      packed += packed_b_floats(kc, nc);
     }
   }
 }
@@ -306,7 +309,7 @@ void gf_sgemm_prepacked(int M, int N, int K, const float *A, int rsa, int csa, c
     for (int pc = 0; pc < K; pc += KC) {
       int kc = imin(KC, K - pc);
       gemm_block(M, nc, kc, A + pc * csa, rsa, csa, packed, C + jc, ldc, accumulate || pc > 0, ws);
-      packed += kc * ((nc + NR - 1) / NR) * NR;
+      packed += packed_b_floats(kc, nc);
     }
   }
 }
