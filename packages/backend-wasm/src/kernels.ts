@@ -47,25 +47,25 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Conv2DBackpropFilter',
     replacesStock: false,
-    path: 'packed SIMD GEMM dW^T = dy^T im2col(x), the im2col operand packed straight from x (no im2col pass; 1x1 stride 1: GEMM on x); images split over the threads',
+    path: 'SIMD dW = im2col(x)^T dy without im2col: x read in place through a pointer per (pixel, tap), dy packed in blocks of 64 pixels (1x1 stride 1: GEMM on x); images split over the threads',
     kernelFunc: conv2DBackpropFilter,
   },
   {
     kernelName: 'Conv2DBackpropInput',
     replacesStock: true,
-    path: 'SIMD GEMM dy W^T + col2im (strided: no work on inserted zeros; strided 1x1: each dx pixel written once, copied or zeroed), images split over the threads; stride 1 with short filter rows: XNNPACK forward conv of the flipped filter',
+    path: 'indirect GEMM per stride phase (dx pixels with the same ih mod sh, iw mod sw see the same taps): no work on inserted zeros, no col2im, each dx pixel written once; images split over the threads',
     kernelFunc: conv2DBackpropInput,
   },
   {
     kernelName: 'Conv2D',
     replacesStock: true,
-    path: 'im2col + SIMD GEMM, images split over the threads (XNNPACK re-packs the filter on every call, and in training the filter changes every step); filter rows under 256 (3x3x16) and other data formats stock',
+    path: 'indirect GEMM (x read in place through a pointer per (pixel, tap); no im2col), images split over the threads; other data formats stock',
     kernelFunc: (a: KernelArgs) => convForward('Conv2D', a),
   },
   {
     kernelName: 'FusedConv2D',
     replacesStock: true,
-    path: 'as Conv2D, with the bias and a linear or ReLU activation in one pass after the GEMM; other activations stock',
+    path: 'as Conv2D, with the bias and a linear or ReLU activation in one pass after it; other activations stock',
     kernelFunc: (a: KernelArgs) => convForward('FusedConv2D', a),
   },
   {

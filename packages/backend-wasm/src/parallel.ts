@@ -1,4 +1,3 @@
-import type * as tf from '@tensorflow/tfjs';
 import { StateError } from '@gradflow/core';
 import type { PoolExport, PoolTask } from './pool.js';
 import { release, scratch, writeInts, type KernelRuntime } from './runtime.js';
@@ -6,7 +5,7 @@ import { release, scratch, writeInts, type KernelRuntime } from './runtime.js';
 /**
  * How gradflow's big kernels split across the kernel pool's threads. Every split gives each
  * thread a disjoint output region (or, for the filter gradient, its own partial sum), its own
- * GEMM workspace, geometry block and im2col buffer, so the threads never share written memory.
+ * GEMM workspace, geometry block and scratch, so the threads never share written memory.
  */
 
 /** Below this many FLOPs a kernel runs on one thread: waking a worker costs tens of microseconds. */
@@ -48,6 +47,16 @@ function lane(rt: KernelRuntime, t: number): { ws: number; geom: number } {
   return s;
 }
 
+/** Each conv export's scratch size (floats), from its geometry block. */
+const SCRATCH_FLOATS = {
+  gf_conv2d_forward: 'gf_conv2d_forward_scratch_floats',
+  gf_conv2d_backprop_input: 'gf_conv2d_backprop_input_scratch_floats',
+  gf_conv2d_backprop_filter: 'gf_conv2d_backprop_filter_scratch_floats',
+} as const;
+
+/** The leading fields of a conv geometry (geomValues order). */
+type ConvGeomHead = [number, number, number, number, number, number, number, number, number, ...number[]];
+
 /** Conv geometry (geomValues order) with the batch size replaced. */
 function withBatch(geom: number[], n: number): number[] {
   return [n, ...geom.slice(1)];
@@ -56,46 +65,43 @@ function withBatch(geom: number[], n: number): number[] {
 /**
  * Runs a conv export (forward, or a backprop) split by images (`threads` 1: on this thread only):
  * thread t gets images [n0, n1) of x/dy and of the output. For the filter gradient each thread
- * t > 0 writes a partial dW that is summed into `out` at the end.
+ * t > 0 writes a partial dW that is summed into `out` at the end. `geom` (geomValues order: n, h,
+ * w, ci, oh, ow, co, kh, kw, ...) is the one source of every size here.
  */
 export function convByImages(
   rt: KernelRuntime,
   fn: Exclude<PoolExport, 'gf_sgemm'>,
-  info: tf.backend_util.Conv2DInfo,
   geom: number[],
   ptrs: { a: number; b: number; out: number },
-  colRows: (batch: number) => number,
   threads: number,
 ): void {
-  const filterGrad = fn === 'gf_conv2d_backprop_filter';
-  const k = info.filterHeight * info.filterWidth * info.inChannels;
-  const inImage = info.inHeight * info.inWidth * info.inChannels * 4;
-  const outImage = info.outHeight * info.outWidth * info.outChannels * 4;
-  const dwFloats = k * info.outChannels;
+  const [batch, h, w, ci, oh, ow, co, kh, kw] = geom as ConvGeomHead;
+  const k = kh * kw * ci;
+  const xImage = h * w * ci * 4; // bytes of one image of x (or dx)
+  const yImage = oh * ow * co * 4; // and of y (or dy)
+  const dwFloats = k * co;
   const owned: number[] = [];
   const partials: number[] = [];
   try {
-    const tasks: PoolTask[] = splitRange(info.batchSize, threads).map(([n0, n1], t) => {
+    const tasks: PoolTask[] = splitRange(batch, threads).map(([n0, n1], t) => {
       const { ws, geom: g } = lane(rt, t);
       writeInts(rt, g, withBatch(geom, n1 - n0));
-      // The filter gradient needs a Co x K transpose buffer; the input gradient a col2im chunk.
-      const rows = filterGrad ? 0 : colRows(n1 - n0);
-      const col = scratch(rt, (filterGrad ? dwFloats : rows * k) * 4);
-      owned.push(col);
-      let out = ptrs.out;
-      if (filterGrad && t > 0) {
-        out = scratch(rt, dwFloats * 4);
-        owned.push(out);
-        partials.push(out);
+      // The export's own scratch: a zero row for padding taps, and the packed filter (forward,
+      // input gradient); threads after the first sum their filter gradient into a dW of their own.
+      const own = scratch(rt, rt.exports[SCRATCH_FLOATS[fn]](g) * 4);
+      owned.push(own);
+      if (fn === 'gf_conv2d_backprop_filter') {
+        let out = ptrs.out;
+        if (t > 0) {
+          out = scratch(rt, dwFloats * 4);
+          owned.push(out);
+          partials.push(out);
+        }
+        return { fn, args: [g, ptrs.a + n0 * xImage, ptrs.b + n0 * yImage, out, own, ws] };
       }
-      // filter: (x, dy) -> dw; input: (dy, w) -> dx; forward: (x, w) -> y. Image offsets apply
-      // to the per-image operand and output.
-      const args = filterGrad
-        ? [g, ptrs.a + n0 * inImage, ptrs.b + n0 * outImage, out, col, ws]
-        : fn === 'gf_conv2d_forward'
-          ? [g, ptrs.a + n0 * inImage, ptrs.b, out + n0 * outImage, col, rows, ws]
-          : [g, ptrs.a + n0 * outImage, ptrs.b, out + n0 * inImage, col, rows, ws];
-      return { fn, args };
+      // forward: (x, w) -> y; input gradient: (dy, w) -> dx.
+      const [aImage, outImage] = fn === 'gf_conv2d_forward' ? [xImage, yImage] : [yImage, xImage];
+      return { fn, args: [g, ptrs.a + n0 * aImage, ptrs.b, ptrs.out + n0 * outImage, own, ws] };
     });
     runTasks(rt, tasks);
     for (const partial of partials)

@@ -72,30 +72,23 @@ export interface GradflowKernelExports {
     ldc: number,
     ws: number,
   ): void;
-  gf_conv2d_backprop_filter(geom: number, x: number, dy: number, dw: number, dwt: number, ws: number): void;
-  gf_flip_filter(w: number, kh: number, kw: number, ci: number, co: number, out: number): void;
+  gf_conv2d_backprop_filter(geom: number, x: number, dy: number, dw: number, zeros: number, ws: number): void;
+  gf_conv2d_backprop_filter_scratch_floats(geom: number): number;
   gf_conv2d_backprop_input(
     geom: number,
     dy: number,
     w: number,
     dx: number,
-    col: number,
-    chunk: number,
+    scratch: number,
     ws: number,
   ): void;
+  gf_conv2d_backprop_input_scratch_floats(geom: number): number;
   gf_depthwise_backprop_filter(geom: number, mult: number, x: number, dy: number, dw: number): void;
   gf_depthwise_backprop_input(geom: number, mult: number, dy: number, w: number, dx: number): void;
   gf_repeat_block(src: number, block: number, reps: number, out: number): void;
   gf_slice(x: number, out: number, rank: number, dims: number): void;
-  gf_conv2d_forward(
-    geom: number,
-    x: number,
-    w: number,
-    y: number,
-    col: number,
-    chunk: number,
-    ws: number,
-  ): void;
+  gf_conv2d_forward(geom: number, x: number, w: number, y: number, scratch: number, ws: number): void;
+  gf_conv2d_forward_scratch_floats(geom: number): number;
   gf_bias_act(y: number, rows: number, c: number, bias: number, relu: number): void;
   gf_sum_rows(x: number, rows: number, cols: number, scale: number, out: number): void;
   gf_sum_mid(x: number, outer: number, r: number, inner: number, scale: number, out: number): void;

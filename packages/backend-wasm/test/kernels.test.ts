@@ -84,6 +84,23 @@ async function cpuInputGrad(p: Problem, depthwise: boolean): Promise<Float32Arra
   );
 }
 
+/** Conv2D forward on `backend`; the cpu side gets the zero-inserted filter for dilation > 1. */
+function forward(backend: 'wasm' | 'cpu', p: Problem): Promise<Float32Array> {
+  const { c } = p;
+  const ke = (c.k - 1) * c.dilation + 1;
+  const dilate = backend === 'cpu' && c.dilation > 1;
+  const w = dilate ? dilateFilter(p.w, c.k, c.ci, c.co, c.dilation) : p.w;
+  return runKernelOn(
+    backend,
+    'Conv2D',
+    {
+      x: { data: p.x, shape: p.xShape },
+      filter: { data: w, shape: dilate ? [ke, ke, c.ci, c.co] : p.wShape },
+    },
+    { strides: c.stride, pad: c.pad, dilations: dilate ? 1 : c.dilation, dataFormat: 'NHWC' },
+  );
+}
+
 function wasmFilterGrad(p: Problem, depthwise: boolean): Promise<Float32Array> {
   const { c } = p;
   return runKernelOn(
@@ -147,6 +164,12 @@ describe.each([
     let fdChecked = 0;
     for (const c of cases) {
       const p = problem(c, depthwise, rng);
+      if (!depthwise) {
+        expect(
+          relErr(await forward('wasm', p), await forward('cpu', p)),
+          `y vs cpu, ${describeCase(c)}`,
+        ).toBeLessThanOrEqual(TOL);
+      }
       const dw = await wasmFilterGrad(p, depthwise);
       const dx = await wasmInputGrad(p, depthwise);
       expect(
@@ -198,6 +221,12 @@ describe.each([
     try {
       for (const c of cases.filter((_, i) => i % 4 === 1)) {
         const p = problem(c, depthwise, rng);
+        if (!depthwise) {
+          expect(
+            relErr(await forward('wasm', p), await forward('cpu', p)),
+            describeCase(c),
+          ).toBeLessThanOrEqual(TOL);
+        }
         expect(
           relErr(await wasmFilterGrad(p, depthwise), await cpuFilterGrad(p, depthwise)),
           describeCase(c),
@@ -415,7 +444,7 @@ describe('BatchMatMul and Tile on wasm', () => {
     expect(ints).toEqual(['int32', [0, 0, 3]]);
   });
 
-  it('Conv2D, FusedConv2D and the stride-1 input gradient where the filter outweighs the output (im2col + GEMM path)', async () => {
+  it('Conv2D, FusedConv2D (bias, linear and relu) and the stride-1 input gradient at deep, small-spatial shapes', async () => {
     const rng = new Rng(26);
     const t = (shape: number[]) => ({
       data: randomData(

@@ -44,7 +44,7 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     const xf = { data: randomData(rng, 2 * 12 * 12 * 16), shape: [2, 12, 12, 16] };
     const f = { data: randomData(rng, 3 * 3 * 16 * 32), shape: [3, 3, 16, 32] };
     const conv = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
-    // The forward conv (gradflow's im2col + GEMM; below the split threshold here).
+    // The forward conv (gradflow's indirect GEMM; below the split threshold here).
     expect(
       relErr(
         await runKernelOn('wasm', 'Conv2D', { x: xf, filter: f }, conv),
@@ -73,8 +73,6 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
       [2, 'valid'],
     ] as const) {
       const x = tensor([3, 33, 31, 16]);
-      // 32 output channels: the stride-1 input gradient's filter rows (3*3*32) are long enough
-      // for gradflow's GEMM (shorter ones go to XNNPACK, which threads itself).
       const filterShape = [3, 3, 16, 32];
       const outH = pad === 'same' ? Math.ceil(33 / strides) : Math.floor((33 - 3) / strides) + 1;
       const outW = pad === 'same' ? Math.ceil(31 / strides) : Math.floor((31 - 3) / strides) + 1;
@@ -85,6 +83,13 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
         relErr(dw, await runKernelOn('cpu', 'Conv2DBackpropFilter', { x, dy }, attrs)),
       ).toBeLessThanOrEqual(1e-4);
       const filter = tensor(filterShape);
+      const fwd = { strides, pad, dataFormat: 'NHWC', dilations: 1 };
+      expect(
+        relErr(
+          await runKernelOn('wasm', 'Conv2D', { x, filter }, fwd),
+          await runKernelOn('cpu', 'Conv2D', { x, filter }, fwd),
+        ),
+      ).toBeLessThanOrEqual(1e-4);
       const inAttrs = { strides, pad, dataFormat: 'NHWC', inputShape: x.shape, dilations: 1 };
       expect(
         relErr(
@@ -113,8 +118,8 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
         }
       }
     }
-    // 3 filter + 3 input gradients + 8 GEMMs each sent one task to the worker.
-    expect((pool?.dispatched ?? 0) - dispatchedBefore).toBe(14);
+    // 3 filter gradients, 3 forwards, 3 input gradients and 8 GEMMs each sent one task to the worker.
+    expect((pool?.dispatched ?? 0) - dispatchedBefore).toBe(17);
   });
 
   it('lets a script that used threads finish on its own', () => {

@@ -27,14 +27,13 @@
 
 enum { MR = 4, NR = 8, KC = 256, MC = 128, NC = 1024 };
 /*
- * Workspace layout in floats: packed A block, packed B block, one MR x NR edge tile, and 3 ints
- * per row of a K block (the filter gradient's pixel coordinates).
+ * Workspace layout in floats: packed A block (the convolutions keep their input pointers there),
+ * packed B block, one MR x NR edge tile.
  */
 #define WS_PACK_A 0
 #define WS_PACK_B (MC * KC)
 #define WS_TILE (MC * KC + KC * NC)
-#define WS_PIXELS (MC * KC + KC * NC + MR * NR)
-#define WS_FLOATS (MC * KC + KC * NC + MR * NR + 3 * KC)
+#define WS_FLOATS (MC * KC + KC * NC + MR * NR)
 
 EXPORT(gf_workspace_bytes) int gf_workspace_bytes(void) { return WS_FLOATS * 4; }
 
@@ -119,6 +118,56 @@ static void pack_b(int kc, int nc, const float *B, int rsb, int csb, float *pb) 
   }
 }
 
+#ifdef __wasm_simd128__
+/*
+ * The end of every micro-kernel: a full MR x NR accumulator tile goes (or, with `accumulate`, is
+ * added) straight to its C rows r0..r3 and returns 1; an edge tile is parked in `tile` for
+ * add_tile and returns 0 (rows past mr may then be invalid pointers: they are not touched).
+ */
+static inline __attribute__((always_inline)) int store_tile(v128_t c00, v128_t c01, v128_t c10, v128_t c11,
+                                                            v128_t c20, v128_t c21, v128_t c30, v128_t c31,
+                                                            float *r0, float *r1, float *r2, float *r3, int mr,
+                                                            int nr, int accumulate, float *tile) {
+  if (mr == MR && nr == NR) {
+    if (accumulate) {
+      c00 = wasm_f32x4_add(c00, wasm_v128_load(r0));
+      c01 = wasm_f32x4_add(c01, wasm_v128_load(r0 + 4));
+      c10 = wasm_f32x4_add(c10, wasm_v128_load(r1));
+      c11 = wasm_f32x4_add(c11, wasm_v128_load(r1 + 4));
+      c20 = wasm_f32x4_add(c20, wasm_v128_load(r2));
+      c21 = wasm_f32x4_add(c21, wasm_v128_load(r2 + 4));
+      c30 = wasm_f32x4_add(c30, wasm_v128_load(r3));
+      c31 = wasm_f32x4_add(c31, wasm_v128_load(r3 + 4));
+    }
+    wasm_v128_store(r0, c00);
+    wasm_v128_store(r0 + 4, c01);
+    wasm_v128_store(r1, c10);
+    wasm_v128_store(r1 + 4, c11);
+    wasm_v128_store(r2, c20);
+    wasm_v128_store(r2 + 4, c21);
+    wasm_v128_store(r3, c30);
+    wasm_v128_store(r3 + 4, c31);
+    return 1;
+  }
+  wasm_v128_store(tile + 0, c00);
+  wasm_v128_store(tile + 4, c01);
+  wasm_v128_store(tile + 8, c10);
+  wasm_v128_store(tile + 12, c11);
+  wasm_v128_store(tile + 16, c20);
+  wasm_v128_store(tile + 20, c21);
+  wasm_v128_store(tile + 24, c30);
+  wasm_v128_store(tile + 28, c31);
+  return 0;
+}
+#endif
+
+/* C rows r0..r3, columns [0, nr): the first mr (+)= tile (MR x NR). Edge tiles, and every tile of the scalar build. */
+static void add_tile(const float *tile, float *r0, float *r1, float *r2, float *r3, int mr, int nr, int accumulate) {
+  float *rows[MR] = {r0, r1, r2, r3};
+  for (int r = 0; r < mr; ++r)
+    for (int c = 0; c < nr; ++c) rows[r][c] = (accumulate ? rows[r][c] : 0.0f) + tile[r * NR + c];
+}
+
 /* C[0:mr, 0:nr] (+)= pa (MR x kc panel) * pb (kc x NR panel). */
 static void micro_kernel(int kc, const float *pa, const float *pb, float *C, int ldc, int mr, int nr,
                          int accumulate, float *tile) {
@@ -142,35 +191,9 @@ static void micro_kernel(int kc, const float *pa, const float *pb, float *C, int
     pa += MR;
     pb += NR;
   }
-  if (mr == MR && nr == NR) {
-    if (accumulate) {
-      c00 = wasm_f32x4_add(c00, wasm_v128_load(C));
-      c01 = wasm_f32x4_add(c01, wasm_v128_load(C + 4));
-      c10 = wasm_f32x4_add(c10, wasm_v128_load(C + ldc));
-      c11 = wasm_f32x4_add(c11, wasm_v128_load(C + ldc + 4));
-      c20 = wasm_f32x4_add(c20, wasm_v128_load(C + 2 * ldc));
-      c21 = wasm_f32x4_add(c21, wasm_v128_load(C + 2 * ldc + 4));
-      c30 = wasm_f32x4_add(c30, wasm_v128_load(C + 3 * ldc));
-      c31 = wasm_f32x4_add(c31, wasm_v128_load(C + 3 * ldc + 4));
-    }
-    wasm_v128_store(C, c00);
-    wasm_v128_store(C + 4, c01);
-    wasm_v128_store(C + ldc, c10);
-    wasm_v128_store(C + ldc + 4, c11);
-    wasm_v128_store(C + 2 * ldc, c20);
-    wasm_v128_store(C + 2 * ldc + 4, c21);
-    wasm_v128_store(C + 3 * ldc, c30);
-    wasm_v128_store(C + 3 * ldc + 4, c31);
+  if (store_tile(c00, c01, c10, c11, c20, c21, c30, c31, C, C + ldc, C + 2 * ldc, C + 3 * ldc, mr, nr, accumulate,
+                 tile))
     return;
-  }
-  wasm_v128_store(tile + 0, c00);
-  wasm_v128_store(tile + 4, c01);
-  wasm_v128_store(tile + 8, c10);
-  wasm_v128_store(tile + 12, c11);
-  wasm_v128_store(tile + 16, c20);
-  wasm_v128_store(tile + 20, c21);
-  wasm_v128_store(tile + 24, c30);
-  wasm_v128_store(tile + 28, c31);
 #else
   for (int t = 0; t < MR * NR; ++t) tile[t] = 0.0f;
   for (int k = 0; k < kc; ++k) {
@@ -182,9 +205,7 @@ static void micro_kernel(int kc, const float *pa, const float *pb, float *C, int
     pb += NR;
   }
 #endif
-  for (int r = 0; r < mr; ++r)
-    for (int c = 0; c < nr; ++c)
-      C[r * ldc + c] = (accumulate ? C[r * ldc + c] : 0.0f) + tile[r * NR + c];
+  add_tile(tile, C, C + ldc, C + 2 * ldc, C + 3 * ldc, mr, nr, accumulate);
 }
 
 /*
@@ -337,14 +358,6 @@ static void zero_floats(float *dst, int n) {
   for (; i < n; ++i) dst[i] = 0.0f;
 }
 
-static void add_floats(float *dst, const float *src, int n) {
-  int i = 0;
-#ifdef __wasm_simd128__
-  for (; i + 4 <= n; i += 4) wasm_v128_store(dst + i, wasm_f32x4_add(wasm_v128_load(dst + i), wasm_v128_load(src + i)));
-#endif
-  for (; i < n; ++i) dst[i] += src[i];
-}
-
 /* Geometry of a 2-D convolution, NHWC input, HWIO filter. Passed as a block of 16 ints. */
 typedef struct {
   int n, h, w, ci, oh, ow, co, kh, kw, sh, sw, dh, dw, pt, pl, unused;
@@ -379,199 +392,369 @@ void gf_slice(const float *x, float *out, int rank, int *dims) {
   }
 }
 
-/* im2col rows [m0, m0+rows): col[r][kh][kw][ci] = x[n, oh*sh-pt+kh*dh, ow*sw-pl+kw*dw, ci] or 0. */
-static void im2col(const Geom *g, const float *x, int m0, int rows, float *col) {
-  int K = g->kh * g->kw * g->ci;
-  for (int r = 0; r < rows; ++r) {
-    int m = m0 + r;
-    int ow = m % g->ow, t = m / g->ow;
-    int oh = t % g->oh, n = t / g->oh;
-    float *dst = col + r * K;
-    for (int kh = 0; kh < g->kh; ++kh) {
-      int ih = oh * g->sh - g->pt + kh * g->dh;
-      for (int kw = 0; kw < g->kw; ++kw) {
-        int iw = ow * g->sw - g->pl + kw * g->dw;
-        float *d = dst + (kh * g->kw + kw) * g->ci;
-        if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) zero_floats(d, g->ci);
-        else copy_floats(d, x + ((n * g->h + ih) * g->w + iw) * g->ci, g->ci);
-      }
-    }
-  }
-}
-
-/* col2im: dx[n, ih, iw, ci] += col[r][kh][kw][ci] for every valid tap (no work on padding). */
-static void col2im(const Geom *g, const float *col, int m0, int rows, float *dx) {
-  int K = g->kh * g->kw * g->ci;
-  for (int r = 0; r < rows; ++r) {
-    int m = m0 + r;
-    int ow = m % g->ow, t = m / g->ow;
-    int oh = t % g->oh, n = t / g->oh;
-    const float *src = col + r * K;
-    for (int kh = 0; kh < g->kh; ++kh) {
-      int ih = oh * g->sh - g->pt + kh * g->dh;
-      if (ih < 0 || ih >= g->h) continue;
-      for (int kw = 0; kw < g->kw; ++kw) {
-        int iw = ow * g->sw - g->pl + kw * g->dw;
-        if (iw < 0 || iw >= g->w) continue;
-        add_floats(dx + ((n * g->h + ih) * g->w + iw) * g->ci, src + (kh * g->kw + kw) * g->ci, g->ci);
-      }
-    }
-  }
-}
-
-/*
- * A strided 1x1 convolution without padding (a ResNet projection shortcut): every dx pixel gets
- * at most one tap, from dy[n, ih/sh, iw/sw] when ih and iw fall on the stride grid, none elsewhere.
- */
-static int is_strided_pointwise(const Geom *g) {
-  return g->kh == 1 && g->kw == 1 && g->pt == 0 && g->pl == 0 && (g->sh > 1 || g->sw > 1);
-}
-
-/*
- * One image of dx for a strided 1x1 convolution from its dy W^T rows in col ([oh*ow, ci]), in one
- * sequential pass: dx[ih, iw] = col[ih/sh, iw/sw] on the stride grid, 0 elsewhere. Writing every
- * pixel once, in order, costs about half of zeroing the image and then adding the taps.
- */
-static void expand_on_grid(const Geom *g, const float *col, float *dx) {
-  int ci = g->ci;
-  for (int ih = 0; ih < g->h; ++ih) {
-    float *row = dx + ih * g->w * ci;
-    if (ih % g->sh != 0 || ih / g->sh >= g->oh) {
-      zero_floats(row, g->w * ci);
-      continue;
-    }
-    const float *src = col + (ih / g->sh) * g->ow * ci;
-    /* Counters, not a division per pixel. */
-    for (int iw = 0, phase = 0, ow = 0; iw < g->w; ++iw) {
-      if (phase == 0 && ow < g->ow) copy_floats(row + iw * ci, src + ow * ci, ci);
-      else zero_floats(row + iw * ci, ci);
-      if (++phase == g->sw) {
-        phase = 0;
-        ++ow;
-      }
-    }
-  }
-}
-
 static int is_pointwise(const Geom *g) {
   return g->kh == 1 && g->kw == 1 && g->sh == 1 && g->sw == 1 && g->pt == 0 && g->pl == 0 && g->oh == g->h &&
          g->ow == g->w;
 }
 
 /*
- * Packs a kc x nc block of B = im2col(x) (row m: output pixel m0 + m; column j: tap (kh, kw) and
- * input channel ci, j = (kh * kw_count + kw) * ci_count + ci) into NR-column panels straight from
- * x: the im2col matrix is never written. `pix` holds, per row, the pixel's image offset and the
- * top-left input coordinates of its window (ih0, iw0).
+ * Filter-gradient micro-kernel: dW[(tap, c0 + r), j] (+)= sum over pixels i of x(i, tap, c0 + r) *
+ * dy[i, j], for 4 channels of one tap (row r reads channel c0 + off_r: rows past the last channel
+ * repeat an earlier one and are not stored) and one NR-column panel pb of dy (pixels x NR,
+ * packed). ptrs[i] is pixel i's input under the tap, or a zero row. Neither operand is im2col'd.
  */
-static void pack_b_im2col(const Geom *g, const float *x, int kc, int j0, int nc, const int *pix, float *pb) {
-  int ci = g->ci;
-  for (int jp = 0; jp < nc; jp += NR) {
-    int nr = imin(NR, nc - jp), j = j0 + jp;
-    int tap = j / ci, c0 = j % ci;
-    int kh = tap / g->kw, kw = tap % g->kw;
-    if (nr == NR && c0 + NR <= ci) {
-      /* The panel's 8 columns are 8 consecutive channels of one tap: one 8-float run of x. */
-      int dh = kh * g->dh, dw = kw * g->dw;
-      for (int k = 0; k < kc; ++k) {
-        int ih = pix[3 * k + 1] + dh, iw = pix[3 * k + 2] + dw;
-        float *d = pb + k * NR;
-        if (ih < 0 || ih >= g->h || iw < 0 || iw >= g->w) {
+static void dw_micro(int pixels, const float *const *ptrs, int c0, int mr, const float *pb, float *C, int ldc, int nr,
+                     int accumulate, float *tile) {
+  int o0 = c0, o1 = c0 + (mr > 1), o2 = c0 + 2 * (mr > 2), o3 = c0 + 3 * (mr > 3);
 #ifdef __wasm_simd128__
-          wasm_v128_store(d, wasm_f32x4_splat(0));
-          wasm_v128_store(d + 4, wasm_f32x4_splat(0));
+  v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
+  v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (int i = 0; i < pixels; ++i) {
+    const float *p = ptrs[i];
+    v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
+    v128_t a = wasm_v128_load32_splat(p + o0);
+    c00 = GF_MADD(a, b0, c00);
+    c01 = GF_MADD(a, b1, c01);
+    a = wasm_v128_load32_splat(p + o1);
+    c10 = GF_MADD(a, b0, c10);
+    c11 = GF_MADD(a, b1, c11);
+    a = wasm_v128_load32_splat(p + o2);
+    c20 = GF_MADD(a, b0, c20);
+    c21 = GF_MADD(a, b1, c21);
+    a = wasm_v128_load32_splat(p + o3);
+    c30 = GF_MADD(a, b0, c30);
+    c31 = GF_MADD(a, b1, c31);
+    pb += NR;
+  }
+  if (store_tile(c00, c01, c10, c11, c20, c21, c30, c31, C, C + ldc, C + 2 * ldc, C + 3 * ldc, mr, nr, accumulate,
+                 tile))
+    return;
 #else
-          for (int c = 0; c < NR; ++c) d[c] = 0.0f;
+  int off[MR] = {o0, o1, o2, o3};
+  for (int q = 0; q < MR * NR; ++q) tile[q] = 0.0f;
+  for (int i = 0; i < pixels; ++i, pb += NR)
+    for (int r = 0; r < MR; ++r)
+      for (int j = 0; j < NR; ++j) tile[r * NR + j] += ptrs[i][off[r]] * pb[j];
 #endif
-          continue;
-        }
-        const float *src = x + pix[3 * k] + (ih * g->w + iw) * ci + c0;
-#ifdef __wasm_simd128__
-        wasm_v128_store(d, wasm_v128_load(src));
-        wasm_v128_store(d + 4, wasm_v128_load(src + 4));
-#else
-        for (int c = 0; c < NR; ++c) d[c] = src[c];
-#endif
-      }
-    } else {
-      for (int c = 0; c < NR; ++c) {
-        int jj = j + c, t = jj / ci, cc = jj % ci;
-        int dh = (t / g->kw) * g->dh, dw = (t % g->kw) * g->dw;
-        for (int k = 0; k < kc; ++k) {
-          int ih = pix[3 * k + 1] + dh, iw = pix[3 * k + 2] + dw;
-          int inside = c < nr && ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
-          pb[k * NR + c] = inside ? x[pix[3 * k] + (ih * g->w + iw) * ci + cc] : 0.0f;
-        }
+  add_tile(tile, C, C + ldc, C + 2 * ldc, C + 3 * ldc, mr, nr, accumulate);
+}
+
+/* Input pointers of pixels [m0, m0 + rows) under every tap: tap t, pixel i at ptrs[t * stride + i]. */
+static void dw_pointers(const Geom *g, const float *x, const float *zeros, int m0, int rows, int stride,
+                        const float **ptrs) {
+  /* Pixel m0 + i is (n, oh, ow): counters, not three divisions per pixel. */
+  int ow = m0 % g->ow, oh = (m0 / g->ow) % g->oh, n = m0 / (g->ow * g->oh);
+  for (int i = 0; i < rows; ++i) {
+    const float **p = ptrs + i;
+    for (int kh = 0; kh < g->kh; ++kh) {
+      int ih = oh * g->sh - g->pt + kh * g->dh;
+      for (int kw = 0; kw < g->kw; ++kw, p += stride) {
+        int iw = ow * g->sw - g->pl + kw * g->dw;
+        int inside = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
+        *p = inside ? x + ((n * g->h + ih) * g->w + iw) * g->ci : zeros;
       }
     }
-    pb += NR * kc;
+    if (++ow == g->ow) {
+      ow = 0;
+      if (++oh == g->oh) oh = 0, ++n;
+    }
   }
 }
 
 /*
- * dW[kh,kw,ci,co] = sum_m col[m][kh,kw,ci] * dy[m][co], computed transposed as
- * dW^T (Co x K) = dy^T (Co x M) * im2col(x) (M x K) with the im2col operand packed straight from x
- * (no im2col pass), into `dwt` (Co x K floats of scratch), then transposed into dw.
+ * Output pixels per block of the filter gradient: the block's input window stays in L1 across all
+ * of its taps and channel groups (256 read the filter gradients of stride-2 ResNet convs at 0.84x
+ * their forward's speed, 64 at 0.92x).
+ */
+enum { DW_PIXELS = 64 };
+
+/* Floats of gf_conv2d_backprop_filter's scratch: a zero row for the taps that fall on padding. */
+EXPORT(gf_conv2d_backprop_filter_scratch_floats)
+int gf_conv2d_backprop_filter_scratch_floats(const Geom *g) { return g->ci; }
+
+/*
+ * dW[kh,kw,ci,co] = sum over output pixels m of x(m, kh, kw, ci) * dy[m, co]: for each block of
+ * pixels, dy's rows packed into NR-column panels and a pointer per (tap, pixel) into x, then
+ * dw_micro over every (tap, 4 channels) x panel tile, accumulating over the blocks.
  */
 EXPORT(gf_conv2d_backprop_filter)
-void gf_conv2d_backprop_filter(const Geom *g, const float *x, const float *dy, float *dw, float *dwt, float *ws) {
-  int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow, Co = g->co;
+void gf_conv2d_backprop_filter(const Geom *g, const float *x, const float *dy, float *dw, float *zeros, float *ws) {
+  int taps = g->kh * g->kw, ci = g->ci, K = taps * ci, M = g->n * g->oh * g->ow, Co = g->co;
   if (M == 0) {
     zero_floats(dw, K * Co);
     return;
   }
   if (is_pointwise(g)) {
-    gf_sgemm(K, Co, M, x, 1, g->ci, dy, Co, 1, dw, Co, 0, ws);
+    gf_sgemm(K, Co, M, x, 1, ci, dy, Co, 1, dw, Co, 0, ws);
     return;
   }
-  float *pa = ws + WS_PACK_A, *pb = ws + WS_PACK_B, *tile = ws + WS_TILE;
-  int *pix = (int *)(ws + WS_PIXELS);
-  for (int pc = 0; pc < M; pc += KC) {
-    int kc = imin(KC, M - pc);
-    for (int k = 0; k < kc; ++k) {
-      int m = pc + k, ow = m % g->ow, t = m / g->ow, oh = t % g->oh, n = t / g->oh;
-      pix[3 * k] = n * g->h * g->w * g->ci;
-      pix[3 * k + 1] = oh * g->sh - g->pt;
-      pix[3 * k + 2] = ow * g->sw - g->pl;
-    }
-    for (int jc = 0; jc < K; jc += NC) {
-      int nc = imin(NC, K - jc);
-      pack_b_im2col(g, x, kc, jc, nc, pix, pb);
-      for (int ic = 0; ic < Co; ic += MC) {
-        int mc = imin(MC, Co - ic);
-        pack_a(mc, kc, dy + ic + pc * Co, 1, Co, pa);
-        for (int jr = 0; jr < nc; jr += NR) {
-          int nr = imin(NR, nc - jr);
-          for (int ir = 0; ir < mc; ir += MR) {
-            int mr = imin(MR, mc - ir);
-            micro_kernel(kc, pa + ir * kc, pb + jr * kc, dwt + (ic + ir) * K + jc + jr, K, mr, nr, pc > 0, tile);
-          }
-        }
-      }
+  float *pb = ws + WS_PACK_B, *tile = ws + WS_TILE;
+  /* The pointer block lives where gf_sgemm packs A: MC * KC slots. */
+  const float **ptrs = (const float **)(ws + WS_PACK_A);
+  int block = imin(DW_PIXELS, MC * KC / taps);
+  if (block < 1) block = 1;
+  zero_floats(zeros, ci);
+  for (int m0 = 0; m0 < M; m0 += block) {
+    int rows = imin(block, M - m0);
+    dw_pointers(g, x, zeros, m0, rows, block, ptrs);
+    for (int jc = 0; jc < Co; jc += NC) {
+      int nc = imin(NC, Co - jc);
+      pack_b(rows, nc, dy + m0 * Co + jc, Co, 1, pb);
+      for (int jr = 0; jr < nc; jr += NR)
+        for (int t = 0; t < taps; ++t)
+          for (int c0 = 0; c0 < ci; c0 += MR)
+            dw_micro(rows, ptrs + t * block, c0, imin(MR, ci - c0), pb + jr * rows, dw + (t * ci + c0) * Co + jc + jr,
+                     Co, imin(NR, nc - jr), m0 > 0, tile);
     }
   }
-  for (int k = 0; k < K; ++k)
-    for (int c = 0; c < Co; ++c) dw[k * Co + c] = dwt[c * K + k];
 }
 
 /*
- * Forward convolution y (M x Co) = im2col(x) (M x K) * W (K x Co), im2col in chunks of `chunk`
- * rows (col holds chunk*K floats); 1x1 stride-1 convs multiply x directly. For the layers whose
- * filter outweighs their output (deep, small-spatial layers), where XNNPACK's per-call weight
- * packing dominates.
+ * Indirect GEMM micro-kernel (the igemm of XNNPACK): output row r's columns [j0, j0 + nr) =
+ * sum over taps t and channels c of A(r, t, c) * pb[(t * cin + c) * NR + j], where row r's input
+ * pixel under tap t starts at in[t * MR + r] (a zero row where the tap falls on padding) and
+ * its output at out[r]. No im2col matrix and no packing of the input: it is read in place.
+ */
+static void igemm_micro(int taps, int cin, const float *const *in, const float *pb, float *const *out, int j0,
+                        int mr, int nr, float *tile) {
+#ifdef __wasm_simd128__
+  v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
+  v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  for (int t = 0; t < taps; ++t, in += MR) {
+    const float *a0 = in[0], *a1 = in[1], *a2 = in[2], *a3 = in[3];
+    for (int c = 0; c < cin; ++c) {
+      v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
+      v128_t a = wasm_v128_load32_splat(a0 + c);
+      c00 = GF_MADD(a, b0, c00);
+      c01 = GF_MADD(a, b1, c01);
+      a = wasm_v128_load32_splat(a1 + c);
+      c10 = GF_MADD(a, b0, c10);
+      c11 = GF_MADD(a, b1, c11);
+      a = wasm_v128_load32_splat(a2 + c);
+      c20 = GF_MADD(a, b0, c20);
+      c21 = GF_MADD(a, b1, c21);
+      a = wasm_v128_load32_splat(a3 + c);
+      c30 = GF_MADD(a, b0, c30);
+      c31 = GF_MADD(a, b1, c31);
+      pb += NR;
+    }
+  }
+  if (store_tile(c00, c01, c10, c11, c20, c21, c30, c31, out[0] + j0, out[1] + j0, out[2] + j0, out[3] + j0, mr, nr,
+                 0, tile))
+    return;
+#else
+  for (int q = 0; q < MR * NR; ++q) tile[q] = 0.0f;
+  for (int t = 0; t < taps; ++t, in += MR)
+    for (int c = 0; c < cin; ++c, pb += NR)
+      for (int r = 0; r < MR; ++r)
+        for (int j = 0; j < NR; ++j) tile[r * NR + j] += in[r][c] * pb[j];
+#endif
+  /* Rows past mr have no output pointer: they are not touched. */
+  add_tile(tile, out[0] + j0, mr > 1 ? out[1] + j0 : 0, mr > 2 ? out[2] + j0 : 0, mr > 3 ? out[3] + j0 : 0, mr, nr,
+           0);
+}
+
+/*
+ * Pointer block of one igemm pass over up to `block` output pixels (block a multiple of MR): input
+ * pointers, taps per pixel in MR-row panels (pixel i, tap t at in[((i / MR) * taps + t) * MR + i % MR]),
+ * then one output pointer per pixel. It lives where gf_sgemm packs A (MC * KC slots).
+ */
+typedef struct {
+  const float **in;
+  float **out;
+  int block;
+} Pointers;
+
+static Pointers pointer_block(float *ws, int taps) {
+  int block = imin(MC, (MC * KC / (taps + 1)) / MR * MR);
+  if (block < MR) block = MR;
+  Pointers p = {(const float **)(ws + WS_PACK_A), 0, block};
+  p.out = (float **)(p.in + block * taps);
+  return p;
+}
+
+/* Pixel i's input under tap t: in its MR-row panel. */
+static inline const float **in_slot(Pointers p, int taps, int i, int t) {
+  return p.in + ((i / MR) * taps + t) * MR + i % MR;
+}
+
+/* Runs igemm_micro over pixels [0, rows) of a filled pointer block (rows past the last read zeros). */
+static void igemm_rows(Pointers p, int rows, int taps, int cin, const float *zeros, const float *packed, int cout,
+                       float *tile) {
+  for (int i = rows; i % MR; ++i)
+    for (int t = 0; t < taps; ++t) *in_slot(p, taps, i, t) = zeros;
+  int K = taps * cin;
+  for (int jr = 0; jr < cout; jr += NR)
+    for (int ir = 0; ir < rows; ir += MR)
+      igemm_micro(taps, cin, p.in + ir * taps, packed + jr * K, p.out + ir, jr, imin(MR, rows - ir),
+                  imin(NR, cout - jr), tile);
+}
+
+/* Floats of gf_conv2d_forward's scratch: the filter packed into NR-column panels, then a zero row. */
+EXPORT(gf_conv2d_forward_scratch_floats)
+int gf_conv2d_forward_scratch_floats(const Geom *g) {
+  return packed_b_floats(g->kh * g->kw * g->ci, g->co) + g->ci;
+}
+
+/*
+ * Forward convolution y (M x Co) = im2col(x) (M x K) * W (K x Co) as an indirect GEMM: W packed
+ * once into `scratch` (gf_conv2d_forward_scratch_floats), then, for each block of output pixels,
+ * a pointer per (pixel, tap) into x and the micro-kernel over the filter's column panels.
+ * Any stride, dilation and padding.
  */
 EXPORT(gf_conv2d_forward)
-void gf_conv2d_forward(const Geom *g, const float *x, const float *w, float *y, float *col, int chunk, float *ws) {
-  int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow;
-  if (is_pointwise(g)) {
-    gf_sgemm(M, g->co, K, x, K, 1, w, g->co, 1, y, g->co, 0, ws);
-    return;
+void gf_conv2d_forward(const Geom *g, const float *x, const float *w, float *y, float *scratch, float *ws) {
+  int taps = g->kh * g->kw, K = taps * g->ci, M = g->n * g->oh * g->ow, Co = g->co;
+  float *packed = scratch, *zeros = scratch + packed_b_floats(K, Co);
+  Pointers p = pointer_block(ws, taps);
+  pack_b(K, Co, w, Co, 1, packed);
+  zero_floats(zeros, g->ci);
+  for (int m0 = 0; m0 < M; m0 += p.block) {
+    int rows = imin(p.block, M - m0);
+    /* Pixel m0 + i is (n, oh, ow): counters, not three divisions per pixel. */
+    int ow = m0 % g->ow, oh = (m0 / g->ow) % g->oh, n = m0 / (g->ow * g->oh);
+    for (int i = 0; i < rows; ++i) {
+      p.out[i] = y + (m0 + i) * Co;
+      for (int kh = 0, t = 0; kh < g->kh; ++kh) {
+        int ih = oh * g->sh - g->pt + kh * g->dh;
+        for (int kw = 0; kw < g->kw; ++kw, ++t) {
+          int iw = ow * g->sw - g->pl + kw * g->dw;
+          int inside = ih >= 0 && ih < g->h && iw >= 0 && iw < g->w;
+          *in_slot(p, taps, i, t) = inside ? x + ((n * g->h + ih) * g->w + iw) * g->ci : zeros;
+        }
+      }
+      if (++ow == g->ow) {
+        ow = 0;
+        if (++oh == g->oh) oh = 0, ++n;
+      }
+    }
+    igemm_rows(p, rows, taps, g->ci, zeros, packed, Co, ws + WS_TILE);
   }
-  for (int m0 = 0; m0 < M; m0 += chunk) {
-    int rows = imin(chunk, M - m0);
-    im2col(g, x, m0, rows, col);
-    gf_sgemm(rows, g->co, K, col, K, 1, w, g->co, 1, y + m0 * g->co, g->co, 0, ws);
-  }
+}
+
+/*
+ * The filter rows (or columns) that reach input coordinates ≡ a (mod s): k with
+ * a + pad − k·d ≡ 0 (mod s). Writes them to ks and returns how many.
+ */
+static int phase_taps(int a, int pad, int k, int d, int s, int *ks) {
+  int count = 0;
+  for (int kk = 0; kk < k; ++kk)
+    if ((a + pad - kk * d) % s == 0) ks[count++] = kk;
+  return count;
+}
+
+/*
+ * The input gradient's phases (see gf_conv2d_backprop_input), in its scratch: per row phase a its
+ * filter rows (kh[a * KH + i], nkh[a] of them), per column phase b its filter columns, and per
+ * phase (a, b) the offset of its packed filter.
+ */
+typedef struct {
+  int *kh, *nkh, *kw, *nkw, *packed_at;
+  int *oh, *ow; /* per filter row / column of the current phase: the dy row / column it reads */
+} Phases;
+
+/*
+ * Floats of gf_conv2d_backprop_input's scratch: every phase's filter packed (together they hold
+ * each tap once), one phase's filter dense, a zero row, then the Phases tables (ints).
+ */
+EXPORT(gf_conv2d_backprop_input_scratch_floats)
+int gf_conv2d_backprop_input_scratch_floats(const Geom *g) {
+  int K = g->kh * g->kw * g->co;
+  int tables = g->sh * (g->kh + 1) + g->sw * (g->kw + 1) + g->sh * g->sw + g->kh + g->kw;
+  return packed_b_floats(K, g->ci) + K * g->ci + g->co + tables;
+}
+
+/* Finds every phase's taps and packs its filter: row (tap, co), column ci = W[kh, kw, ci, co]. */
+static Phases pack_phases(const Geom *g, const float *w, float *packed, float *dense, int *ints) {
+  int ci = g->ci, co = g->co;
+  Phases ph = {ints, ints + g->sh * g->kh, 0, 0, 0, 0, 0};
+  ph.kw = ph.nkh + g->sh;
+  ph.nkw = ph.kw + g->sw * g->kw;
+  ph.packed_at = ph.nkw + g->sw;
+  ph.oh = ph.packed_at + g->sh * g->sw;
+  ph.ow = ph.oh + g->kh;
+  for (int a = 0; a < g->sh; ++a) ph.nkh[a] = phase_taps(a, g->pt, g->kh, g->dh, g->sh, ph.kh + a * g->kh);
+  for (int b = 0; b < g->sw; ++b) ph.nkw[b] = phase_taps(b, g->pl, g->kw, g->dw, g->sw, ph.kw + b * g->kw);
+  int at = 0;
+  for (int a = 0; a < g->sh; ++a)
+    for (int b = 0; b < g->sw; ++b) {
+      int taps = ph.nkh[a] * ph.nkw[b];
+      for (int u = 0, t = 0; u < ph.nkh[a]; ++u)
+        for (int v = 0; v < ph.nkw[b]; ++v, ++t) {
+          const float *src = w + (ph.kh[a * g->kh + u] * g->kw + ph.kw[b * g->kw + v]) * ci * co;
+          for (int c = 0; c < ci; ++c)
+            for (int o = 0; o < co; ++o) dense[(t * co + o) * ci + c] = src[c * co + o];
+        }
+      ph.packed_at[a * g->sw + b] = at;
+      pack_b(taps * co, ci, dense, ci, 1, packed + at);
+      at += packed_b_floats(taps * co, ci);
+    }
+  return ph;
+}
+
+/*
+ * dX[n, ih, iw, ci] = sum over taps (kh, kw) and co of dy[n, oh, ow, co] W[kh, kw, ci, co] where
+ * ih = oh·sh − pt + kh·dh (and the same for iw). The input pixels split into sh·sw phases
+ * (ih mod sh, iw mod sw); in each, the same taps reach every pixel, so a phase is an indirect GEMM
+ * of dy with that phase's taps of Wᵀ: no FLOP on the zeros a stride inserts and no col2im pass.
+ * It works through dx a few image rows at a time, every phase of those rows in turn, so each
+ * pixel is written once while its rows are in cache (a phase no tap reaches, off the grid of a
+ * strided 1x1, gets zeros).
+ */
+EXPORT(gf_conv2d_backprop_input)
+void gf_conv2d_backprop_input(const Geom *g, const float *dy, const float *w, float *dx, float *scratch, float *ws) {
+  int ci = g->ci, co = g->co, K = g->kh * g->kw * co;
+  float *packed = scratch, *dense = packed + packed_b_floats(K, ci), *zeros = dense + K * ci;
+  Phases ph = pack_phases(g, w, packed, dense, (int *)(zeros + co));
+  zero_floats(zeros, co);
+  /* One pointer block fits the phase with the most taps; rows per pass fill it for every phase. */
+  int most = 0;
+  for (int a = 0; a < g->sh; ++a)
+    for (int b = 0; b < g->sw; ++b) most = ph.nkh[a] * ph.nkw[b] > most ? ph.nkh[a] * ph.nkw[b] : most;
+  Pointers p = pointer_block(ws, most);
+  int per_row = (g->w + g->sw - 1) / g->sw;
+  int R = g->sh * (p.block / per_row > 1 ? p.block / per_row : 1);
+  for (int n = 0; n < g->n; ++n)
+    for (int r0 = 0; r0 < g->h; r0 += R)
+      for (int a = 0; a < g->sh; ++a) {
+        int first = r0 + (a - r0 % g->sh + g->sh) % g->sh, end = imin(r0 + R, g->h);
+        if (ph.nkh[a] == 0) {
+          /* No filter row reaches these dx rows: all their phases are zeros, in one run per row. */
+          for (int ih = first; ih < end; ih += g->sh) zero_floats(dx + (n * g->h + ih) * g->w * ci, g->w * ci);
+          continue;
+        }
+        for (int b = 0; b < g->sw; ++b) {
+          int nkh = ph.nkh[a], nkw = ph.nkw[b], taps = nkh * nkw, rows = 0;
+          const float *pk = packed + ph.packed_at[a * g->sw + b];
+          /* The dy column each filter column reads at iw = b; it moves by one per pixel. Exact
+           * divisions: the phase's taps are the ones whose offsets the stride divides. */
+          for (int tv = 0; tv < nkw; ++tv) ph.ow[tv] = (b + g->pl - ph.kw[b * g->kw + tv] * g->dw) / g->sw;
+          for (int ih = first; ih < end; ih += g->sh) {
+            for (int tu = 0; tu < nkh; ++tu) ph.oh[tu] = (ih + g->pt - ph.kh[a * g->kh + tu] * g->dh) / g->sh;
+            for (int iw = b, v = 0; iw < g->w; iw += g->sw, ++v) {
+              float *out = dx + ((n * g->h + ih) * g->w + iw) * ci;
+              if (taps == 0) {
+                zero_floats(out, ci);
+                continue;
+              }
+              p.out[rows] = out;
+              for (int tu = 0, t = 0; tu < nkh; ++tu) {
+                int oh = ph.oh[tu];
+                for (int tv = 0; tv < nkw; ++tv, ++t) {
+                  int ow = ph.ow[tv] + v;
+                  int inside = oh >= 0 && oh < g->oh && ow >= 0 && ow < g->ow;
+                  *in_slot(p, taps, rows, t) = inside ? dy + ((n * g->oh + oh) * g->ow + ow) * co : zeros;
+                }
+              }
+              if (++rows == p.block) {
+                igemm_rows(p, rows, taps, co, zeros, pk, ci, ws + WS_TILE);
+                rows = 0;
+              }
+            }
+          }
+          if (rows) igemm_rows(p, rows, taps, co, zeros, pk, ci, ws + WS_TILE);
+        }
+      }
 }
 
 /* y[r, c] = act(y[r, c] + bias[c]) for the fused conv epilogue: bias may be 0 (none), relu 0/1. */
@@ -593,44 +776,6 @@ void gf_bias_act(float *y, int rows, int C, const float *bias, int relu) {
       float v = o[c] + (bias ? bias[c] : 0.0f);
       o[c] = relu && v < 0.0f ? 0.0f : v; /* NaN stays NaN, as tfjs's relu */
     }
-  }
-}
-
-/* dX = col2im(dy (M x Co) * W^T (Co x K)), chunked the same way; stride 2 costs no extra FLOPs. */
-/* out[a][b][o][i] = w[kh−1−a][kw−1−b][i][o]: the filter of dX as a forward convolution of dy. */
-EXPORT(gf_flip_filter)
-void gf_flip_filter(const float *w, int kh, int kw, int ci, int co, float *out) {
-  for (int a = 0; a < kh; ++a)
-    for (int b = 0; b < kw; ++b) {
-      const float *src = w + ((kh - 1 - a) * kw + (kw - 1 - b)) * ci * co;
-      float *dst = out + (a * kw + b) * co * ci;
-      for (int i = 0; i < ci; ++i)
-        for (int o = 0; o < co; ++o) dst[o * ci + i] = src[i * co + o];
-    }
-}
-
-EXPORT(gf_conv2d_backprop_input)
-void gf_conv2d_backprop_input(const Geom *g, const float *dy, const float *w, float *dx, float *col, int chunk,
-                              float *ws) {
-  int K = g->kh * g->kw * g->ci, M = g->n * g->oh * g->ow;
-  if (is_pointwise(g)) {
-    gf_sgemm(M, K, g->co, dy, g->co, 1, w, 1, g->co, dx, K, 0, ws);
-    return;
-  }
-  int pixels = g->oh * g->ow;
-  if (is_strided_pointwise(g) && chunk >= pixels) {
-    /* Strided 1x1, image by image: one GEMM into col, then every dx pixel written once. */
-    for (int n = 0; n < g->n; ++n) {
-      gf_sgemm(pixels, K, g->co, dy + n * pixels * g->co, g->co, 1, w, 1, g->co, col, K, 0, ws);
-      expand_on_grid(g, col, dx + n * g->h * g->w * g->ci);
-    }
-    return;
-  }
-  zero_floats(dx, g->n * g->h * g->w * g->ci);
-  for (int m0 = 0; m0 < M; m0 += chunk) {
-    int rows = imin(chunk, M - m0);
-    gf_sgemm(rows, K, g->co, dy + m0 * g->co, g->co, 1, w, 1, g->co, col, K, 0, ws);
-    col2im(g, col, m0, rows, dx);
   }
 }
 
