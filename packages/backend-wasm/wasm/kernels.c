@@ -97,9 +97,12 @@ static void pack_a(int mc, int kc, const float *A, int rsa, int csa, float *pa) 
   }
 }
 
-/* Pack a kc x nc block of B (element (k,j) at B[k*rsb + j*csb]) into NR-column panels, k-major. */
-static void pack_b(int kc, int nc, const float *B, int rsb, int csb, float *pb) {
-  for (int j0 = 0; j0 < nc; j0 += NR) {
+/*
+ * Pack a kc x nc block of B (element (k,j) at B[k*rsb + j*csb]) into NR-column panels, k-major,
+ * panel_stride floats apart (a block of a taller packed matrix: its rows are k of every panel).
+ */
+static void pack_b_panels(int kc, int nc, const float *B, int rsb, int csb, float *pb, int panel_stride) {
+  for (int j0 = 0; j0 < nc; j0 += NR, pb += panel_stride) {
     int nr = imin(NR, nc - j0);
     const float *b = B + j0 * csb;
 #ifdef __wasm_simd128__
@@ -108,14 +111,16 @@ static void pack_b(int kc, int nc, const float *B, int rsb, int csb, float *pb) 
         wasm_v128_store(pb + k * NR, wasm_v128_load(b + k * rsb));
         wasm_v128_store(pb + k * NR + 4, wasm_v128_load(b + k * rsb + 4));
       }
-      pb += NR * kc;
       continue;
     }
 #endif
     for (int k = 0; k < kc; ++k)
       for (int c = 0; c < NR; ++c) pb[k * NR + c] = c < nr ? b[k * rsb + c * csb] : 0.0f;
-    pb += NR * kc;
   }
+}
+
+static void pack_b(int kc, int nc, const float *B, int rsb, int csb, float *pb) {
+  pack_b_panels(kc, nc, B, rsb, csb, pb, NR * kc);
 }
 
 #ifdef __wasm_simd128__
@@ -462,11 +467,14 @@ static void dw_pointers(const Geom *g, const float *x, const float *zeros, int m
 }
 
 /*
- * Output pixels per block of the filter gradient: the block's input window stays in L1 across all
- * of its taps and channel groups (256 read the filter gradients of stride-2 ResNet convs at 0.84x
- * their forward's speed, 64 at 0.92x).
+ * Output pixels per block of the filter gradient. Each block adds into all of dW: while dW is
+ * small (up to 256K floats, in L2) short blocks keep their input window in L1 across all taps
+ * and channel groups (256 read the filter gradients of stride-2 ResNet convs at 0.84x their
+ * forward's speed, 64 at 0.92x); a big dW (deep U-Net layers) is better passed over fewer times
+ * (3x3x1024 -> 1024 at 4x4: 21 GFLOP/s with 64, 35 with 256; column chunks of dW that stay in
+ * L2 measured slower than either).
  */
-enum { DW_PIXELS = 64 };
+enum { DW_PIXELS_SMALL = 64, DW_PIXELS_BIG = KC, DW_SMALL_FLOATS = 1 << 18 };
 
 /* Floats of gf_conv2d_backprop_filter's scratch: a zero row for the taps that fall on padding. */
 EXPORT(gf_conv2d_backprop_filter_scratch_floats)
@@ -491,7 +499,7 @@ void gf_conv2d_backprop_filter(const Geom *g, const float *x, const float *dy, f
   float *pb = ws + WS_PACK_B, *tile = ws + WS_TILE;
   /* The pointer block lives where gf_sgemm packs A: MC * KC slots. */
   const float **ptrs = (const float **)(ws + WS_PACK_A);
-  int block = imin(DW_PIXELS, MC * KC / taps);
+  int block = imin(K * Co <= DW_SMALL_FLOATS ? DW_PIXELS_SMALL : DW_PIXELS_BIG, MC * KC / taps);
   if (block < 1) block = 1;
   zero_floats(zeros, ci);
   for (int m0 = 0; m0 < M; m0 += block) {
@@ -510,18 +518,19 @@ void gf_conv2d_backprop_filter(const Geom *g, const float *x, const float *dy, f
 }
 
 /*
- * Indirect GEMM micro-kernel (the igemm of XNNPACK): output row r's columns [j0, j0 + nr) =
- * sum over taps t and channels c of A(r, t, c) * pb[(t * cin + c) * NR + j], where row r's input
- * pixel under tap t starts at in[t * MR + r] (a zero row where the tap falls on padding) and
- * its output at out[r]. No im2col matrix and no packing of the input: it is read in place.
+ * Indirect GEMM micro-kernel (the igemm of XNNPACK): output row r's columns [j0, j0 + nr) (+)=
+ * sum over taps t and channels c in [c0, c0 + cin) of A(r, t, c) * pb[(t * cin + c - c0) * NR + j],
+ * where row r's input pixel under tap t starts at in[t * MR + r] (a zero row where the tap falls
+ * on padding) and its output at out[r]. No im2col matrix and no packing of the input: it is read
+ * in place.
  */
-static void igemm_micro(int taps, int cin, const float *const *in, const float *pb, float *const *out, int j0,
-                        int mr, int nr, float *tile) {
+static void igemm_micro(int taps, int c0, int cin, const float *const *in, const float *pb, float *const *out, int j0,
+                        int mr, int nr, int accumulate, float *tile) {
 #ifdef __wasm_simd128__
   v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
   v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (int t = 0; t < taps; ++t, in += MR) {
-    const float *a0 = in[0], *a1 = in[1], *a2 = in[2], *a3 = in[3];
+    const float *a0 = in[0] + c0, *a1 = in[1] + c0, *a2 = in[2] + c0, *a3 = in[3] + c0;
     for (int c = 0; c < cin; ++c) {
       v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
       v128_t a = wasm_v128_load32_splat(a0 + c);
@@ -540,18 +549,18 @@ static void igemm_micro(int taps, int cin, const float *const *in, const float *
     }
   }
   if (store_tile(c00, c01, c10, c11, c20, c21, c30, c31, out[0] + j0, out[1] + j0, out[2] + j0, out[3] + j0, mr, nr,
-                 0, tile))
+                 accumulate, tile))
     return;
 #else
   for (int q = 0; q < MR * NR; ++q) tile[q] = 0.0f;
   for (int t = 0; t < taps; ++t, in += MR)
     for (int c = 0; c < cin; ++c, pb += NR)
       for (int r = 0; r < MR; ++r)
-        for (int j = 0; j < NR; ++j) tile[r * NR + j] += in[r][c] * pb[j];
+        for (int j = 0; j < NR; ++j) tile[r * NR + j] += in[r][c0 + c] * pb[j];
 #endif
   /* Rows past mr have no output pointer: they are not touched. */
   add_tile(tile, out[0] + j0, mr > 1 ? out[1] + j0 : 0, mr > 2 ? out[2] + j0 : 0, mr > 3 ? out[3] + j0 : 0, mr, nr,
-           0);
+           accumulate);
 }
 
 /*
@@ -578,16 +587,41 @@ static inline const float **in_slot(Pointers p, int taps, int i, int t) {
   return p.in + ((i / MR) * taps + t) * MR + i % MR;
 }
 
-/* Runs igemm_micro over pixels [0, rows) of a filled pointer block (rows past the last read zeros). */
+/*
+ * Floats of a filter row (taps x channels) per igemm pass: longer rows are cut into blocks of
+ * whole taps or, past this many channels, of one tap's channels, so the filter panel's slice
+ * (IGEMM_KC x NR) and each pixel's inputs stay in L1 (an uncut 3x3x1024 row ran at 13 GFLOP/s).
+ */
+enum { IGEMM_KC = 512 };
+
+/* igemm_micro over pixels [0, rows) for taps [t0, t0 + nt) and channels [c0, c0 + nc). */
+static void igemm_pass(Pointers p, int rows, int taps, int cin, int t0, int nt, int c0, int nc, const float *packed,
+                       int cout, int accumulate, float *tile) {
+  int K = taps * cin;
+  for (int jr = 0; jr < cout; jr += NR)
+    for (int ir = 0; ir < rows; ir += MR)
+      igemm_micro(nt, c0, nc, p.in + ir * taps + t0 * MR, packed + jr * K + (t0 * cin + c0) * NR, p.out + ir, jr,
+                  imin(MR, rows - ir), imin(NR, cout - jr), accumulate, tile);
+}
+
+/*
+ * Runs the indirect GEMM over pixels [0, rows) of a filled pointer block (rows past the last read
+ * zeros), the filter row (taps >= 1) in passes of about IGEMM_KC floats that accumulate.
+ */
 static void igemm_rows(Pointers p, int rows, int taps, int cin, const float *zeros, const float *packed, int cout,
                        float *tile) {
   for (int i = rows; i % MR; ++i)
     for (int t = 0; t < taps; ++t) *in_slot(p, taps, i, t) = zeros;
-  int K = taps * cin;
-  for (int jr = 0; jr < cout; jr += NR)
-    for (int ir = 0; ir < rows; ir += MR)
-      igemm_micro(taps, cin, p.in + ir * taps, packed + jr * K, p.out + ir, jr, imin(MR, rows - ir),
-                  imin(NR, cout - jr), tile);
+  if (cin <= IGEMM_KC) {
+    int passes = (taps * cin + IGEMM_KC - 1) / IGEMM_KC, per = (taps + passes - 1) / passes;
+    for (int t0 = 0; t0 < taps; t0 += per)
+      igemm_pass(p, rows, taps, cin, t0, imin(per, taps - t0), 0, cin, packed, cout, t0 > 0, tile);
+    return;
+  }
+  int passes = (cin + IGEMM_KC - 1) / IGEMM_KC, per = (cin + passes - 1) / passes;
+  for (int t0 = 0; t0 < taps; ++t0)
+    for (int c0 = 0; c0 < cin; c0 += per)
+      igemm_pass(p, rows, taps, cin, t0, 1, c0, imin(per, cin - c0), packed, cout, t0 > 0 || c0 > 0, tile);
 }
 
 /* Floats of gf_conv2d_forward's scratch: the filter packed into NR-column panels, then a zero row. */
@@ -655,17 +689,17 @@ typedef struct {
 
 /*
  * Floats of gf_conv2d_backprop_input's scratch: every phase's filter packed (together they hold
- * each tap once), one phase's filter dense, a zero row, then the Phases tables (ints).
+ * each tap once), a zero row, then the Phases tables (ints).
  */
 EXPORT(gf_conv2d_backprop_input_scratch_floats)
 int gf_conv2d_backprop_input_scratch_floats(const Geom *g) {
   int K = g->kh * g->kw * g->co;
   int tables = g->sh * (g->kh + 1) + g->sw * (g->kw + 1) + g->sh * g->sw + g->kh + g->kw;
-  return packed_b_floats(K, g->ci) + K * g->ci + g->co + tables;
+  return packed_b_floats(K, g->ci) + g->co + tables;
 }
 
 /* Finds every phase's taps and packs its filter: row (tap, co), column ci = W[kh, kw, ci, co]. */
-static Phases pack_phases(const Geom *g, const float *w, float *packed, float *dense, int *ints) {
+static Phases pack_phases(const Geom *g, const float *w, float *packed, int *ints) {
   int ci = g->ci, co = g->co;
   Phases ph = {ints, ints + g->sh * g->kh, 0, 0, 0, 0, 0};
   ph.kw = ph.nkh + g->sh;
@@ -679,14 +713,13 @@ static Phases pack_phases(const Geom *g, const float *w, float *packed, float *d
   for (int a = 0; a < g->sh; ++a)
     for (int b = 0; b < g->sw; ++b) {
       int taps = ph.nkh[a] * ph.nkw[b];
+      /* Tap t's rows (co of them) are rows t * co.. of every panel: B(o, c) = W[kh, kw, c, o]. */
       for (int u = 0, t = 0; u < ph.nkh[a]; ++u)
         for (int v = 0; v < ph.nkw[b]; ++v, ++t) {
           const float *src = w + (ph.kh[a * g->kh + u] * g->kw + ph.kw[b * g->kw + v]) * ci * co;
-          for (int c = 0; c < ci; ++c)
-            for (int o = 0; o < co; ++o) dense[(t * co + o) * ci + c] = src[c * co + o];
+          pack_b_panels(co, ci, src, 1, co, packed + at + t * co * NR, taps * co * NR);
         }
       ph.packed_at[a * g->sw + b] = at;
-      pack_b(taps * co, ci, dense, ci, 1, packed + at);
       at += packed_b_floats(taps * co, ci);
     }
   return ph;
@@ -704,23 +737,30 @@ static Phases pack_phases(const Geom *g, const float *w, float *packed, float *d
 EXPORT(gf_conv2d_backprop_input)
 void gf_conv2d_backprop_input(const Geom *g, const float *dy, const float *w, float *dx, float *scratch, float *ws) {
   int ci = g->ci, co = g->co, K = g->kh * g->kw * co;
-  float *packed = scratch, *dense = packed + packed_b_floats(K, ci), *zeros = dense + K * ci;
-  Phases ph = pack_phases(g, w, packed, dense, (int *)(zeros + co));
+  float *packed = scratch, *zeros = packed + packed_b_floats(K, ci);
+  Phases ph = pack_phases(g, w, packed, (int *)(zeros + co));
   zero_floats(zeros, co);
   /* One pointer block fits the phase with the most taps; rows per pass fill it for every phase. */
   int most = 0;
   for (int a = 0; a < g->sh; ++a)
     for (int b = 0; b < g->sw; ++b) most = ph.nkh[a] * ph.nkw[b] > most ? ph.nkh[a] * ph.nkw[b] : most;
   Pointers p = pointer_block(ws, most);
-  int per_row = (g->w + g->sw - 1) / g->sw;
-  int R = g->sh * (p.block / per_row > 1 ? p.block / per_row : 1);
-  for (int n = 0; n < g->n; ++n)
+  /*
+   * Work goes in groups of G images x R rows: a phase's pixels of one group fill at most a pointer
+   * block, so small images share a block (the filter streams once per block, not per image)
+   * and big ones are cut into bands of rows.
+   */
+  int per_row = (g->w + g->sw - 1) / g->sw, per_image = per_row * ((g->h + g->sh - 1) / g->sh);
+  int G = per_image <= p.block ? p.block / per_image : 1;
+  int R = per_image <= p.block ? g->h : g->sh * (p.block / per_row > 1 ? p.block / per_row : 1);
+  for (int n0 = 0; n0 < g->n; n0 += G)
     for (int r0 = 0; r0 < g->h; r0 += R)
       for (int a = 0; a < g->sh; ++a) {
-        int first = r0 + (a - r0 % g->sh + g->sh) % g->sh, end = imin(r0 + R, g->h);
+        int first = r0 + (a - r0 % g->sh + g->sh) % g->sh, end = imin(r0 + R, g->h), n1 = imin(n0 + G, g->n);
         if (ph.nkh[a] == 0) {
           /* No filter row reaches these dx rows: all their phases are zeros, in one run per row. */
-          for (int ih = first; ih < end; ih += g->sh) zero_floats(dx + (n * g->h + ih) * g->w * ci, g->w * ci);
+          for (int n = n0; n < n1; ++n)
+            for (int ih = first; ih < end; ih += g->sh) zero_floats(dx + (n * g->h + ih) * g->w * ci, g->w * ci);
           continue;
         }
         for (int b = 0; b < g->sw; ++b) {
@@ -729,29 +769,30 @@ void gf_conv2d_backprop_input(const Geom *g, const float *dy, const float *w, fl
           /* The dy column each filter column reads at iw = b; it moves by one per pixel. Exact
            * divisions: the phase's taps are the ones whose offsets the stride divides. */
           for (int tv = 0; tv < nkw; ++tv) ph.ow[tv] = (b + g->pl - ph.kw[b * g->kw + tv] * g->dw) / g->sw;
-          for (int ih = first; ih < end; ih += g->sh) {
-            for (int tu = 0; tu < nkh; ++tu) ph.oh[tu] = (ih + g->pt - ph.kh[a * g->kh + tu] * g->dh) / g->sh;
-            for (int iw = b, v = 0; iw < g->w; iw += g->sw, ++v) {
-              float *out = dx + ((n * g->h + ih) * g->w + iw) * ci;
-              if (taps == 0) {
-                zero_floats(out, ci);
-                continue;
-              }
-              p.out[rows] = out;
-              for (int tu = 0, t = 0; tu < nkh; ++tu) {
-                int oh = ph.oh[tu];
-                for (int tv = 0; tv < nkw; ++tv, ++t) {
-                  int ow = ph.ow[tv] + v;
-                  int inside = oh >= 0 && oh < g->oh && ow >= 0 && ow < g->ow;
-                  *in_slot(p, taps, rows, t) = inside ? dy + ((n * g->oh + oh) * g->ow + ow) * co : zeros;
+          for (int n = n0; n < n1; ++n)
+            for (int ih = first; ih < end; ih += g->sh) {
+              for (int tu = 0; tu < nkh; ++tu) ph.oh[tu] = (ih + g->pt - ph.kh[a * g->kh + tu] * g->dh) / g->sh;
+              for (int iw = b, v = 0; iw < g->w; iw += g->sw, ++v) {
+                float *out = dx + ((n * g->h + ih) * g->w + iw) * ci;
+                if (taps == 0) {
+                  zero_floats(out, ci);
+                  continue;
+                }
+                p.out[rows] = out;
+                for (int tu = 0, t = 0; tu < nkh; ++tu) {
+                  int oh = ph.oh[tu];
+                  for (int tv = 0; tv < nkw; ++tv, ++t) {
+                    int ow = ph.ow[tv] + v;
+                    int inside = oh >= 0 && oh < g->oh && ow >= 0 && ow < g->ow;
+                    *in_slot(p, taps, rows, t) = inside ? dy + ((n * g->oh + oh) * g->ow + ow) * co : zeros;
+                  }
+                }
+                if (++rows == p.block) {
+                  igemm_rows(p, rows, taps, co, zeros, pk, ci, ws + WS_TILE);
+                  rows = 0;
                 }
               }
-              if (++rows == p.block) {
-                igemm_rows(p, rows, taps, co, zeros, pk, ci, ws + WS_TILE);
-                rows = 0;
-              }
             }
-          }
           if (rows) igemm_rows(p, rows, taps, co, zeros, pk, ci, ws + WS_TILE);
         }
       }
