@@ -509,6 +509,58 @@ describe('BatchMatMul and Tile on wasm', () => {
     ).toBeLessThanOrEqual(TOL);
   });
 
+  it('deep layers: over 512 channels the filter row runs in channel passes, small images share a block', async () => {
+    // 520 channels: two passes of 260 per tap (the forward and dX), a dW over 256K floats (its
+    // 256-pixel blocks), and 3x3 / 5x5 images grouped several to a pointer block.
+    const rng = new Rng(28);
+    const t = (shape: number[]) => ({
+      data: randomData(
+        rng,
+        shape.reduce((p, d) => p * d, 1),
+      ),
+      shape,
+    });
+    for (const [xShape, strides] of [
+      [[3, 3, 3, 520], 1],
+      [[2, 5, 5, 520], 2],
+    ] as const) {
+      const [n, h, w] = xShape;
+      const oh = Math.ceil(h / strides);
+      const ow = Math.ceil(w / strides);
+      const x = t([...xShape]);
+      const filter = t([3, 3, 520, 64]);
+      const dy = t([n, oh, ow, 64]);
+      const attrs = { strides, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+      const label = JSON.stringify([xShape, strides]);
+      expect(
+        relErr(
+          await runKernelOn('wasm', 'Conv2D', { x, filter }, attrs),
+          await runKernelOn('cpu', 'Conv2D', { x, filter }, attrs),
+        ),
+        `forward ${label}`,
+      ).toBeLessThanOrEqual(TOL);
+      const dwAttrs = { ...attrs, filterShape: [3, 3, 520, 64] };
+      expect(
+        relErr(
+          await runKernelOn('wasm', 'Conv2DBackpropFilter', { x, dy }, dwAttrs),
+          await runKernelOn('cpu', 'Conv2DBackpropFilter', { x, dy }, dwAttrs),
+        ),
+        `dW ${label}`,
+      ).toBeLessThanOrEqual(TOL);
+      // dX of the transposed problem: 520 channels of dy per tap.
+      const wide = t([3, 3, 24, 520]);
+      const dyWide = t([n, oh, ow, 520]);
+      const dxAttrs = { ...attrs, inputShape: [n, h, w, 24] };
+      expect(
+        relErr(
+          await runKernelOn('wasm', 'Conv2DBackpropInput', { dy: dyWide, filter: wide }, dxAttrs),
+          await runKernelOn('cpu', 'Conv2DBackpropInput', { dy: dyWide, filter: wide }, dxAttrs),
+        ),
+        `dX ${label}`,
+      ).toBeLessThanOrEqual(TOL);
+    }
+  });
+
   it('SplitV through Slice, any rank', async () => {
     const rng = new Rng(27);
     const x = { data: randomData(rng, 2 * 3 * 4 * 2 * 10), shape: [2, 3, 4, 2, 10] };
