@@ -109,6 +109,19 @@ let previous: tf.GradConfig | undefined;
 let previousBatchNorm: tf.GradConfig | undefined;
 let installed = false;
 
+/** GradflowBatchNormGrad can run on x and dy (float32, same shape, first-order, on wasm). */
+function batchNormKernelReady(x: tf.Tensor, dy: tf.Tensor): boolean {
+  return (
+    tf.getBackend() === 'wasm' &&
+    tf.getKernel(BATCH_NORM_GRAD_KERNEL, 'wasm') !== undefined &&
+    !higherOrder() &&
+    x.rank >= 1 &&
+    x.dtype === 'float32' &&
+    dy.dtype === 'float32' &&
+    tf.util.arraysEqual(x.shape, dy.shape)
+  );
+}
+
 function fusedBatchNormApplies(
   x: tf.Tensor,
   dy: tf.Tensor,
@@ -118,18 +131,53 @@ function fusedBatchNormApplies(
 ): boolean {
   const c = x.shape[x.rank - 1];
   const vec = (t: tf.Tensor): boolean => t.dtype === 'float32' && t.rank === 1 && t.shape[0] === c;
-  return (
-    tf.getBackend() === 'wasm' &&
-    tf.getKernel(BATCH_NORM_GRAD_KERNEL, 'wasm') !== undefined &&
-    !higherOrder() &&
-    x.rank >= 1 &&
-    x.dtype === 'float32' &&
-    dy.dtype === 'float32' &&
-    tf.util.arraysEqual(x.shape, dy.shape) &&
-    vec(mean) &&
-    vec(variance) &&
-    (scale === undefined || vec(scale))
-  );
+  return batchNormKernelReady(x, dy) && vec(mean) && vec(variance) && (scale === undefined || vec(scale));
+}
+
+/**
+ * The whole gradient of a channels-last BatchNorm in training mode, whose mean and variance are
+ * x's own statistics over every axis but the last: dx (the paths through the statistics
+ * included), dscale and doffset, in two passes over x and dy on wasm, where the closed form
+ * composed of tfjs ops makes about eight. mean, variance and scale may have kept dims
+ * (`[1, ..., 1, C]`). Null where the kernel does not apply: another backend, gradflow's kernels
+ * not registered, a higher-order gradient, other shapes or dtypes. It only reads its inputs.
+ *
+ * @example
+ * ```ts
+ * const x = tf.randomNormal([2, 3, 4]);
+ * const dy = tf.randomNormal([2, 3, 4]);
+ * const m = tf.moments(x, [0, 1]);
+ * const g = batchNormTrainingGrad({ x, dy, mean: m.mean, variance: m.variance, scale: null, epsilon: 1e-3 });
+ * if (tf.getBackend() !== 'wasm' && g !== null) throw new Error('the fused gradient is wasm only');
+ * if (g) tf.dispose([g.dx, g.dscale, g.doffset]);
+ * tf.dispose([x, dy, m.mean, m.variance]);
+ * ```
+ */
+export function batchNormTrainingGrad(args: {
+  x: tf.Tensor;
+  dy: tf.Tensor;
+  mean: tf.Tensor;
+  variance: tf.Tensor;
+  scale: tf.Tensor | null;
+  epsilon: number;
+}): { dx: tf.Tensor; dscale: tf.Tensor; doffset: tf.Tensor } | null {
+  const { x, dy, epsilon } = args;
+  const c = x.shape[x.rank - 1] ?? 0;
+  const stats = [args.mean, args.variance, ...(args.scale ? [args.scale] : [])];
+  // Per-channel statistics, possibly with kept dims: reshaped to the vectors the kernel takes.
+  const perChannel = (t: tf.Tensor): boolean =>
+    t.dtype === 'float32' && t.size === c && t.shape[t.rank - 1] === c;
+  const vector = (t: tf.Tensor): tf.Tensor => tf.reshape(t, [c]);
+  if (x.rank < 2 || !stats.every(perChannel) || !batchNormKernelReady(x, dy)) return null;
+  return tf.tidy(() => {
+    const inputs: tf.NamedTensorMap = { x, dy, mean: vector(args.mean), variance: vector(args.variance) };
+    if (args.scale) inputs.scale = vector(args.scale);
+    const [dx, , , dscale, doffset] = tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, inputs, {
+      varianceEpsilon: epsilon,
+      batchStatistics: true,
+    } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+    return { dx: dx!, dscale: dscale!, doffset: doffset! };
+  }) as { dx: tf.Tensor; dscale: tf.Tensor; doffset: tf.Tensor };
 }
 
 function batchNormGradient(original: tf.GradConfig): tf.GradConfig {

@@ -25,6 +25,7 @@ export { matMul, simdPeakGflops } from './gemm.js';
 export type { MatMulOptions } from './gemm.js';
 export { forceKernelVariant } from './runtime.js';
 export { recurrentSequenceKernels } from './gates.js';
+export { batchNormTrainingGrad } from './gradients.js';
 export type {
   FusedCell,
   RecurrentBackwardResult,

@@ -124,6 +124,7 @@ export interface GradflowKernelExports {
     variance: number,
     scale: number,
     eps: number,
+    batchStats: number,
     dx: number,
     dmean: number,
     dvar: number,

@@ -2,7 +2,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@gradflow/core';
 import { describe, expect, it } from 'vitest';
-import { forceKernelVariant, registerGradflowKernels, unregisterGradflowKernels } from '../src/index.js';
+import {
+  batchNormTrainingGrad,
+  forceKernelVariant,
+  registerGradflowKernels,
+  unregisterGradflowKernels,
+} from '../src/index.js';
 import { BATCH_NORM_GRAD_KERNEL, REDUCE_GRAD_KERNEL, RELU_GRAD_KERNEL } from '../src/gradients.js';
 import { on, randomData, relErr, runKernelOn } from './helpers.js';
 
@@ -364,6 +369,69 @@ describe('fused BatchNorm gradient', () => {
     const ours = await run('wasm');
     const cpu = await run('cpu');
     ours.forEach((g, i) => expect(relErr(g, cpu[i] as Float32Array), `output ${i}`).toBeLessThanOrEqual(TOL));
+  });
+
+  it('batchNormTrainingGrad: the training-mode gradient through the batch statistics, as autodiff on cpu', async () => {
+    const rng = new Rng(55);
+    for (const [shape, keptDims, withScale] of [
+      [[4, 5, 5, 8], true, true],
+      [[3, 6, 7, 13], false, true],
+      [[9, 5], true, false],
+    ] as const) {
+      const c = shape[shape.length - 1]!;
+      const xData = randomData(rng, size([...shape]));
+      const dyData = randomData(rng, size([...shape]));
+      const gData = withScale ? randomData(rng, c) : new Float32Array(c).fill(1); // no scale: γ = 1
+      const statShape = keptDims ? [...shape.slice(0, -1).map(() => 1), c] : [c];
+      const axes = shape.slice(0, -1).map((_, i) => i);
+      const eps = 1e-3;
+      // cpu: autodiff of sum(dy * batchNorm(x, moments(x), γ)), through the moments.
+      const want = await on('cpu', () =>
+        tf.tidy(() => {
+          const dy = tf.tensor(dyData, [...shape]);
+          const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+            const m = tf.moments(x, axes);
+            return tf.sum(tf.mul(dy, tf.batchNorm(x, m.mean, m.variance, b, g, eps)));
+          };
+          const grads = tf.grads(f)([tf.tensor(xData, [...shape]), tf.tensor(gData, [c]), tf.zeros([c])]);
+          return grads.map((t) => Float32Array.from(t.dataSync()));
+        }),
+      );
+      const got = await on('wasm', () => {
+        const before = tf.memory().numTensors;
+        const x = tf.tensor(xData, [...shape]);
+        const dy = tf.tensor(dyData, [...shape]);
+        const m = tf.moments(x, axes, keptDims);
+        const scale = withScale ? tf.tensor(gData, statShape) : null;
+        const r = batchNormTrainingGrad({ x, dy, mean: m.mean, variance: m.variance, scale, epsilon: eps });
+        expect(r).not.toBeNull();
+        const out = [r!.dx, r!.dscale, r!.doffset].map((t) => Float32Array.from(t.dataSync()));
+        tf.dispose([x, dy, m.mean, m.variance, ...(scale ? [scale] : []), r!.dx, r!.dscale, r!.doffset]);
+        expect(tf.memory().numTensors).toBe(before);
+        return out;
+      });
+      const label = JSON.stringify([shape, keptDims, withScale]);
+      expect(relErr(got[0]!, want[0]!), `dx ${label}`).toBeLessThanOrEqual(TOL);
+      if (withScale) expect(relErr(got[1]!, want[1]!), `dscale ${label}`).toBeLessThanOrEqual(TOL);
+      expect(relErr(got[2]!, want[2]!), `doffset ${label}`).toBeLessThanOrEqual(TOL);
+    }
+    // Not on cpu, and not for statistics that are not per channel.
+    expect(
+      await on('cpu', () => {
+        const [x, m, v] = [tf.ones([2, 3]), tf.zeros([3]), tf.ones([3])];
+        const r = batchNormTrainingGrad({ x, dy: x, mean: m, variance: v, scale: null, epsilon: 1e-3 });
+        tf.dispose([x, m, v]);
+        return r;
+      }),
+    ).toBeNull();
+    expect(
+      await on('wasm', () => {
+        const [x, m, v] = [tf.ones([2, 3]), tf.zeros([2, 1]), tf.ones([2, 1])];
+        const r = batchNormTrainingGrad({ x, dy: x, mean: m, variance: v, scale: null, epsilon: 1e-3 });
+        tf.dispose([x, m, v]);
+        return r;
+      }),
+    ).toBeNull();
   });
 
   it('second-order gradients fall back to tfjs-core and match cpu', async () => {

@@ -1146,10 +1146,10 @@ void gf_batchnorm(const float *x, int rows, int C, const float *mean, const floa
  */
 EXPORT(gf_batchnorm_grad)
 void gf_batchnorm_grad(const float *x, const float *dy, int rows, int C, const float *mean, const float *var,
-                       const float *scale, float eps, float *dx, float *dmean, float *dvar, float *dscale,
-                       float *doffset, double *tmp) {
+                       const float *scale, float eps, int batch_stats, float *dx, float *dmean, float *dvar,
+                       float *dscale, float *doffset, double *tmp) {
   double *t1 = tmp, *t2 = tmp + C;
-  float *b1 = (float *)(tmp + 2 * C), *b2 = b1 + C, *k = b2 + C;
+  float *b1 = (float *)(tmp + 2 * C), *b2 = b1 + C, *k = b2 + C, *kx = k + C, *k0 = kx + C;
   for (int c = 0; c < C; ++c) t1[c] = t2[c] = 0.0;
   for (int r0 = 0; r0 < rows; r0 += 256) {
     int r1 = imin(rows, r0 + 256);
@@ -1185,15 +1185,29 @@ void gf_batchnorm_grad(const float *x, const float *dy, int rows, int C, const f
     dvar[c] = -0.5f * inv * inv * inv * sc * s2;
     dscale[c] = inv * s2;
     doffset[c] = s1;
+    /* Batch statistics: dx also carries the paths through mean and variance (their own
+     * gradients are then spent): dx = k·dy − σ⁻³·γ·mean(dy·(x − μ))·(x − μ) − σ⁻¹·γ·mean(dy). */
+    kx[c] = batch_stats ? -inv * inv * inv * sc * s2 / (float)rows : 0.0f;
+    k0[c] = batch_stats ? -inv * sc * s1 / (float)rows - kx[c] * mean[c] : 0.0f;
   }
   for (int r = 0; r < rows; ++r) {
-    const float *dr = dy + r * C;
+    const float *dr = dy + r * C, *xr = x + r * C;
     float *o = dx + r * C;
     int c = 0;
+    if (!batch_stats) {
 #ifdef __wasm_simd128__
-    for (; c + 4 <= C; c += 4) wasm_v128_store(o + c, wasm_f32x4_mul(wasm_v128_load(dr + c), wasm_v128_load(k + c)));
+      for (; c + 4 <= C; c += 4) wasm_v128_store(o + c, wasm_f32x4_mul(wasm_v128_load(dr + c), wasm_v128_load(k + c)));
 #endif
-    for (; c < C; ++c) o[c] = dr[c] * k[c];
+      for (; c < C; ++c) o[c] = dr[c] * k[c];
+      continue;
+    }
+#ifdef __wasm_simd128__
+    for (; c + 4 <= C; c += 4) {
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(dr + c), wasm_v128_load(k + c)), wasm_v128_load(k0 + c));
+      wasm_v128_store(o + c, wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(xr + c), wasm_v128_load(kx + c))));
+    }
+#endif
+    for (; c < C; ++c) o[c] = dr[c] * k[c] + k0[c] + xr[c] * kx[c];
   }
 }
 

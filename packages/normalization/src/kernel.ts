@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { batchNormTrainingGrad } from '@gradflow/backend-wasm';
 import { InvalidArgumentError } from '@gradflow/core';
 
 /**
@@ -97,6 +98,17 @@ export function normalize(args: NormalizeArgs): tf.Tensor {
   const inputs: tf.Tensor[] = [x];
   if (gamma) inputs.push(gamma);
   if (beta) inputs.push(beta);
+  // BatchNorm over every axis but the last (channels last) on wasm: one FusedBatchNorm pass
+  // forward and @gradflow/backend-wasm's two-pass training gradient backward, where the
+  // composed forms below make two and about eight passes over x.
+  const lastAxisStats =
+    mean !== null &&
+    !args.combine &&
+    paramConstOverStats &&
+    x.dtype === 'float32' &&
+    statAxes.length === x.rank - 1 &&
+    statAxes.every((a, i) => a === i);
+  const fusedOnWasm = lastAxisStats && tf.getBackend() === 'wasm';
 
   const kernel = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const save = args[args.length - 1] as tf.GradSaveFunc;
@@ -106,6 +118,11 @@ export function normalize(args: NormalizeArgs): tf.Tensor {
     // Inner tidies free full-size temporaries as soon as they are consumed, so the allocator
     // hands the next one the same (cache-warm) memory.
     const y = tf.tidy(() => {
+      if (fusedOnWasm) {
+        const c = xIn.shape[xIn.rank - 1]!;
+        const vec = (t: tf.Tensor | null) => (t ? tf.reshape(t, [c]) : undefined);
+        return tf.batchNorm(xIn, vec(mean)!, vec(variance)!, vec(betaIn), vec(gammaIn), epsilon);
+      }
       if (fold) {
         const s = gammaIn ? tf.mul(gammaIn, invStd) : invStd;
         let o = mean ? tf.neg(tf.mul(mean, s)) : null;
@@ -122,6 +139,7 @@ export function normalize(args: NormalizeArgs): tf.Tensor {
     const saved = [xIn, invStd];
     if (mean) saved.push(mean);
     if (gammaIn) saved.push(gammaIn);
+    if (fusedOnWasm) saved.push(variance);
     save(saved);
     return {
       value: y,
@@ -132,6 +150,15 @@ export function normalize(args: NormalizeArgs): tf.Tensor {
           const mu = mean ? s[2]! : null;
           const gam = gammaIn ? s[mean ? 3 : 2]! : null;
           const grads: tf.Tensor[] = [];
+          const fused = fusedOnWasm
+            ? batchNormTrainingGrad({ x: xs, dy, mean: mu!, variance: s[s.length - 1]!, scale: gam, epsilon })
+            : null;
+          if (fused) {
+            grads.push(fused.dx);
+            if (gam) grads.push(tf.reshape(fused.dscale, gam.shape));
+            if (betaIn) grads.push(tf.reshape(fused.doffset, betaIn.shape));
+            return grads;
+          }
           const xc = mu ? tf.sub(xs, mu) : xs;
           if (paramConstOverStats) {
             // Per-group sums S1 = Σdy and S2 = Σdy·(x−μ) give dγ, dβ and both mean terms of dx.

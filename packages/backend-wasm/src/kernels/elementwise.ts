@@ -140,7 +140,9 @@ export function unary(kernelName: keyof typeof UNARY_OPS, args: KernelArgs): tf.
 
 /**
  * The FusedBatchNorm gradient for per-channel statistics: outputs [dx, dmean, dvariance, dscale,
- * doffset] from two passes over x and dy (see gradients.ts).
+ * doffset] from two passes over x and dy (see gradients.ts). With `batchStatistics: true` the
+ * mean and variance are x's own batch statistics and dx includes the paths through them (the
+ * training-mode BatchNorm gradient, see batchNormTrainingGrad).
  */
 export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo[] {
   const name = BATCH_NORM_GRAD_KERNEL;
@@ -169,7 +171,7 @@ export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.T
   const outs = [0, 1, 2, 3].map(() => b.makeOutput([c], 'float32'));
   const [dmean, dvar, dscale, doffset] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
   const rows = c === 0 ? 0 : x.shape.reduce((p, d) => p * d, 1) / c;
-  const tmp = scratch(rt, c * (2 * 8 + 3 * 4));
+  const tmp = scratch(rt, c * (2 * 8 + 5 * 4));
   try {
     rt.exports.gf_batchnorm_grad(
       ptrOf(b, x),
@@ -180,6 +182,7 @@ export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.T
       ptrOf(b, variance),
       scale ? ptrOf(b, scale) : 0,
       eps,
+      attrs.batchStatistics === true ? 1 : 0,
       ptrOf(b, dx),
       ptrOf(b, dmean),
       ptrOf(b, dvar),
