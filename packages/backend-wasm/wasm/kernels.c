@@ -125,6 +125,29 @@ static void pack_b(int kc, int nc, const float *B, int rsb, int csb, float *pb) 
 
 #ifdef __wasm_simd128__
 /*
+ * One k step of every micro-kernel's 4 x 8 tile: row r of the accumulators c00..c31 (declared by
+ * the kernel) += A(r, k) * B(k, 0:8), A(r, k) read from the four addresses, B(k, :) from pb.
+ */
+#define GF_TILE_STEP(a0, a1, a2, a3, pb)                                                                   \
+  do {                                                                                                  \
+    v128_t b0_ = wasm_v128_load(pb), b1_ = wasm_v128_load((pb) + 4);                                    \
+    v128_t a_ = wasm_v128_load32_splat(a0);                                                             \
+    c00 = GF_MADD(a_, b0_, c00);                                                                        \
+    c01 = GF_MADD(a_, b1_, c01);                                                                        \
+    a_ = wasm_v128_load32_splat(a1);                                                                    \
+    c10 = GF_MADD(a_, b0_, c10);                                                                        \
+    c11 = GF_MADD(a_, b1_, c11);                                                                        \
+    a_ = wasm_v128_load32_splat(a2);                                                                    \
+    c20 = GF_MADD(a_, b0_, c20);                                                                        \
+    c21 = GF_MADD(a_, b1_, c21);                                                                        \
+    a_ = wasm_v128_load32_splat(a3);                                                                    \
+    c30 = GF_MADD(a_, b0_, c30);                                                                        \
+    c31 = GF_MADD(a_, b1_, c31);                                                                        \
+  } while (0)
+#endif
+
+#ifdef __wasm_simd128__
+/*
  * The end of every micro-kernel: a full MR x NR accumulator tile goes (or, with `accumulate`, is
  * added) straight to its C rows r0..r3 and returns 1; an edge tile is parked in `tile` for
  * add_tile and returns 0 (rows past mr may then be invalid pointers: they are not touched).
@@ -179,23 +202,7 @@ static void micro_kernel(int kc, const float *pa, const float *pb, float *C, int
 #ifdef __wasm_simd128__
   v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
   v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (int k = 0; k < kc; ++k) {
-    v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
-    v128_t a = wasm_v128_load32_splat(pa);
-    c00 = GF_MADD(a, b0, c00);
-    c01 = GF_MADD(a, b1, c01);
-    a = wasm_v128_load32_splat(pa + 1);
-    c10 = GF_MADD(a, b0, c10);
-    c11 = GF_MADD(a, b1, c11);
-    a = wasm_v128_load32_splat(pa + 2);
-    c20 = GF_MADD(a, b0, c20);
-    c21 = GF_MADD(a, b1, c21);
-    a = wasm_v128_load32_splat(pa + 3);
-    c30 = GF_MADD(a, b0, c30);
-    c31 = GF_MADD(a, b1, c31);
-    pa += MR;
-    pb += NR;
-  }
+  for (int k = 0; k < kc; ++k, pa += MR, pb += NR) GF_TILE_STEP(pa, pa + 1, pa + 2, pa + 3, pb);
   if (store_tile(c00, c01, c10, c11, c20, c21, c30, c31, C, C + ldc, C + 2 * ldc, C + 3 * ldc, mr, nr, accumulate,
                  tile))
     return;
@@ -414,22 +421,9 @@ static void dw_micro(int pixels, const float *const *ptrs, int c0, int mr, const
 #ifdef __wasm_simd128__
   v128_t c00 = wasm_f32x4_splat(0), c01 = c00, c10 = c00, c11 = c00;
   v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  for (int i = 0; i < pixels; ++i) {
+  for (int i = 0; i < pixels; ++i, pb += NR) {
     const float *p = ptrs[i];
-    v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
-    v128_t a = wasm_v128_load32_splat(p + o0);
-    c00 = GF_MADD(a, b0, c00);
-    c01 = GF_MADD(a, b1, c01);
-    a = wasm_v128_load32_splat(p + o1);
-    c10 = GF_MADD(a, b0, c10);
-    c11 = GF_MADD(a, b1, c11);
-    a = wasm_v128_load32_splat(p + o2);
-    c20 = GF_MADD(a, b0, c20);
-    c21 = GF_MADD(a, b1, c21);
-    a = wasm_v128_load32_splat(p + o3);
-    c30 = GF_MADD(a, b0, c30);
-    c31 = GF_MADD(a, b1, c31);
-    pb += NR;
+    GF_TILE_STEP(p + o0, p + o1, p + o2, p + o3, pb);
   }
   if (store_tile(c00, c01, c10, c11, c20, c21, c30, c31, C, C + ldc, C + 2 * ldc, C + 3 * ldc, mr, nr, accumulate,
                  tile))
@@ -531,22 +525,7 @@ static void igemm_micro(int taps, int c0, int cin, const float *const *in, const
   v128_t c20 = c00, c21 = c00, c30 = c00, c31 = c00;
   for (int t = 0; t < taps; ++t, in += MR) {
     const float *a0 = in[0] + c0, *a1 = in[1] + c0, *a2 = in[2] + c0, *a3 = in[3] + c0;
-    for (int c = 0; c < cin; ++c) {
-      v128_t b0 = wasm_v128_load(pb), b1 = wasm_v128_load(pb + 4);
-      v128_t a = wasm_v128_load32_splat(a0 + c);
-      c00 = GF_MADD(a, b0, c00);
-      c01 = GF_MADD(a, b1, c01);
-      a = wasm_v128_load32_splat(a1 + c);
-      c10 = GF_MADD(a, b0, c10);
-      c11 = GF_MADD(a, b1, c11);
-      a = wasm_v128_load32_splat(a2 + c);
-      c20 = GF_MADD(a, b0, c20);
-      c21 = GF_MADD(a, b1, c21);
-      a = wasm_v128_load32_splat(a3 + c);
-      c30 = GF_MADD(a, b0, c30);
-      c31 = GF_MADD(a, b1, c31);
-      pb += NR;
-    }
+    for (int c = 0; c < cin; ++c, pb += NR) GF_TILE_STEP(a0 + c, a1 + c, a2 + c, a3 + c, pb);
   }
   if (store_tile(c00, c01, c10, c11, c20, c21, c30, c31, out[0] + j0, out[1] + j0, out[2] + j0, out[3] + j0, mr, nr,
                  accumulate, tile))
