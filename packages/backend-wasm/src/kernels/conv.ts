@@ -2,15 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UnsupportedError } from '@gradflow/core';
 import { convByImages, threadsFor } from '../parallel.js';
-import {
-  ptrOf,
-  release,
-  runtimeFor,
-  scratch,
-  writeGeom,
-  type KernelRuntime,
-  type WasmBackendLike,
-} from '../runtime.js';
+import { ptrOf, runtimeFor, writeGeom, type WasmBackendLike } from '../runtime.js';
 import { callStock, input, rank4, type Attrs, type KernelArgs } from './common.js';
 
 function channelsLast(attrs: Attrs, kernel: string): void {
