@@ -47,7 +47,7 @@ export const GRADFLOW_WASM_KERNELS = [
   {
     kernelName: 'Conv2DBackpropFilter',
     replacesStock: false,
-    path: 'SIMD dW = im2col(x)^T dy without im2col: x read in place through a pointer per (pixel, tap), dy packed in blocks of 64 pixels (1x1 stride 1: GEMM on x); images split over the threads',
+    path: 'SIMD dW = im2col(x)^T dy without im2col: x read in place through a pointer per (pixel, tap), dy packed in blocks of 64 pixels (256 once dW outgrows L2; 1x1 stride 1: GEMM on x); images split over the threads',
     kernelFunc: conv2DBackpropFilter,
   },
   {
