@@ -561,6 +561,27 @@ describe('BatchMatMul and Tile on wasm', () => {
     }
   });
 
+  it('zero input channels: the forward and the input gradient sum nothing (zeros, as cpu)', async () => {
+    const attrs = { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1 };
+    const empty = (shape: number[]) => ({ data: new Float32Array(0), shape });
+    for (const backend of ['wasm', 'cpu'] as const) {
+      const y = await runKernelOn(
+        backend,
+        'Conv2D',
+        { x: empty([1, 3, 3, 0]), filter: empty([3, 3, 0, 4]) },
+        attrs,
+      );
+      expect(Array.from(y), `${backend} forward`).toEqual(new Array(36).fill(0));
+      const dx = await runKernelOn(
+        backend,
+        'Conv2DBackpropInput',
+        { dy: empty([1, 3, 3, 0]), filter: empty([3, 3, 4, 0]) },
+        { ...attrs, inputShape: [1, 3, 3, 4] },
+      );
+      expect(Array.from(dx), `${backend} dX`).toEqual(new Array(36).fill(0));
+    }
+  });
+
   it('SplitV through Slice, any rank', async () => {
     const rng = new Rng(27);
     const x = { data: randomData(rng, 2 * 3 * 4 * 2 * 10), shape: [2, 3, 4, 2, 10] };

@@ -585,10 +585,15 @@ static void igemm_pass(Pointers p, int rows, int taps, int cin, int t0, int nt, 
 
 /*
  * Runs the indirect GEMM over pixels [0, rows) of a filled pointer block (rows past the last read
- * zeros), the filter row (taps >= 1) in passes of about IGEMM_KC floats that accumulate.
+ * zeros), the filter row in passes of about IGEMM_KC floats that accumulate.
  */
 static void igemm_rows(Pointers p, int rows, int taps, int cin, const float *zeros, const float *packed, int cout,
                        float *tile) {
+  if (taps * cin == 0) {
+    /* No input channels: a sum of nothing. */
+    for (int i = 0; i < rows; ++i) zero_floats(p.out[i], cout);
+    return;
+  }
   for (int i = rows; i % MR; ++i)
     for (int t = 0; t < taps; ++t) *in_slot(p, taps, i, t) = zeros;
   if (cin <= IGEMM_KC) {
