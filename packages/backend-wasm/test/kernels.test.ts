@@ -788,6 +788,19 @@ describe('useWasmBackend', () => {
           { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] },
         ),
     ).toThrow(/dataFormat NCHW is not supported/);
+    // More filter taps than the pointer block holds: a typed error, not a write past it.
+    const wide = tf.zeros([1, 1, 4100, 1]);
+    const wideDy = tf.zeros([1, 1, 4100, 1]);
+    expect(() =>
+      tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x: wide, dy: wideDy },
+          { strides: 1, pad: 'same', dataFormat: 'NHWC', filterShape: [1, 4097, 1, 1] },
+        ),
+    ).toThrow(/1x4097 filter has 4097 taps; gradflow's kernels take up to 4096/);
+    tf.dispose([wide, wideDy]);
     const xi = tf.zeros([1, 4, 4, 2], 'int32');
     expect(() =>
       tf

@@ -5,6 +5,22 @@ import { convByImages, threadsFor } from '../parallel.js';
 import { ptrOf, runtimeFor, writeGeom, type WasmBackendLike } from '../runtime.js';
 import { callStock, input, rank4, type Attrs, type KernelArgs } from './common.js';
 
+/**
+ * Filter taps (kh * kw) the indirect-GEMM kernels take: their per-(pixel, tap) pointers live in
+ * a fixed block of the GEMM workspace (MC * KC = 32768 slots, at least 4 pixels' worth).
+ */
+const MAX_TAPS = 4096;
+
+function checkTaps(info: tf.backend_util.Conv2DInfo, name: string): void {
+  const taps = info.filterHeight * info.filterWidth;
+  if (taps > MAX_TAPS) {
+    throw new UnsupportedError(
+      `${name}: a ${info.filterHeight}x${info.filterWidth} filter has ${taps} taps; gradflow's kernels take up to ${MAX_TAPS}`,
+      { value: [info.filterHeight, info.filterWidth], accepted: `filterHeight * filterWidth <= ${MAX_TAPS}` },
+    );
+  }
+}
+
 function channelsLast(attrs: Attrs, kernel: string): void {
   const format = attrs.dataFormat ?? 'NHWC';
   if (format !== 'NHWC' && format !== 'channelsLast') {
@@ -74,6 +90,7 @@ export function conv2DBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs
   const filterShape = rank4(attrs.filterShape as number[], `${name} filterShape`);
   const info = convInfo(rank4(x, `${name} x`), filterShape, attrs, false);
   checkDy(dy, info, name);
+  checkTaps(info, name);
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([...filterShape], 'float32');
@@ -92,6 +109,7 @@ export function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const inputShape = rank4(attrs.inputShape as number[], `${name} inputShape`);
   const info = convInfo(inputShape, rank4(filter, `${name} filter`), attrs, false);
   checkDy(dy, info, name);
+  if (info.filterHeight * info.filterWidth > MAX_TAPS) return callStock(name, args) as tf.TensorInfo;
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([...inputShape], 'float32');
@@ -138,6 +156,7 @@ export function convForward(
   );
   const co = info.outChannels;
   if (bias && bias.shape.reduce((p, d) => p * d, 1) !== co) return callStock(kernelName, args);
+  if (info.filterHeight * info.filterWidth > MAX_TAPS) return callStock(kernelName, args);
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], 'float32');
