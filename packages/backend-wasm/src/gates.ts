@@ -12,8 +12,10 @@ export type { FusedCell };
 /** The forward pass of a GRU (reset after, PyTorch/Keras 3) or LSTM layer over one sequence. */
 export interface RecurrentForwardArgs {
   cell: FusedCell;
-  /** The input projection x W + b for every step, `[B*T, G*H]` (row b*T+t; G = 3 or 4 gates). */
+  /** The input projection x W for every step, `[B*T, G*H]` (row b*T+t; G = 3 or 4 gates). */
   xp: tf.Tensor;
+  /** The input bias `[G*H]`, added to xp inside the kernel. */
+  b: tf.Tensor;
   /** The recurrent kernel U, `[H, G*H]` (gate order r,z,n or i,f,g,o). */
   u: tf.Tensor;
   /** The initial state `[B, H]` (and the LSTM's initial cell state). */
@@ -41,12 +43,16 @@ export interface RecurrentForwardResult {
 
 /** What `backward` returns: the gradients the layer's weight and input gradients are made of. */
 export interface RecurrentBackwardResult {
-  /** d loss / d (x W + b), `[B*T, G*H]` (row b*T+t): dx = dxp Wᵀ, dW = xᵀ dxp, db = Σ rows. */
+  /** d loss / d (x W + b), `[B*T, G*H]` (row b*T+t): dx = dxp Wᵀ, dW = xᵀ dxp. */
   dxp: tf.Tensor;
-  /** The same in step order, `[T*B, G*H]`: dU = hs[0..T)ᵀ rows (and the GRU's d rb = Σ rows). */
+  /** The same in step order against h_{t−1} U, `[T*B, G*H]`: dU = hs[0..T)ᵀ rows. */
   rows: tf.Tensor;
   dh0: tf.Tensor;
   dc0: tf.Tensor | null;
+  /** The input bias's gradient `[G*H]` (Σ dxp rows, summed in the kernel). */
+  db: tf.Tensor;
+  /** The GRU's recurrent bias's gradient `[G*H]` (Σ rows); null for the LSTM. */
+  drb: tf.Tensor | null;
   /** d loss / d h_t per step, `[T*B, H]` in step order, when asked for (the probe). */
   stepGrads: tf.Tensor | null;
 }
@@ -80,21 +86,21 @@ export interface RecurrentSequenceKernels {
  * await useWasmBackend();
  * const seq = recurrentSequenceKernels();
  * if (!seq) throw new Error('expected the wasm sequence kernels');
- * // A GRU of one unit over one step with U = 0 and a zero input projection: r = z = 1/2,
+ * // A GRU of one unit over one step with U = 0 and a zero input projection and bias: r = z = 1/2,
  * // n = tanh(0) = 0, so h_1 = h_0 / 2.
- * const [xp, u, h0] = [tf.zeros([1, 3]), tf.zeros([1, 3]), tf.tensor2d([[0.8]])];
- * const { packed, tape } = seq.forward({ cell: 'gru', xp, u, h0, T: 1, reverse: false, keep: false });
+ * const [xp, b, u, h0] = [tf.zeros([1, 3]), tf.zeros([3]), tf.zeros([1, 3]), tf.tensor2d([[0.8]])];
+ * const { packed, tape } = seq.forward({ cell: 'gru', xp, b, u, h0, T: 1, reverse: false, keep: false });
  * const h1 = packed.dataSync()[0]!;
  * if (Math.abs(h1 - 0.4) > 1e-6) throw new Error(`h = ${h1}`);
- * tf.dispose([xp, u, h0, packed, ...tape]);
+ * tf.dispose([xp, b, u, h0, packed, ...tape]);
  * await tf.setBackend('cpu');
  * ```
  */
 export function recurrentSequenceKernels(): RecurrentSequenceKernels | null {
   if (tf.getBackend() !== 'wasm' || !gradflowKernelsRegistered()) return null;
   return {
-    forward({ cell, xp, u, h0, c0, rb, T, reverse, keep }) {
-      const inputs: tf.NamedTensorMap = { xp, u, h0 };
+    forward({ cell, xp, b, u, h0, c0, rb, T, reverse, keep }) {
+      const inputs: tf.NamedTensorMap = { xp, b, u, h0 };
       if (cell === 'lstm') inputs.c0 = c0 ?? tf.zeros(h0.shape);
       if (cell === 'gru' && rb) inputs.rb = rb;
       const attrs = { cell, T, reverse, keep };
@@ -112,7 +118,9 @@ export function recurrentSequenceKernels(): RecurrentSequenceKernels | null {
       const out = tf.engine().runKernel(RECURRENT_BACKWARD_KERNEL, inputs, attrs) as tf.Tensor[];
       const [dxp, rows, dh0] = out as [tf.Tensor, tf.Tensor, tf.Tensor];
       const dc0 = states === 2 ? out[3]! : null;
-      return { dxp, rows, dh0, dc0, stepGrads: stepGrads ? out.at(-1)! : null };
+      const db = out[states + 2]!;
+      const drb = cell === 'gru' ? out[states + 3]! : null;
+      return { dxp, rows, dh0, dc0, db, drb, stepGrads: stepGrads ? out.at(-1)! : null };
     },
   };
 }

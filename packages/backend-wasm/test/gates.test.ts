@@ -14,6 +14,7 @@ interface Case {
   cell: FusedCell;
   G: number;
   xp: Float32Array;
+  bias: Float32Array;
   u: Float32Array;
   rb: Float32Array | null;
   h0: Float32Array;
@@ -29,6 +30,7 @@ function makeCase(cell: FusedCell, rng: Rng): Case {
     cell,
     G,
     xp: scaled(B * T * G * H, 4),
+    bias: scaled(G * H, 1),
     u: scaled(H * G * H, 1),
     rb: cell === 'gru' ? scaled(G * H, 1) : null,
     h0: randomData(rng, BH),
@@ -39,7 +41,7 @@ function makeCase(cell: FusedCell, rng: Rng): Case {
 
 /** Float64 forward and backprop through time; returns what the kernels fill. */
 function reference(c: Case, reverse: boolean) {
-  const { G, xp, u, rb, dy } = c;
+  const { G, xp, bias, u, rb, dy } = c;
   const S = c.cell === 'gru' ? 1 : 2;
   const hs = [Float64Array.from(c.h0)];
   const cs = [Float64Array.from(c.c0 ?? [])];
@@ -47,7 +49,7 @@ function reference(c: Case, reverse: boolean) {
   const out = new Float64Array(B * T * H);
   const pre = (s: number, b: number, q: number, j: number, hp: Float64Array) => {
     const t = reverse ? T - 1 - s : s;
-    return xp[(b * T + t) * G * H + q * H + j]! + hp[b * G * H + q * H + j]!;
+    return xp[(b * T + t) * G * H + q * H + j]! + bias[q * H + j]! + hp[b * G * H + q * H + j]!;
   };
   for (let s = 0; s < T; s++) {
     const t = reverse ? T - 1 - s : s;
@@ -66,7 +68,7 @@ function reference(c: Case, reverse: boolean) {
           const r = sig(pre(s, b, 0, j, hp));
           const z = sig(pre(s, b, 1, j, hp));
           const hn = hp[b * G * H + 2 * H + j]!;
-          const n = Math.tanh(xp[(b * T + t) * G * H + 2 * H + j]! + r * hn);
+          const n = Math.tanh(xp[(b * T + t) * G * H + 2 * H + j]! + bias[2 * H + j]! + r * hn);
           [g[0]![k], g[1]![k], g[2]![k], g[3]![k]] = [r, z, n, hn];
           h[k] = (1 - z) * n + z * hs[s]![k]!;
         } else {
@@ -142,7 +144,13 @@ function reference(c: Case, reverse: boolean) {
         dh[b * H + k] = acc;
       }
   }
-  return { hs, cs, gates, out, dh, dc, dxp, rows, dhs };
+  // The biases' gradients: column sums of dxp (input bias) and of rows (the GRU's recurrent bias).
+  const colSums = (m: Float64Array) => {
+    const out = new Float64Array(G * H);
+    m.forEach((v, k) => (out[k % (G * H)]! += v));
+    return out;
+  };
+  return { hs, cs, gates, out, dh, dc, dxp, rows, dhs, db: colSums(dxp), drb: colSums(rows) };
 }
 
 function runKernels(c: Case, reverse: boolean) {
@@ -150,6 +158,7 @@ function runKernels(c: Case, reverse: boolean) {
   const S = c.cell === 'gru' ? 1 : 2;
   const t = {
     xp: tf.tensor2d(c.xp, [B * T, c.G * H]),
+    b: tf.tensor1d(c.bias),
     u: tf.tensor2d(c.u, [H, c.G * H]),
     h0: tf.tensor2d(c.h0, [B, H]),
     c0: c.c0 ? tf.tensor2d(c.c0, [B, H]) : null,
@@ -168,10 +177,13 @@ function runKernels(c: Case, reverse: boolean) {
     rows: read(back.rows)!,
     dh0: read(back.dh0)!,
     dc0: read(back.dc0),
+    db: read(back.db)!,
+    drb: read(back.drb),
     dhs: read(back.stepGrads)!,
   };
   tf.dispose([...Object.values(t).filter((x) => x !== null), fwd.packed, ...fwd.tape]);
-  tf.dispose([back.dxp, back.rows, back.dh0, ...(back.dc0 ? [back.dc0] : []), back.stepGrads!]);
+  tf.dispose([back.dxp, back.rows, back.dh0, back.db, back.stepGrads!]);
+  tf.dispose([...(back.dc0 ? [back.dc0] : []), ...(back.drb ? [back.drb] : [])]);
   return got;
 }
 
@@ -216,6 +228,9 @@ describe('recurrentSequenceKernels (whole sequences on wasm)', () => {
               close(got.dhs, want.dhs, 'd loss / d h_t');
               close(got.dh0, want.dh, 'dh0');
               if (got.dc0) close(got.dc0, want.dc, 'dc0');
+              close(got.db, want.db, 'db (input bias)');
+              if (cell === 'gru') close(got.drb!, want.drb, 'drb (recurrent bias)');
+              else expect(got.drb).toBeNull();
             }
           }
           expect(tf.memory().numTensors).toBe(before);
@@ -231,12 +246,14 @@ describe('recurrentSequenceKernels (whole sequences on wasm)', () => {
       const c = makeCase('gru', new Rng(5));
       const kept = runKernels(c, false);
       const xp = tf.tensor2d(c.xp, [B * T, 3 * H]);
+      const b = tf.tensor1d(c.bias);
       const u = tf.tensor2d(c.u, [H, 3 * H]);
       const h0 = tf.tensor2d(c.h0, [B, H]);
       const rb = tf.tensor1d(c.rb!);
       const fwd = recurrentSequenceKernels()!.forward({
         cell: 'gru',
         xp,
+        b,
         u,
         h0,
         rb,
@@ -248,22 +265,27 @@ describe('recurrentSequenceKernels (whole sequences on wasm)', () => {
       // The one stashed block is the last step's.
       expect(fwd.tape[1]!.shape).toEqual([B, H]);
       expect(fwd.tape[1]!.dataSync()).toEqual(kept.stash[0]!.subarray((T - 1) * BH));
-      tf.dispose([xp, u, h0, rb, fwd.packed, ...fwd.tape]);
+      tf.dispose([xp, b, u, h0, rb, fwd.packed, ...fwd.tape]);
     });
   });
 
   it('refuses a tape without every step (typed error naming the shape)', async () => {
     await on('wasm', () => {
       const seq = recurrentSequenceKernels()!;
-      const [xp, u, h0] = [tf.zeros([B * T, 3 * H]), tf.zeros([H, 3 * H]), tf.zeros([B, H])];
-      const fwd = seq.forward({ cell: 'gru', xp, u, h0, T, reverse: false, keep: false });
+      const [xp, b, u, h0] = [
+        tf.zeros([B * T, 3 * H]),
+        tf.zeros([3 * H]),
+        tf.zeros([H, 3 * H]),
+        tf.zeros([B, H]),
+      ];
+      const fwd = seq.forward({ cell: 'gru', xp, b, u, h0, T, reverse: false, keep: false });
       const dy = tf.zeros([B, T + 1, H]);
       const before = tf.memory().numTensors;
       expect(() =>
         seq.backward({ cell: 'gru', dy, u, tape: fwd.tape, T, reverse: false, stepGrads: false }),
       ).toThrow(new RegExp(`s0 .*\\[${T * B}, ${H}\\]`));
       expect(tf.memory().numTensors).toBe(before);
-      tf.dispose([xp, u, h0, dy, fwd.packed, ...fwd.tape]);
+      tf.dispose([xp, b, u, h0, dy, fwd.packed, ...fwd.tape]);
     });
   });
 
@@ -272,10 +294,16 @@ describe('recurrentSequenceKernels (whole sequences on wasm)', () => {
       // One LSTM step with U = 0 and h_0 = c_0 = 0 turns xp into sigmoid/tanh of a sweep of inputs.
       const n = 400;
       const sweep = Float32Array.from({ length: 4 * n }, (_, k) => -40 + (80 * (k % n)) / n);
-      const [xp, u, h0] = [tf.tensor2d(sweep, [1, 4 * n]), tf.zeros([n, 4 * n]), tf.zeros([1, n])];
+      const [xp, b, u, h0] = [
+        tf.tensor2d(sweep, [1, 4 * n]),
+        tf.zeros([4 * n]),
+        tf.zeros([n, 4 * n]),
+        tf.zeros([1, n]),
+      ];
       const fwd = recurrentSequenceKernels()!.forward({
         cell: 'lstm',
         xp,
+        b,
         u,
         h0,
         T: 1,
@@ -289,7 +317,7 @@ describe('recurrentSequenceKernels (whole sequences on wasm)', () => {
         worst = Math.max(worst, Math.abs(i![k]! - sig(x)) / sig(x), Math.abs(g![k]! - Math.tanh(x)));
       }
       expect(worst).toBeLessThan(1e-6);
-      tf.dispose([xp, u, h0, fwd.packed, ...fwd.tape]);
+      tf.dispose([xp, b, u, h0, fwd.packed, ...fwd.tape]);
     });
   });
 });

@@ -69,13 +69,17 @@ static inline v128_t tanh4(v128_t x) {
 }
 #define LD(p) wasm_v128_load(p)
 #define ST(p, v) wasm_v128_store(p, v)
+/* x[j..j+4) + bias[j..j+4): a gate's input projection with the input bias. */
+#define XB(x, bias, j) wasm_f32x4_add(LD((x) + (j)), LD((bias) + (j)))
 #endif
 
-/* GRU forward: with a = h_{t−1} U + rb (rb, the recurrent bias [3H], may be 0: none),
- * r = σ(xr + ar), z = σ(xz + az), hn = an, n = tanh(xn + r·hn), h = (1 − z)·n + z·h_{t−1}.
+/* GRU forward: with x = x W + b (the input projection xp plus the input bias b [3H]) and
+ * a = h_{t−1} U + rb (rb, the recurrent bias [3H], may be 0: none), r = σ(xr + ar),
+ * z = σ(xz + az), hn = an, n = tanh(xn + r·hn), h = (1 − z)·n + z·h_{t−1}.
  * Stashes r, z, n, hn for the backward pass. */
-static void gru_step_forward(int B, int H, const float *xp, int xs, float *hp, const float *rb, const float *hprev,
-                    float *r_out, float *z_out, float *n_out, float *hn_out, float *h_out) {
+static void gru_step_forward(int B, int H, const float *xp, int xs, const float *bias, float *hp, const float *rb,
+                             const float *hprev, float *r_out, float *z_out, float *n_out, float *hn_out,
+                             float *h_out) {
   if (rb)
     for (int b = 0; b < B; ++b)
       for (int j = 0; j < 3 * H; ++j) hp[b * 3 * H + j] += rb[j];
@@ -86,10 +90,10 @@ static void gru_step_forward(int B, int H, const float *xp, int xs, float *hp, c
 #ifdef __wasm_simd128__
     v128_t one = wasm_f32x4_splat(1.0f);
     for (; j + 4 <= H; j += 4) {
-      v128_t r = sigmoid4(wasm_f32x4_add(LD(x + j), LD(h3 + j)));
-      v128_t z = sigmoid4(wasm_f32x4_add(LD(x + H + j), LD(h3 + H + j)));
+      v128_t r = sigmoid4(wasm_f32x4_add(XB(x, bias, j), LD(h3 + j)));
+      v128_t z = sigmoid4(wasm_f32x4_add(XB(x, bias, H + j), LD(h3 + H + j)));
       v128_t hn = LD(h3 + 2 * H + j);
-      v128_t n = tanh4(wasm_f32x4_add(LD(x + 2 * H + j), wasm_f32x4_mul(r, hn)));
+      v128_t n = tanh4(wasm_f32x4_add(XB(x, bias, 2 * H + j), wasm_f32x4_mul(r, hn)));
       v128_t h = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(one, z), n), wasm_f32x4_mul(z, LD(hpr + j)));
       ST(R + j, r);
       ST(Z + j, z);
@@ -99,10 +103,10 @@ static void gru_step_forward(int B, int H, const float *xp, int xs, float *hp, c
     }
 #endif
     for (; j < H; ++j) {
-      float r = sigmoid_scalar(x[j] + h3[j]);
-      float z = sigmoid_scalar(x[H + j] + h3[H + j]);
+      float r = sigmoid_scalar(x[j] + bias[j] + h3[j]);
+      float z = sigmoid_scalar(x[H + j] + bias[H + j] + h3[H + j]);
       float hn = h3[2 * H + j];
-      float n = tanh_scalar(x[2 * H + j] + r * hn);
+      float n = tanh_scalar(x[2 * H + j] + bias[2 * H + j] + r * hn);
       R[j] = r;
       Z[j] = z;
       N[j] = n;
@@ -157,7 +161,8 @@ static void gru_step_backward(int B, int H, const float *r_in, const float *z_in
 
 /* LSTM forward: i, f, o = σ(·), g = tanh(·), c = f·c_{t−1} + i·g, h = o·tanh(c). Stashes
  * i, f, g, o, tanh(c). */
-static void lstm_step_forward(int B, int H, const float *xp, int xs, const float *hp, const float *cprev, float *i_out,
+static void lstm_step_forward(int B, int H, const float *xp, int xs, const float *bias, const float *hp,
+                              const float *cprev, float *i_out,
                      float *f_out, float *g_out, float *o_out, float *tc_out, float *c_out, float *h_out) {
   for (int b = 0; b < B; ++b) {
     const float *x = xp + b * xs, *h4 = hp + b * 4 * H, *cp = cprev + b * H;
@@ -166,10 +171,10 @@ static void lstm_step_forward(int B, int H, const float *xp, int xs, const float
     int j = 0;
 #ifdef __wasm_simd128__
     for (; j + 4 <= H; j += 4) {
-      v128_t i = sigmoid4(wasm_f32x4_add(LD(x + j), LD(h4 + j)));
-      v128_t f = sigmoid4(wasm_f32x4_add(LD(x + H + j), LD(h4 + H + j)));
-      v128_t g = tanh4(wasm_f32x4_add(LD(x + 2 * H + j), LD(h4 + 2 * H + j)));
-      v128_t o = sigmoid4(wasm_f32x4_add(LD(x + 3 * H + j), LD(h4 + 3 * H + j)));
+      v128_t i = sigmoid4(wasm_f32x4_add(XB(x, bias, j), LD(h4 + j)));
+      v128_t f = sigmoid4(wasm_f32x4_add(XB(x, bias, H + j), LD(h4 + H + j)));
+      v128_t g = tanh4(wasm_f32x4_add(XB(x, bias, 2 * H + j), LD(h4 + 2 * H + j)));
+      v128_t o = sigmoid4(wasm_f32x4_add(XB(x, bias, 3 * H + j), LD(h4 + 3 * H + j)));
       v128_t c = wasm_f32x4_add(wasm_f32x4_mul(f, LD(cp + j)), wasm_f32x4_mul(i, g));
       v128_t tc = tanh4(c);
       ST(I + j, i);
@@ -182,10 +187,10 @@ static void lstm_step_forward(int B, int H, const float *xp, int xs, const float
     }
 #endif
     for (; j < H; ++j) {
-      float i = sigmoid_scalar(x[j] + h4[j]);
-      float f = sigmoid_scalar(x[H + j] + h4[H + j]);
-      float g = tanh_scalar(x[2 * H + j] + h4[2 * H + j]);
-      float o = sigmoid_scalar(x[3 * H + j] + h4[3 * H + j]);
+      float i = sigmoid_scalar(x[j] + bias[j] + h4[j]);
+      float f = sigmoid_scalar(x[H + j] + bias[H + j] + h4[H + j]);
+      float g = tanh_scalar(x[2 * H + j] + bias[2 * H + j] + h4[2 * H + j]);
+      float o = sigmoid_scalar(x[3 * H + j] + bias[3 * H + j] + h4[3 * H + j]);
       float c = f * cp[j] + i * g;
       float tc = tanh_scalar(c);
       I[j] = i;
@@ -254,14 +259,15 @@ static void lstm_step_backward(int B, int H, const float *i_in, const float *f_i
 /* ---- whole sequences ----
  * States are in processing order: hs (and cs) hold T+1 blocks of [B, H]; step s reads block s and
  * writes block s+1, block 0 being the initial state. Step s works on time t = s, or T−1−s when
- * `reverse`. xp is [B, T, G·H] (the input projection with its bias), u the recurrent kernel
- * [H, G·H]; out is the packed output [B, T+S, H]: h_t at row t, then the final h (and, for the
+ * `reverse`. xp is [B, T, G·H] (the input projection x W), bias the input bias [G·H] (added
+ * here, so no pass adds it to xp), u the recurrent kernel [H, G·H]; out is the packed output [B, T+S, H]: h_t at row t, then the final h (and, for the
  * LSTM, S = 2, the final c). The gate stash holds T blocks of [B, H] when `keep`, else one block
  * that every step overwrites (inference: nothing will backpropagate). hp is [B, G·H] scratch; pu
  * holds U packed for the GEMM (gf_packed_b_floats(H, G·H) floats forward, (G·H, H) backward).
  * Backward: dy is the gradient of the packed output [B, T+S, H] (T outputs, then the final h and,
  * for the LSTM, c); dh (and dc) receive the initial state's gradient; dxp [B, T, G·H] and rows [T, B, G·H] receive the pre-activation gradients (rows
- * against h_{t−1} U, in step order, for dU = Σ h_{t−1}ᵀ rows); direct and via are [B, H] scratch;
+ * against h_{t−1} U, in step order, for dU = Σ h_{t−1}ᵀ rows), db their sum over the rows of dxp
+ * (the input bias's gradient) and the GRU's drb over rows (the recurrent bias's); direct and via are [B, H] scratch;
  * dhs, when not 0, receives d loss / d h_t of every step ([T, B, H], step order) for the probe. */
 
 /* Row r of every batch row's block of `rows` rows in out ([B, rows, H]) = state [B, H]. */
@@ -293,6 +299,18 @@ static void add_output_grad(int B, int T, int S, int H, int t, int s, const floa
     for (int k = 0; k < B * H; ++k) dhs[s * B * H + k] = dh[k];
 }
 
+/* acc[0:n] += each of the B rows of `rows` (row stride rs): a bias gradient, summed step by step while the rows are in cache. */
+static void add_rows(int B, int n, const float *rows, int rs, float *acc) {
+  for (int b = 0; b < B; ++b) {
+    const float *row = rows + b * rs;
+    int j = 0;
+#ifdef __wasm_simd128__
+    for (; j + 4 <= n; j += 4) ST(acc + j, wasm_f32x4_add(LD(acc + j), LD(row + j)));
+#endif
+    for (; j < n; ++j) acc[j] += row[j];
+  }
+}
+
 /* dh = direct + rows Uᵀ: the gradient reaching h_{t−1}. */
 static void back_through_u(int B, int H, int G, const float *rows, const float *pu, const float *direct, float *via,
                            float *dh, float *ws) {
@@ -302,8 +320,8 @@ static void back_through_u(int B, int H, int G, const float *rows, const float *
 
 EXPORT(gf_gru_sequence_forward)
 void gf_gru_sequence_forward(int B, int T, int H, int reverse, int keep, const float *xp, const float *u,
-                             const float *rb, float *hs, float *r, float *z, float *n, float *hn, float *out,
-                             float *hp, float *pu, float *ws) {
+                             const float *bias, const float *rb, float *hs, float *r, float *z, float *n, float *hn,
+                             float *out, float *hp, float *pu, float *ws) {
   int BH = B * H, G3 = 3 * H;
   gf_pack_b_full(H, G3, u, G3, 1, pu);
   for (int s = 0; s < T; ++s) {
@@ -311,7 +329,7 @@ void gf_gru_sequence_forward(int B, int T, int H, int reverse, int keep, const f
     const float *hprev = hs + s * BH;
     float *h = hs + (s + 1) * BH;
     gf_sgemm_prepacked(B, G3, H, hprev, H, 1, pu, hp, G3, 0, ws);
-    gru_step_forward(B, H, xp + t * G3, T * G3, hp, rb, hprev, r + so, z + so, n + so, hn + so, h);
+    gru_step_forward(B, H, xp + t * G3, T * G3, bias, hp, rb, hprev, r + so, z + so, n + so, hn + so, h);
     put_row(B, T + 1, H, t, h, out);
   }
   put_row(B, T + 1, H, T, hs + T * BH, out);
@@ -320,23 +338,26 @@ void gf_gru_sequence_forward(int B, int T, int H, int reverse, int keep, const f
 EXPORT(gf_gru_sequence_backward)
 void gf_gru_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *r,
                               const float *z, const float *n, const float *hn, const float *hs, float *dh,
-                              float *dxp, float *rows, float *direct, float *via, float *dhs, float *pu,
-                              float *ws) {
+                              float *dxp, float *rows, float *db, float *drb, float *direct, float *via, float *dhs,
+                              float *pu, float *ws) {
   int BH = B * H, G3 = 3 * H;
   final_state_grad(B, T, 1, H, dy, dh, 0);
+  for (int j = 0; j < G3; ++j) db[j] = drb[j] = 0.0f;
   gf_pack_b_full(G3, H, u, 1, G3, pu); /* Uᵀ: B(k, j) = U[j, k] */
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
     add_output_grad(B, T, 1, H, t, s, dy, dh, dhs);
     float *rw = rows + s * B * G3;
     gru_step_backward(B, H, r + so, z + so, n + so, hn + so, hs + so, dh, dxp + t * G3, T * G3, rw, direct);
+    add_rows(B, G3, dxp + t * G3, T * G3, db);
+    add_rows(B, G3, rw, G3, drb);
     back_through_u(B, H, 3, rw, pu, direct, via, dh, ws);
   }
 }
 
 EXPORT(gf_lstm_sequence_forward)
 void gf_lstm_sequence_forward(int B, int T, int H, int reverse, int keep, const float *xp, const float *u,
-                              float *hs, float *cs, float *i, float *f, float *g, float *o, float *tc, float *out,
+                              const float *bias, float *hs, float *cs, float *i, float *f, float *g, float *o, float *tc, float *out,
                               float *hp, float *pu, float *ws) {
   int BH = B * H, G4 = 4 * H;
   gf_pack_b_full(H, G4, u, G4, 1, pu);
@@ -344,7 +365,7 @@ void gf_lstm_sequence_forward(int B, int T, int H, int reverse, int keep, const 
     int t = reverse ? T - 1 - s : s, so = keep ? s * BH : 0;
     float *h = hs + (s + 1) * BH;
     gf_sgemm_prepacked(B, G4, H, hs + s * BH, H, 1, pu, hp, G4, 0, ws);
-    lstm_step_forward(B, H, xp + t * G4, T * G4, hp, cs + s * BH, i + so, f + so, g + so, o + so, tc + so,
+    lstm_step_forward(B, H, xp + t * G4, T * G4, bias, hp, cs + s * BH, i + so, f + so, g + so, o + so, tc + so,
                     cs + (s + 1) * BH, h);
     put_row(B, T + 2, H, t, h, out);
   }
@@ -355,10 +376,11 @@ void gf_lstm_sequence_forward(int B, int T, int H, int reverse, int keep, const 
 EXPORT(gf_lstm_sequence_backward)
 void gf_lstm_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *i,
                                const float *f, const float *g, const float *o, const float *tc, const float *cs,
-                               float *dh, float *dc, float *dxp, float *rows, float *direct, float *via, float *dhs,
-                               float *pu, float *ws) {
+                               float *dh, float *dc, float *dxp, float *rows, float *db, float *direct, float *via,
+                               float *dhs, float *pu, float *ws) {
   int BH = B * H, G4 = 4 * H;
   final_state_grad(B, T, 2, H, dy, dh, dc);
+  for (int j = 0; j < G4; ++j) db[j] = 0.0f;
   gf_pack_b_full(G4, H, u, 1, G4, pu); /* Uᵀ */
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
@@ -366,6 +388,7 @@ void gf_lstm_sequence_backward(int B, int T, int H, int reverse, const float *dy
     float *rw = rows + s * B * G4;
     lstm_step_backward(B, H, i + so, f + so, g + so, o + so, tc + so, cs + so, dh, dc, dxp + t * G4, T * G4, rw,
                      direct);
+    add_rows(B, G4, rw, G4, db);
     back_through_u(B, H, 4, rw, pu, direct, via, dh, ws);
   }
 }

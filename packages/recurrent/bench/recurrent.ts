@@ -4,6 +4,7 @@
  *
  *   cd packages/recurrent && npx tsx --conditions=source bench/recurrent.ts [--backends wasm,cpu]
  *     [--cells gru,lstm] [--steps 10] [--warmup 3] [--T 100] [--batch 32] [--input 32] [--hidden 128]
+ *     [--threads 1]
  *
  * One step = forward + backward + SGD update of a model `input [T, in] -> recurrent(H) -> MSE`
  * (the last state, as a sequence classifier would use). Reports the median step after warm-up.
@@ -87,7 +88,10 @@ async function main(): Promise<void> {
   );
   for (const backend of backends) {
     if (backend === 'wasm') {
-      const info = await useWasmBackend({ kernels: arg('wasm-kernels', 'true') !== 'false' });
+      const info = await useWasmBackend({
+        kernels: arg('wasm-kernels', 'true') !== 'false',
+        threads: Number(arg('threads', '1')),
+      });
       console.log(
         `wasm: simd=${info.simd} threads=${info.threads} (${info.threadCount ?? 1}) kernels=[${info.kernels.join(', ')}]`,
       );

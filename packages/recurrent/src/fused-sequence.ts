@@ -30,11 +30,12 @@ function toTimeOrder(
 
 /**
  * runSequenceKernel on the fused path: the packed output `[B, T+S, H]`. The input projection
- * `x W + b` is one ordinary tfjs matmul outside the custom op, so tfjs's own gradients give
- * `dW = xᵀ dXp` and the bias sum, and compute `dx = dXp Wᵀ` only when something upstream needs
- * it (a model's input does not: that matmul was 7% of an LSTM training step). The custom op
- * covers the time loop: its gradients are dXp, `dU = hsᵀ rows` (one matmul over all steps), the
- * recurrent bias sum and the initial states.
+ * `x W` is one ordinary tfjs matmul outside the custom op, so tfjs's own gradients give
+ * `dW = xᵀ dXp` and compute `dx = dXp Wᵀ` only when something upstream needs it (a model's input
+ * does not: that matmul was 7% of an LSTM training step). The custom op covers the time loop and
+ * the biases (the kernel adds b to every step's gates and sums both biases' gradients as it goes,
+ * saving a pass over `[B*T, G*H]` each way): its gradients are dXp, `dU = hsᵀ rows` (one matmul
+ * over all steps), db, the GRU's d rb and the initial states.
  */
 export function fusedSequencePacked(
   seq: RecurrentSequenceKernels,
@@ -47,13 +48,14 @@ export function fusedSequencePacked(
   const reverse = o.reverse ?? false;
   const probe = o.probe ?? null;
   const rb = t.recurrentBias;
-  const xp = tf.tidy(() => tf.add(tf.matMul(tf.reshape(t.x, [B * T, I]), t.kernel), t.bias));
-  const list = [xp, t.recurrentKernel, ...(rb ? [rb] : []), t.h0, ...(t.c0 ? [t.c0] : [])];
+  const xp = tf.tidy(() => tf.matMul(tf.reshape(t.x, [B * T, I]), t.kernel));
+  const list = [xp, t.recurrentKernel, t.bias, ...(rb ? [rb] : []), t.h0, ...(t.c0 ? [t.c0] : [])];
   const op = tf.customGrad((...args: unknown[]) => {
     const save = args[list.length] as tf.GradSaveFunc;
     const { packed, hs, tape } = seq.forward({
       cell,
       xp,
+      b: t.bias,
       u: t.recurrentKernel,
       h0: t.h0,
       c0: t.c0,
@@ -82,7 +84,8 @@ export function fusedSequencePacked(
           return [
             back.dxp,
             tf.matMul(hPrev, back.rows, true, false),
-            ...(rb ? [tf.sum(back.rows, 0)] : []),
+            back.db,
+            ...(rb ? [back.drb!] : []),
             back.dh0,
             ...(back.dc0 ? [back.dc0] : []),
           ];

@@ -63,8 +63,8 @@ function heapCopy(rt: KernelRuntime, from: number, to: number, floats: number): 
 }
 
 /**
- * Forward. Inputs: `xp` [B*T, G*H] (x W + b, row b*T+t), `u` [H, G*H], `h0` [B, H], the GRU's
- * optional `rb` [G*H], the LSTM's `c0` [B, H]. Attrs: `cell`, `T`, `reverse`, `keep` (stash every
+ * Forward. Inputs: `xp` [B*T, G*H] (x W, row b*T+t), `b` [G*H] (the input bias, added in the
+ * kernel), `u` [H, G*H], `h0` [B, H], the GRU's optional `rb` [G*H], the LSTM's `c0` [B, H]. Attrs: `cell`, `T`, `reverse`, `keep` (stash every
  * step for a backward pass, else one). Outputs: the packed output [B, T+S, H] (h_t, then the final
  * h and c), then the tape the backward kernel reads: `hs` [(T+1)*B, H] (states in step order, the
  * initial one first), the LSTM's `cs`, and the gate stash ([T*B, H] each; [B, H] without `keep`).
@@ -82,6 +82,8 @@ export function recurrentForward({ inputs, backend, attrs = {} }: KernelArgs): t
   const u = input(inputs, 'u', name);
   expectShape(xp, [B * T, GH], `${name} xp`);
   expectShape(u, [H, GH], `${name} u`);
+  const bias = input(inputs, 'b', name);
+  expectShape(bias, [GH], `${name} b`);
   const rb = cell === 'gru' && inputs.rb ? input(inputs, 'rb', name) : null;
   if (rb) expectShape(rb, [GH], `${name} rb`);
   const c0 = cell === 'lstm' ? input(inputs, 'c0', name) : null;
@@ -100,7 +102,16 @@ export function recurrentForward({ inputs, backend, attrs = {} }: KernelArgs): t
   const hpFloats = B * GH;
   const hp = scratch(rt, (hpFloats + rt.exports.gf_packed_b_floats(H, GH)) * 4);
   try {
-    const head = [B, T, H, attrs.reverse ? 1 : 0, attrs.keep ? 1 : 0, ptrOf(b, xp), ptrOf(b, u)];
+    const head = [
+      B,
+      T,
+      H,
+      attrs.reverse ? 1 : 0,
+      attrs.keep ? 1 : 0,
+      ptrOf(b, xp),
+      ptrOf(b, u),
+      ptrOf(b, bias),
+    ];
     const tail = [...stashed.map((t) => ptrOf(b, t)), ptrOf(b, packed), hp, hp + hpFloats * 4, rt.ws];
     if (cell === 'gru')
       call(rt, 'gf_gru_sequence_forward', [...head, rb ? ptrOf(b, rb) : 0, ptrOf(b, hs), ...tail]);
@@ -115,8 +126,10 @@ export function recurrentForward({ inputs, backend, attrs = {} }: KernelArgs): t
  * Backward. Inputs: `dy` [B, T+S, H] (the packed output's gradient), `u`, and the forward tape
  * (`hs`, the LSTM's `cs`, the stash as `s0`, `s1`, ...; kept with `keep`). Attrs: `cell`, `T`,
  * `reverse`, `stepGrads`. Outputs: `dxp` [B*T, G*H] (the pre-activation gradients, row b*T+t:
- * dx, dW and db follow from it), `rows` [T*B, G*H] (the same in step order, against h_{s} U: dU =
- * hsᵀ rows), dh0 [B, H], the LSTM's dc0, and with `stepGrads` d loss / d h_t per step [T*B, H].
+ * dx and dW follow from it), `rows` [T*B, G*H] (the same in step order, against h_{s} U: dU =
+ * hsᵀ rows), dh0 [B, H], the LSTM's dc0, `db` [G*H] (Σ dxp rows: the input bias's gradient), the
+ * GRU's `drb` [G*H] (Σ rows: the recurrent bias's), and with `stepGrads` d loss / d h_t per step
+ * [T*B, H].
  */
 export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo[] {
   const name = RECURRENT_BACKWARD_KERNEL;
@@ -145,6 +158,8 @@ export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): 
   const rows = b.makeOutput([T * B, GH], 'float32');
   const dh0 = b.makeOutput([B, H], 'float32');
   const dc0 = cs ? b.makeOutput([B, H], 'float32') : null;
+  const db = b.makeOutput([GH], 'float32');
+  const drb = cell === 'gru' ? b.makeOutput([GH], 'float32') : null;
   const dhs = attrs.stepGrads ? b.makeOutput([T * B, H], 'float32') : null;
   // direct and via ([B, H] each), then Uᵀ packed for the step GEMM.
   const tmp = scratch(rt, (2 * B * H + rt.exports.gf_packed_b_floats(GH, H)) * 4);
@@ -159,12 +174,13 @@ export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): 
       ...stashed.map((t) => ptrOf(b, t)),
     ];
     const [direct, via, pu] = [tmp, tmp + B * H * 4, tmp + 2 * B * H * 4];
-    const tail = [ptrOf(b, dxp), ptrOf(b, rows), direct, via, dhs ? ptrOf(b, dhs) : 0, pu, rt.ws];
+    const sums = [ptrOf(b, db), ...(drb ? [ptrOf(b, drb)] : [])];
+    const tail = [ptrOf(b, dxp), ptrOf(b, rows), ...sums, direct, via, dhs ? ptrOf(b, dhs) : 0, pu, rt.ws];
     if (cell === 'gru') call(rt, 'gf_gru_sequence_backward', [...head, ptrOf(b, hs), ptrOf(b, dh0), ...tail]);
     else
       call(rt, 'gf_lstm_sequence_backward', [...head, ptrOf(b, cs!), ptrOf(b, dh0), ptrOf(b, dc0!), ...tail]);
   } finally {
     release(rt, tmp);
   }
-  return [dxp, rows, dh0, ...(dc0 ? [dc0] : []), ...(dhs ? [dhs] : [])];
+  return [dxp, rows, dh0, ...(dc0 ? [dc0] : []), db, ...(drb ? [drb] : []), ...(dhs ? [dhs] : [])];
 }
