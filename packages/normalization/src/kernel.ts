@@ -107,7 +107,8 @@ export function normalize(args: NormalizeArgs): tf.Tensor {
     paramConstOverStats &&
     x.dtype === 'float32' &&
     statAxes.length === x.rank - 1 &&
-    statAxes.every((a, i) => a === i);
+    statAxes.every((a, i) => a === i) &&
+    [gamma, beta].every((p) => p === null || p.size === x.shape[x.rank - 1]);
   const fusedOnWasm = lastAxisStats && tf.getBackend() === 'wasm';
 
   const kernel = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
