@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, StateError, UnsupportedError } from '@gradflow/core';
 import { guardHeapAllocations } from './heap-guard.js';
 import { registerGradflowKernels, unregisterGradflowKernels, type GradflowKernelName } from './kernels.js';
-import { startPool, spawnBrowserWorker, type PoolTask } from './pool.js';
+import { startPool, spawnBrowserWorker } from './pool.js';
 import {
   engineHasRelaxedSimd,
   moduleFor,
@@ -94,7 +94,7 @@ async function ensurePool(rt: KernelRuntime, threadCount: number): Promise<void>
       alloc: (bytes) => wasm._malloc(bytes),
       free: (ptr) => wasm._free(ptr),
       spawn,
-      runLocal: (task: PoolTask) => (rt.exports[task.fn] as (...args: number[]) => void)(...task.args),
+      localExports: rt.exports,
       // Browsers forbid Atomics.wait on the main thread (it is allowed in Node and in workers).
       canBlock:
         isNode() || typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== 'undefined',

@@ -1,17 +1,30 @@
-import { StateError } from '@gradflow/core';
-import type { PoolExport, PoolTask } from './pool.js';
+import { MAX_CHUNKS, type PoolExport, type PoolJob } from './pool.js';
 import { release, scratch, writeInts, type KernelRuntime } from './runtime.js';
 
 /**
- * How gradflow's big kernels split across the kernel pool's threads. Every split gives each
- * thread a disjoint output region (or, for the filter gradient, its own partial sum), its own
- * GEMM workspace, geometry block and scratch, so the threads never share written memory.
+ * How gradflow's kernels split into chunks for the kernel pool's threads. Every chunk writes a
+ * disjoint output region (or, for the filter gradient and the reductions, a partial sum of its
+ * own, added in chunk order so that the result does not depend on which thread ran what); each
+ * thread brings its own GEMM workspace and conv scratch, so threads never share written memory.
  */
 
-/** Below this many FLOPs a kernel runs on one thread: waking a worker costs tens of microseconds. */
+/** Below this many FLOPs a kernel runs on one thread: even a spinning worker costs microseconds. */
 const MIN_PARALLEL_FLOPS = 4e6;
 
-/** Contiguous [begin, end) ranges of `total` items over `parts` threads, as equal as possible, none empty. */
+/** Below this many floats an element-wise pass runs on one thread. */
+const MIN_PARALLEL_FLOATS = 1 << 15;
+
+/** Smallest chunk of an element-wise pass, in floats. */
+const MIN_CHUNK_FLOATS = 1 << 14;
+
+/**
+ * Chunks per thread of a split pass: enough that the others take over a thread the OS has
+ * descheduled for a while (seen here for over a millisecond, dozens of times a training step),
+ * few enough that per-chunk setup (a filter packed again, a partial sum) stays small.
+ */
+const CHUNKS_PER_THREAD = 4;
+
+/** Contiguous [begin, end) ranges of `total` items in `parts` parts, as equal as possible, none empty. */
 export function splitRange(total: number, parts: number): [number, number][] {
   if (total === 0) return [[0, 0]]; // one empty part: the kernel still writes its (zero) output
   const out: [number, number][] = [];
@@ -30,21 +43,51 @@ export function threadsFor(rt: KernelRuntime, flops: number, items: number): num
   return Math.max(1, Math.min(pool.threads, items));
 }
 
-/** Runs the tasks on the pool, or one after another on this thread when there is none. */
-function runTasks(rt: KernelRuntime, tasks: PoolTask[]): void {
-  if (rt.pool) {
-    rt.pool.run(tasks);
-    return;
-  }
-  for (const task of tasks) (rt.exports[task.fn] as (...args: number[]) => void)(...task.args);
+/** The most chunks splitFloats makes: room for per-chunk partial sums. */
+export function maxChunks(rt: KernelRuntime): number {
+  return Math.min(MAX_CHUNKS, CHUNKS_PER_THREAD * (rt.pool?.threads ?? 1));
 }
 
-/** Workspace and geometry block of thread `t` (0 is the calling thread). */
-function lane(rt: KernelRuntime, t: number): { ws: number; geom: number } {
-  if (t === 0) return { ws: rt.ws, geom: rt.geom };
-  const s = rt.pool?.scratch[t - 1];
-  if (!s) throw new StateError(`the kernel pool has no lane ${t}`);
-  return s;
+/** Each thread's GEMM workspace (index 0: the calling thread's). */
+function workspaces(rt: KernelRuntime): number[] {
+  return [rt.ws, ...(rt.pool?.scratch.map((s) => s.ws) ?? [])];
+}
+
+/** Runs a job on the pool, or its chunks one after another on this thread. */
+function runJob(rt: KernelRuntime, job: PoolJob): void {
+  if (rt.pool && rt.pool.threads > 1 && job.chunks.length > 1) {
+    rt.pool.run(job);
+    return;
+  }
+  const fn = rt.exports[job.fn] as (...args: number[]) => void;
+  const own = Object.entries(job.perThread ?? {}).map(([i, values]) => [Number(i), values[0] as number]);
+  for (const chunk of job.chunks) {
+    const args = [...chunk];
+    for (const [i, value] of own) args[i as number] = value as number;
+    fn(...args);
+  }
+}
+
+/**
+ * Runs an element-wise export over `n` floats split into chunks of whole `unit`s (a row, a
+ * broadcast period): `args(begin, end, chunk)` gives the arguments for floats [begin, end).
+ * Small passes run on this thread in one chunk. Returns the number of chunks.
+ */
+export function splitFloats(
+  rt: KernelRuntime,
+  fn: PoolExport,
+  n: number,
+  unit: number,
+  args: (begin: number, end: number, chunk: number) => number[],
+): number {
+  const units = Math.ceil(n / unit);
+  const parts =
+    (rt.pool?.threads ?? 1) < 2 || n < MIN_PARALLEL_FLOATS
+      ? 1
+      : Math.min(units, Math.ceil(n / MIN_CHUNK_FLOATS), maxChunks(rt));
+  const chunks = splitRange(units, parts).map(([u0, u1], c) => args(u0 * unit, Math.min(u1 * unit, n), c));
+  runJob(rt, { fn, chunks });
+  return chunks.length;
 }
 
 /** Each conv export's scratch size (floats), from its geometry block. */
@@ -54,56 +97,62 @@ const SCRATCH_FLOATS = {
   gf_conv2d_backprop_filter: 'gf_conv2d_backprop_filter_scratch_floats',
 } as const;
 
+type ConvExport = keyof typeof SCRATCH_FLOATS;
+
 /** The leading fields of a conv geometry (geomValues order). */
 type ConvGeomHead = [number, number, number, number, number, number, number, number, number, ...number[]];
 
-/** Conv geometry (geomValues order) with the batch size replaced. */
-function withBatch(geom: number[], n: number): number[] {
-  return [n, ...geom.slice(1)];
-}
+/** Bytes of a geometry block (16 ints). */
+const GEOM_BYTES = 64;
 
 /**
- * Runs a conv export (forward, or a backprop) split by images (`threads` 1: on this thread only):
- * thread t gets images [n0, n1) of x/dy and of the output. For the filter gradient each thread
- * t > 0 writes a partial dW that is summed into `out` at the end. `geom` (geomValues order: n, h,
- * w, ci, oh, ow, co, kh, kw, ...) is the one source of every size here.
+ * Runs a conv export (forward, or a backprop) split by images (`threads` 1: on this thread, in one
+ * call). The forward and the input gradient run in chunks of images that any thread may claim;
+ * the filter gradient in one chunk per thread, chunk c > 0 into a partial dW that is summed into
+ * `out` at the end. Each thread has its own scratch (the packed filter, a zero row). `geom`
+ * (geomValues order: n, h, w, ci, oh, ow, co, kh, kw, ...) is the one source of every size here.
  */
 export function convByImages(
   rt: KernelRuntime,
-  fn: Exclude<PoolExport, 'gf_sgemm'>,
+  fn: ConvExport,
   geom: number[],
   ptrs: { a: number; b: number; out: number },
   threads: number,
 ): void {
   const [batch, h, w, ci, oh, ow, co, kh, kw] = geom as ConvGeomHead;
-  const k = kh * kw * ci;
+  const filterGrad = fn === 'gf_conv2d_backprop_filter';
   const xImage = h * w * ci * 4; // bytes of one image of x (or dx)
   const yImage = oh * ow * co * 4; // and of y (or dy)
-  const dwFloats = k * co;
+  const dwFloats = kh * kw * ci * co;
+  const parts = threads === 1 || filterGrad ? threads : Math.min(batch, CHUNKS_PER_THREAD * threads);
+  const ranges = splitRange(batch, parts);
   const owned: number[] = [];
   const partials: number[] = [];
   try {
-    const tasks: PoolTask[] = splitRange(batch, threads).map(([n0, n1], t) => {
-      const { ws, geom: g } = lane(rt, t);
-      writeInts(rt, g, withBatch(geom, n1 - n0));
-      // The export's own scratch: a zero row for padding taps, and the packed filter (forward,
-      // input gradient); threads after the first sum their filter gradient into a dW of their own.
-      const own = scratch(rt, rt.exports[SCRATCH_FLOATS[fn]](g) * 4);
-      owned.push(own);
-      if (fn === 'gf_conv2d_backprop_filter') {
+    const geoms = scratch(rt, ranges.length * GEOM_BYTES);
+    owned.push(geoms);
+    ranges.forEach(([n0, n1], c) => writeInts(rt, geoms + c * GEOM_BYTES, [n1 - n0, ...geom.slice(1)]));
+    const sizes = ranges.map((_, c) => rt.exports[SCRATCH_FLOATS[fn]](geoms + c * GEOM_BYTES));
+    const lanes = ranges.length > 1 ? (rt.pool?.threads ?? 1) : 1;
+    const own = Array.from({ length: lanes }, () => scratch(rt, Math.max(...sizes) * 4));
+    owned.push(...own);
+    const chunks = ranges.map(([n0], c) => {
+      const g = geoms + c * GEOM_BYTES;
+      if (filterGrad) {
         let out = ptrs.out;
-        if (t > 0) {
+        if (c > 0) {
           out = scratch(rt, dwFloats * 4);
           owned.push(out);
           partials.push(out);
         }
-        return { fn, args: [g, ptrs.a + n0 * xImage, ptrs.b + n0 * yImage, out, own, ws] };
+        return [g, ptrs.a + n0 * xImage, ptrs.b + n0 * yImage, out, 0, 0];
       }
       // forward: (x, w) -> y; input gradient: (dy, w) -> dx.
       const [aImage, outImage] = fn === 'gf_conv2d_forward' ? [xImage, yImage] : [yImage, xImage];
-      return { fn, args: [g, ptrs.a + n0 * aImage, ptrs.b, ptrs.out + n0 * outImage, own, ws] };
+      return [g, ptrs.a + n0 * aImage, ptrs.b, ptrs.out + n0 * outImage, 0, 0];
     });
-    runTasks(rt, tasks);
+    // Arguments 4 and 5 (scratch, workspace) are the running thread's.
+    runJob(rt, { fn, chunks, perThread: { 4: own, 5: workspaces(rt) } });
     for (const partial of partials)
       rt.exports.gf_binary(0, ptrs.out, dwFloats, partial, dwFloats, ptrs.out, dwFloats);
   } finally {
@@ -127,23 +176,24 @@ export interface GemmArgs {
 }
 
 /**
- * Runs a GEMM split by rows of C (or, when there are too few rows, by columns) over `threads`
- * threads. Row blocks are multiples of 4 and column blocks multiples of 8 (the micro-kernel tile),
- * so every thread computes whole tiles.
+ * Runs a GEMM split by rows of C (or, when there are too few rows, by columns) in one chunk per
+ * thread (each chunk packs the whole of B or A again, so no more chunks than threads). Row blocks
+ * are multiples of 4 and column blocks multiples of 8 (the micro-kernel tile), so every chunk
+ * computes whole tiles.
  */
 export function gemmSplit(rt: KernelRuntime, g: GemmArgs, threads: number): void {
   const byRows = g.m >= g.n || g.n < 16;
   const unit = byRows ? 4 : 8;
   const blocks = Math.ceil((byRows ? g.m : g.n) / unit);
-  const tasks: PoolTask[] = splitRange(blocks, Math.min(threads, blocks)).map(([b0, b1], t) => {
-    const { ws } = lane(rt, t);
+  const chunks = splitRange(blocks, Math.min(threads, blocks)).map(([b0, b1]) => {
     const total = byRows ? g.m : g.n;
     const from = b0 * unit;
     const size = Math.min(b1 * unit, total) - from;
     const args = byRows
       ? [size, g.n, g.k, g.a + from * g.rsa * 4, g.rsa, g.csa, g.b, g.rsb, g.csb, g.c + from * g.ldc * 4]
       : [g.m, size, g.k, g.a, g.rsa, g.csa, g.b + from * g.csb * 4, g.rsb, g.csb, g.c + from * 4];
-    return { fn: 'gf_sgemm', args: [...args, g.ldc, 0, ws] };
+    return [...args, g.ldc, 0, 0];
   });
-  runTasks(rt, tasks);
+  // Argument 12 (the workspace) is the running thread's.
+  runJob(rt, { fn: 'gf_sgemm', chunks, perThread: { 12: workspaces(rt) } });
 }

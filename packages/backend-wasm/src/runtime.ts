@@ -115,22 +115,39 @@ export interface GradflowKernelExports {
     out: number,
     tmp: number,
   ): void;
-  gf_batchnorm_grad(
+  gf_batchnorm_grad_sums(
     x: number,
     dy: number,
     rows: number,
     c: number,
     mean: number,
+    sums: number,
+    block: number,
+  ): void;
+  gf_batchnorm_grad_finish(
+    rows: number,
+    c: number,
+    parts: number,
+    sums: number,
+    mean: number,
     variance: number,
     scale: number,
     eps: number,
     batchStats: number,
-    dx: number,
     dmean: number,
     dvar: number,
     dscale: number,
     doffset: number,
-    tmp: number,
+    k: number,
+  ): void;
+  gf_batchnorm_grad_dx(
+    x: number,
+    dy: number,
+    rows: number,
+    c: number,
+    batchStats: number,
+    k: number,
+    dx: number,
   ): void;
   gf_repeat_div(src: number, block: number, reps: number, divisor: number, out: number): void;
   gf_relu_grad(dy: number, x: number, out: number, n: number): void;

@@ -6,7 +6,7 @@ import { Rng } from '@gradflow/core';
 import { describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/index.js';
 import { activeRuntime } from '../src/runtime.js';
-import { randomData, relErr, runKernelOn } from './helpers.js';
+import { on, randomData, relErr, runKernelOn } from './helpers.js';
 
 describe('useWasmBackend({ threads: 2 }) in Node', () => {
   it('starts the stock threaded build and gradflow kernels run on its shared heap', async () => {
@@ -57,7 +57,8 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     await useWasmBackend({ threads: 2 });
     const pool = activeRuntime().pool;
     expect(pool?.threads).toBe(2);
-    const dispatchedBefore = pool?.dispatched ?? 0;
+    const jobsBefore = pool?.jobs ?? 0;
+    const workerChunksBefore = pool?.workerChunks ?? 0;
     const rng = new Rng(11);
     const tensor = (shape: number[]) => ({
       data: randomData(
@@ -118,8 +119,72 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
         }
       }
     }
-    // 3 filter gradients, 3 forwards, 3 input gradients and 8 GEMMs each sent one task to the worker.
-    expect((pool?.dispatched ?? 0) - dispatchedBefore).toBe(17);
+    // 3 filter gradients, 3 forwards, 3 input gradients and 8 GEMMs each ran as a pool job, and
+    // the worker took some of their chunks.
+    expect((pool?.jobs ?? 0) - jobsBefore).toBe(17);
+    expect((pool?.workerChunks ?? 0) - workerChunksBefore).toBeGreaterThan(0);
+  });
+
+  it('splits the element-wise kernels into chunks and matches the cpu backend', async () => {
+    await useWasmBackend({ threads: 2 });
+    const pool = activeRuntime().pool;
+    const jobsBefore = pool?.jobs ?? 0;
+    const rng = new Rng(12);
+    // 40425 floats: above the split threshold, a period (5 channels) that is no power of two.
+    const shape = [7, 33, 35, 5];
+    const n = shape.reduce((p, d) => p * d, 1);
+    const x = { data: randomData(rng, n), shape };
+    const full = { data: randomData(rng, n), shape };
+    const channel = { data: randomData(rng, 5), shape: [5] };
+    const positive = { data: randomData(rng, 5).map((v) => 1.5 + v), shape: [1, 1, 1, 5] };
+    const scalar = { data: randomData(rng, 1), shape: [] };
+    const cases: [
+      string,
+      Record<string, { data: Float32Array; shape: number[] }>,
+      Record<string, unknown>,
+    ][] = [
+      ['Add', { a: x, b: full }, {}],
+      ['Sub', { a: x, b: channel }, {}],
+      ['Multiply', { a: scalar, b: x }, {}],
+      ['RealDiv', { a: x, b: positive }, {}],
+      ['SquaredDifference', { a: channel, b: x }, {}],
+      ['Relu', { x }, {}],
+      ['Square', { x }, {}],
+      ['Mean', { x }, { axis: [0, 1, 2], keepDims: false }],
+      ['Sum', { x }, { axis: [0, 1, 2], keepDims: true }],
+    ];
+    for (const [kernel, inputs, attrs] of cases) {
+      const got = await runKernelOn('wasm', kernel, inputs, attrs);
+      expect(relErr(got, await runKernelOn('cpu', kernel, inputs, attrs)), kernel).toBeLessThanOrEqual(1e-5);
+      // Partial sums are added in chunk order: the same result whichever thread ran which chunk.
+      expect(await runKernelOn('wasm', kernel, inputs, attrs), kernel).toEqual(got);
+    }
+    // BatchNorm with batch statistics and a ReLU, trained: FusedBatchNorm, the BatchNorm, ReLU and
+    // Mean gradients all split too.
+    const w = randomData(rng, n);
+    const gamma = randomData(rng, 5);
+    const beta = randomData(rng, 5);
+    const grads = (backend: 'wasm' | 'cpu') =>
+      on(backend, () => {
+        const before = tf.memory().numTensors;
+        const result = tf.tidy(() => {
+          const f = (xs: tf.Tensor, g: tf.Tensor, b: tf.Tensor) => {
+            const { mean, variance } = tf.moments(xs, [0, 1, 2]);
+            const y = tf.relu(tf.batchNorm(xs, mean, variance, b, g, 1e-3));
+            return tf.sum(tf.mul(y, tf.tensor(w, shape)));
+          };
+          const params = [tf.tensor(x.data, shape), tf.tensor(gamma, [5]), tf.tensor(beta, [5])];
+          return tf
+            .grads(f)(params)
+            .map((g) => Float32Array.from(g.dataSync()));
+        });
+        expect(tf.memory().numTensors).toBe(before);
+        return result;
+      });
+    const wasm = await grads('wasm');
+    const cpu = await grads('cpu');
+    wasm.forEach((g, i) => expect(relErr(g, cpu[i]!), `gradient ${i}`).toBeLessThanOrEqual(1e-4));
+    expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(cases.length + 5);
   });
 
   it('lets a script that used threads finish on its own', () => {

@@ -1122,18 +1122,24 @@ void gf_batchnorm(const float *x, int rows, int C, const float *mean, const floa
 }
 
 /*
- * The FusedBatchNorm gradient (per-channel mean/variance/scale over the last axis) in two passes:
- * pass 1 sums s1 = sum(dy) and s2 = sum(dy * (x - mean)) per channel (float32 within blocks of
- * 256 rows, float64 across blocks), pass 2 writes dx = dy * scale / sqrt(var + eps). Then
- * dmean = -inv*scale*s1, dvar = -0.5*inv^3*scale*s2, dscale = inv*s2, doffset = s1, as tfjs-core's
- * gradient defines them. scale may be 0 (absent: 1). tmp: 2*C doubles then 3*C floats.
+ * The FusedBatchNorm gradient (per-channel mean/variance/scale over the last axis) in two passes
+ * over x and dy, each split by rows over the threads:
+ *  1. gf_batchnorm_grad_sums: s1 = sum(dy), s2 = sum(dy * (x - mean)) per channel of its rows
+ *     (float32 within blocks of 256 rows, float64 across blocks);
+ *  2. gf_batchnorm_grad_finish (once): adds the threads' partial sums and derives dmean =
+ *     -inv*scale*s1, dvar = -0.5*inv^3*scale*s2, dscale = inv*s2, doffset = s1, as tfjs-core's
+ *     gradient defines them, and the per-channel factors of dx;
+ *  3. gf_batchnorm_grad_dx: dx = dy * scale / sqrt(var + eps) for its rows (plus, with batch
+ *     statistics, the paths through the mean and variance).
+ * scale may be 0 (absent: 1).
  */
-EXPORT(gf_batchnorm_grad)
-void gf_batchnorm_grad(const float *x, const float *dy, int rows, int C, const float *mean, const float *var,
-                       const float *scale, float eps, int batch_stats, float *dx, float *dmean, float *dvar,
-                       float *dscale, float *doffset, double *tmp) {
-  double *t1 = tmp, *t2 = tmp + C;
-  float *b1 = (float *)(tmp + 2 * C), *b2 = b1 + C, *k = b2 + C, *kx = k + C, *k0 = kx + C;
+
+/* sums (2*C doubles: s1 then s2) = the sums over `rows` rows; block holds 2*C floats of scratch. */
+EXPORT(gf_batchnorm_grad_sums)
+void gf_batchnorm_grad_sums(const float *x, const float *dy, int rows, int C, const float *mean, double *sums,
+                            float *block) {
+  double *t1 = sums, *t2 = sums + C;
+  float *b1 = block, *b2 = block + C;
   for (int c = 0; c < C; ++c) t1[c] = t2[c] = 0.0;
   for (int r0 = 0; r0 < rows; r0 += 256) {
     int r1 = imin(rows, r0 + 256);
@@ -1160,10 +1166,26 @@ void gf_batchnorm_grad(const float *x, const float *dy, int rows, int C, const f
       t2[c] += b2[c];
     }
   }
+}
+
+/*
+ * From `parts` consecutive blocks of sums (gf_batchnorm_grad_sums over all `rows` rows between
+ * them): the four per-channel gradients, and k (3*C floats: k, kx, k0) for gf_batchnorm_grad_dx.
+ */
+EXPORT(gf_batchnorm_grad_finish)
+void gf_batchnorm_grad_finish(int rows, int C, int parts, const double *sums, const float *mean, const float *var,
+                              const float *scale, float eps, int batch_stats, float *dmean, float *dvar,
+                              float *dscale, float *doffset, float *k) {
+  float *kx = k + C, *k0 = kx + C;
   for (int c = 0; c < C; ++c) {
+    double t1 = 0.0, t2 = 0.0;
+    for (int p = 0; p < parts; ++p) {
+      t1 += sums[2 * p * C + c];
+      t2 += sums[(2 * p + 1) * C + c];
+    }
     float inv = 1.0f / __builtin_sqrtf(var[c] + eps);
     float sc = scale ? scale[c] : 1.0f;
-    float s1 = (float)t1[c], s2 = (float)t2[c];
+    float s1 = (float)t1, s2 = (float)t2;
     k[c] = inv * sc;
     dmean[c] = -inv * sc * s1;
     dvar[c] = -0.5f * inv * inv * inv * sc * s2;
@@ -1174,6 +1196,13 @@ void gf_batchnorm_grad(const float *x, const float *dy, int rows, int C, const f
     kx[c] = batch_stats ? -inv * inv * inv * sc * s2 / (float)rows : 0.0f;
     k0[c] = batch_stats ? -inv * sc * s1 / (float)rows - kx[c] * mean[c] : 0.0f;
   }
+}
+
+/* dx for `rows` rows from the factors k of gf_batchnorm_grad_finish. */
+EXPORT(gf_batchnorm_grad_dx)
+void gf_batchnorm_grad_dx(const float *x, const float *dy, int rows, int C, int batch_stats, const float *k,
+                          float *dx) {
+  const float *kx = k + C, *k0 = kx + C;
   for (int r = 0; r < rows; ++r) {
     const float *dr = dy + r * C, *xr = x + r * C;
     float *o = dx + r * C;

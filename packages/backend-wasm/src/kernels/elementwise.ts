@@ -2,6 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@gradflow/core';
 import { BATCH_NORM_GRAD_KERNEL, REDUCE_GRAD_KERNEL, RELU_GRAD_KERNEL } from '../gradients.js';
+import { maxChunks, splitFloats } from '../parallel.js';
 import { ptrOf, release, runtimeFor, scratch, type WasmBackendLike } from '../runtime.js';
 import { callStock, input, type KernelArgs } from './common.js';
 
@@ -29,11 +30,15 @@ function broadcastPattern(
   return { outer: size(0, first), mid: size(first, last + 1), inner: size(last + 1, out.length) };
 }
 
+/** Floats per split unit of a pass with no period of its own: a few cache lines, so threads never write one line both. */
+const LINE_FLOATS = 64;
+
 /**
  * float32 Add/Sub/Multiply/RealDiv/SquaredDifference where one operand is the full output and the
  * other is full or broadcast as [outer, 1, inner] (see broadcastPattern): one SIMD pass (a loop
- * over `outer` for per-sample statistics). This covers the BatchNorm, GroupNorm, InstanceNorm and
- * LayerNorm arithmetic; other broadcasts run stock.
+ * over `outer` for per-sample statistics), split over the kernel pool in whole broadcast periods.
+ * This covers the BatchNorm, GroupNorm, InstanceNorm and LayerNorm arithmetic; other broadcasts
+ * run stock.
  */
 export function binary(kernelName: BinaryName, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend } = args;
@@ -55,7 +60,16 @@ export function binary(kernelName: BinaryName, args: KernelArgs): tf.TensorInfo 
   const op = BINARY_OPS[kernelName];
   const [ptrA, ptrB, ptrOut] = [ptrOf(b, a), ptrOf(b, bIn), ptrOf(b, out)];
   if (small.outer === 1) {
-    rt.exports.gf_binary(op, ptrA, aFull ? n : small.inner, ptrB, bFull ? n : small.inner, ptrOut, n);
+    const period = aFull && bFull ? LINE_FLOATS : small.inner;
+    splitFloats(rt, 'gf_binary', n, period, (begin, end) => [
+      op,
+      aFull ? ptrA + begin * 4 : ptrA,
+      aFull ? end - begin : small.inner,
+      bFull ? ptrB + begin * 4 : ptrB,
+      bFull ? end - begin : small.inner,
+      ptrOut + begin * 4,
+      end - begin,
+    ]);
   } else {
     rt.exports.gf_binary_outer(op, ptrA, ptrB, aFull ? 0 : 1, small.outer, small.mid, small.inner, ptrOut);
   }
@@ -83,20 +97,25 @@ export function fusedBatchNorm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([...x.shape], 'float32');
-  const tmp = scratch(rt, 2 * c * 4);
+  const [px, pout] = [ptrOf(b, x), ptrOf(b, out)];
+  const stats = [
+    ptrOf(b, mean),
+    ptrOf(b, variance),
+    offset ? ptrOf(b, offset) : 0,
+    scale ? ptrOf(b, scale) : 0,
+  ];
+  // Per-channel factors, 2c floats for each chunk.
+  const tmp = scratch(rt, 2 * c * 4 * maxChunks(rt));
   try {
-    rt.exports.gf_batchnorm(
-      ptrOf(b, x),
-      size / c,
+    splitFloats(rt, 'gf_batchnorm', size, c, (begin, end, chunk) => [
+      px + begin * 4,
+      (end - begin) / c,
       c,
-      ptrOf(b, mean),
-      ptrOf(b, variance),
-      offset ? ptrOf(b, offset) : 0,
-      scale ? ptrOf(b, scale) : 0,
+      ...stats,
       eps,
-      ptrOf(b, out),
-      tmp,
-    );
+      pout + begin * 4,
+      tmp + chunk * 2 * c * 4,
+    ]);
   } finally {
     release(rt, tmp);
   }
@@ -115,17 +134,23 @@ export function reluGrad({ inputs, backend }: KernelArgs): tf.TensorInfo {
   const rt = runtimeFor(b);
   const out = b.makeOutput([...x.shape], 'float32');
   const n = x.shape.reduce((p, d) => p * d, 1);
-  if (n > 0) rt.exports.gf_relu_grad(ptrOf(b, dy), ptrOf(b, x), ptrOf(b, out), n);
+  const [pdy, px, pout] = [ptrOf(b, dy), ptrOf(b, x), ptrOf(b, out)];
+  if (n > 0) {
+    splitFloats(rt, 'gf_relu_grad', n, LINE_FLOATS, (begin, end) => [
+      pdy + begin * 4,
+      px + begin * 4,
+      pout + begin * 4,
+      end - begin,
+    ]);
+  }
   return out;
 }
 
 const UNARY_OPS = { Relu: 0, Square: 1 } as const;
 
 /**
- * float32 Relu or Square in one SIMD pass on the calling thread. Stock 4.22's took 1.6-1.8x longer
- * in the threaded build than in the single-threaded one (ResNet-20 step profile); a memory-bound
- * pass gains nothing from a second core here anyway (splitting binary ops over gradflow's pool
- * measured slower too).
+ * float32 Relu or Square in one SIMD pass, split over the kernel pool. (Stock 4.22's took 1.6-1.8x
+ * longer in the threaded build than in the single-threaded one: ResNet-20 step profile.)
  */
 export function unary(kernelName: keyof typeof UNARY_OPS, args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   const x = args.inputs.x;
@@ -134,7 +159,16 @@ export function unary(kernelName: keyof typeof UNARY_OPS, args: KernelArgs): tf.
   const rt = runtimeFor(b);
   const out = b.makeOutput([...x.shape], 'float32');
   const n = x.shape.reduce((p, d) => p * d, 1);
-  if (n > 0) rt.exports.gf_unary(UNARY_OPS[kernelName], ptrOf(b, x), ptrOf(b, out), n);
+  const [px, pout] = [ptrOf(b, x), ptrOf(b, out)];
+  const op = UNARY_OPS[kernelName];
+  if (n > 0) {
+    splitFloats(rt, 'gf_unary', n, LINE_FLOATS, (begin, end) => [
+      op,
+      px + begin * 4,
+      pout + begin * 4,
+      end - begin,
+    ]);
+  }
   return out;
 }
 
@@ -170,26 +204,53 @@ export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.T
   const dx = b.makeOutput([...x.shape], 'float32');
   const outs = [0, 1, 2, 3].map(() => b.makeOutput([c], 'float32'));
   const [dmean, dvar, dscale, doffset] = outs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
-  const rows = c === 0 ? 0 : x.shape.reduce((p, d) => p * d, 1) / c;
-  const tmp = scratch(rt, c * (2 * 8 + 5 * 4));
+  const size = x.shape.reduce((p, d) => p * d, 1);
+  const rows = c === 0 ? 0 : size / c;
+  const batchStats = attrs.batchStatistics === true ? 1 : 0;
+  const [px, pdy, pdx, pmean] = [ptrOf(b, x), ptrOf(b, dy), ptrOf(b, dx), ptrOf(b, mean)];
+  // Per chunk 2c doubles of partial sums and 2c floats of block sums; then 3c floats of factors.
+  const chunks = maxChunks(rt);
+  const tmp = scratch(rt, chunks * c * (2 * 8 + 2 * 4) + 3 * c * 4);
+  const sums = (chunk: number) => tmp + chunk * 2 * c * 8;
+  const block = (chunk: number) => tmp + chunks * 2 * c * 8 + chunk * 2 * c * 4;
+  const factors = tmp + chunks * c * (2 * 8 + 2 * 4);
   try {
-    rt.exports.gf_batchnorm_grad(
-      ptrOf(b, x),
-      ptrOf(b, dy),
+    // Whole blocks of 256 rows per thread: the float32 block sums do not depend on the split.
+    const row = Math.max(c, 1);
+    const parts = splitFloats(rt, 'gf_batchnorm_grad_sums', size, 256 * row, (begin, end, chunk) => [
+      px + begin * 4,
+      pdy + begin * 4,
+      (end - begin) / row,
+      c,
+      pmean,
+      sums(chunk),
+      block(chunk),
+    ]);
+    rt.exports.gf_batchnorm_grad_finish(
       rows,
       c,
-      ptrOf(b, mean),
+      parts,
+      sums(0),
+      pmean,
       ptrOf(b, variance),
       scale ? ptrOf(b, scale) : 0,
       eps,
-      attrs.batchStatistics === true ? 1 : 0,
-      ptrOf(b, dx),
+      batchStats,
       ptrOf(b, dmean),
       ptrOf(b, dvar),
       ptrOf(b, dscale),
       ptrOf(b, doffset),
-      tmp,
+      factors,
     );
+    splitFloats(rt, 'gf_batchnorm_grad_dx', size, row, (begin, end) => [
+      px + begin * 4,
+      pdy + begin * 4,
+      (end - begin) / row,
+      c,
+      batchStats,
+      factors,
+      pdx + begin * 4,
+    ]);
   } finally {
     release(rt, tmp);
   }
@@ -210,6 +271,15 @@ export function reduceGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.Tens
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([...shape], 'float32');
-  if (n > 0) rt.exports.gf_repeat_div(ptrOf(b, dy), block, n / block, divisor, ptrOf(b, out));
+  const [pdy, pout] = [ptrOf(b, dy), ptrOf(b, out)];
+  if (n > 0) {
+    splitFloats(rt, 'gf_repeat_div', n, block, (begin, end) => [
+      pdy,
+      block,
+      (end - begin) / block,
+      divisor,
+      pout + begin * 4,
+    ]);
+  }
   return out;
 }

@@ -1,8 +1,8 @@
 /** Data-movement and reduction kernels: matrix products, Tile, Sum/Mean, Identity, Slice, SplitV, Cast. */
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UnsupportedError } from '@gradflow/core';
-import { gemmSplit, threadsFor } from '../parallel.js';
-import { ptrOf, release, runtimeFor, scratch, type WasmBackendLike } from '../runtime.js';
+import { gemmSplit, splitFloats, threadsFor } from '../parallel.js';
+import { ptrOf, release, runtimeFor, scratch, type KernelRuntime, type WasmBackendLike } from '../runtime.js';
 import { callStock, type KernelArgs } from './common.js';
 
 export function batchMatMul(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
@@ -104,6 +104,34 @@ export function tile(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   return out;
 }
 
+/**
+ * out (cols) = scale * the sum of x's rows, the rows split over the kernel pool: thread t > 0 sums
+ * its rows into a partial of its own, added to out at the end.
+ */
+function sumRowsSplit(
+  rt: KernelRuntime,
+  x: number,
+  rows: number,
+  cols: number,
+  scale: number,
+  out: number,
+): void {
+  const partials: number[] = [];
+  try {
+    splitFloats(rt, 'gf_sum_rows', rows * cols, cols, (begin, end, chunk) => {
+      let into = out;
+      if (chunk > 0) {
+        into = scratch(rt, cols * 4);
+        partials.push(into);
+      }
+      return [x + begin * 4, (end - begin) / cols, cols, scale, into];
+    });
+    for (const partial of partials) rt.exports.gf_binary(0, out, cols, partial, cols, out, cols);
+  } finally {
+    for (const partial of partials) release(rt, partial);
+  }
+}
+
 /** Sum / Mean over leading axes (per-channel statistics of NHWC tensors, the BatchNorm reductions). */
 export function runReduce(kernelName: 'Sum' | 'Mean', args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend, attrs = {} } = args;
@@ -125,7 +153,12 @@ export function runReduce(kernelName: 'Sum' | 'Mean', args: KernelArgs): tf.Tens
       : x.shape.filter((_, i) => i < lo || i >= lo + k);
   const out = b.makeOutput(outShape, 'float32');
   const scale = kernelName === 'Mean' ? 1 / Math.max(r, 1) : 1;
-  rt.exports.gf_sum_mid(ptrOf(b, x), outer, r, inner, scale, ptrOf(b, out));
+  const [px, pout] = [ptrOf(b, x), ptrOf(b, out)];
+  if (outer === 1 && inner > 1) {
+    sumRowsSplit(rt, px, r, inner, scale, pout);
+  } else {
+    rt.exports.gf_sum_mid(px, outer, r, inner, scale, pout);
+  }
   return out;
 }
 
