@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<number> {
   // Experiments train on gradflow's wasm backend (the speed suite sets up its own processes).
   const wasm = await useWasmBackend();
   progress.log(
-    `backend: wasm (simd ${wasm.simd}, threads ${wasm.threadCount}, kernels ${wasm.kernelVariant ?? 'stock'})`,
+    `backend: wasm (simd ${wasm.simd}, threads ${wasm.kernelThreads}, kernels ${wasm.kernelVariant ?? 'stock'})`,
   );
   progress.log(
     `gradflow bench --${args.mode}, seed ${args.seed}: ${experiments.length} experiment(s)${speed ? ' + speed suite' : ''}`,

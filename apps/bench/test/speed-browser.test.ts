@@ -24,7 +24,8 @@ describe('speed suite, browser path', () => {
     expect(cells.browser_wasm_2t?.note).toBeUndefined();
     expect(cells.browser_wasm_2t?.examplesPerSecond).toBeGreaterThan(0);
     // Chromium has relaxed SIMD: the fused-multiply-add builds run, and with 2 threads gradflow's
-    // kernel pool (a browser Worker on the shared heap) splits the big kernels.
+    // kernel pool (a browser Worker on the shared heap) splits the kernels; the stock XNNPACK pool
+    // stays at 1 thread (see useWasmBackend's stockThreads).
     expect(suite.backends.browser_wasm).toMatchObject({
       crossOriginIsolated: true,
       threads: false,
@@ -35,7 +36,7 @@ describe('speed suite, browser path', () => {
     expect(suite.backends.browser_wasm_2t).toMatchObject({
       crossOriginIsolated: true,
       threads: true,
-      threadCount: 2,
+      threadCount: 1,
       kernelVariant: 'shared-relaxed-simd',
       kernelThreads: 2,
     });

@@ -1,7 +1,9 @@
 // Kernel and training-step benchmark: gradflow's wasm kernels vs stock tfjs-backend-wasm (plus a
 // naive filter gradient where stock has none) vs the tfjs cpu backend, side by side in one run.
-//   npx tsx --conditions=source bench/kernels.ts [--quick] [--steps-only] [--threads N] [--cpu-step] [--reps N]
-// (run once with --threads 1 and once with --threads 2 to compare: the count is fixed per process)
+//   npx tsx --conditions=source bench/kernels.ts [--quick] [--steps-only] [--threads N] [--stock-threads N]
+//     [--cpu-step] [--reps N]
+// (run once with --threads 1 and once with --threads 2 to compare: the count is fixed per process;
+// the stock XNNPACK pool runs on 1 thread unless --stock-threads says otherwise, see stockThreads)
 // Prints medians after warm-up. Benchmarks are not tests: numbers depend on the machine.
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -20,6 +22,8 @@ const cpuStep = args.includes('--cpu-step');
 const stepsOnly = args.includes('--steps-only');
 const threadsArg = args.indexOf('--threads');
 const THREADS = threadsArg >= 0 ? Number(args[threadsArg + 1]) : 1;
+const stockThreadsArg = args.indexOf('--stock-threads');
+const STOCK_THREADS = stockThreadsArg >= 0 ? Number(args[stockThreadsArg + 1]) : undefined;
 const repsArg = args.indexOf('--reps');
 const REPS = repsArg >= 0 ? Number(args[repsArg + 1]) : quick ? 3 : 10;
 
@@ -61,7 +65,7 @@ async function timeKernel(
   return ms;
 }
 
-const info = await useWasmBackend({ threads: THREADS });
+const info = await useWasmBackend({ threads: THREADS, stockThreads: STOCK_THREADS });
 console.log(`useWasmBackend: ${JSON.stringify(info)}`);
 console.log(`measured WASM SIMD multiply-add peak: ${simdPeakGflops().toFixed(1)} GFLOP/s (1 thread)`);
 

@@ -44,14 +44,21 @@ export interface UseWasmBackendOptions {
    */
   kernels?: boolean;
   /**
-   * Threads for the backend's XNNPACK pool (the stock multi-threaded SIMD build). Default 1 (the
-   * single-threaded build). In Node this makes the stock threaded build start its workers (it
-   * fails there by itself: tfjs#3830); in a browser it needs cross-origin isolation. Must be
-   * chosen before the wasm backend first initializes. gradflow's own big kernels (conv
-   * backprops, GEMMs) split their work over as many threads, with workers of their own on the
-   * same shared heap.
+   * Threads to train on. Default 1 (the single-threaded build). Above 1 the stock multi-threaded
+   * SIMD build runs (in Node it fails by itself, tfjs#3830, and gradflow makes it start; in a
+   * browser it needs cross-origin isolation), and gradflow's kernels split their work over this
+   * many threads, with workers of their own on the shared heap. Must be chosen before the wasm
+   * backend first initializes.
    */
   threads?: number;
+  /**
+   * Threads of the stock backend's own XNNPACK pool (the kernels gradflow leaves stock: pooling,
+   * softmax, concat, ...). Default 1 with gradflow's kernels, `threads` without them. A second
+   * pool on the same cores fights gradflow's: its threads spin between kernels, and a tf.layers
+   * GRU step took 110 ms with both pools at 2 threads against 65 ms with XNNPACK's at 1 (and 64 ms
+   * on one thread: those stock kernels are small, and splitting them cost more than it saved).
+   */
+  stockThreads?: number;
 }
 
 /** What useWasmBackend() set up: the tfjs build that runs and gradflow's kernels on top of it. */
@@ -63,8 +70,8 @@ export interface WasmBackendInfo {
   /** The tfjs backend runs its multi-threaded build. */
   threads: boolean;
   /**
-   * Threads the tfjs backend's XNNPACK pool uses (1 when single-threaded). In a browser tfjs caps
-   * it at navigator.hardwareConcurrency / 2, so it can be below `options.threads`.
+   * Threads the stock backend's XNNPACK pool uses (1 when single-threaded; see
+   * `options.stockThreads`). In a browser tfjs caps it at navigator.hardwareConcurrency / 2.
    */
   threadCount: number;
   /** The engine validates relaxed SIMD (f32x4.relaxed_madd). */
@@ -105,14 +112,16 @@ async function ensurePool(rt: KernelRuntime, threadCount: number): Promise<void>
   await poolStarting;
 }
 let threadsRequested = 1;
+let stockThreadsRequested = 1;
 
 function isNode(): boolean {
   return typeof process !== 'undefined' && typeof process.versions?.node === 'string';
 }
 
-function threadConflict(threads: number): StateError {
+function threadConflict(threads: number, stockThreads = stockThreadsRequested): StateError {
+  const now = `${threadsRequested} thread(s), ${stockThreadsRequested} for stock kernels`;
   return new StateError(
-    `the wasm backend already runs with ${threadsRequested} thread(s); threads (${threads}) must be chosen before it first initializes`,
+    `the wasm backend already runs with ${now}; threads (${threads}, ${stockThreads} for stock kernels) must be chosen before it first initializes`,
     { value: threads, accepted: threadsRequested },
   );
 }
@@ -124,10 +133,10 @@ function threadConflict(threads: number): StateError {
  */
 const tfjsWasm = () => import('@tensorflow/tfjs-backend-wasm');
 
-async function prepareThreads(threads: number): Promise<void> {
+async function prepareThreads(threads: number, stockThreads: number): Promise<void> {
   if (initialized || tf.engine().registry.wasm !== undefined) {
-    if (threadsRequested === threads) return;
-    throw threadConflict(threads);
+    if (threadsRequested === threads && stockThreadsRequested === stockThreads) return;
+    throw threadConflict(threads, stockThreads);
   }
   if (isNode()) {
     const { patchNodeWorkers } = await import('./threads.js');
@@ -138,8 +147,9 @@ async function prepareThreads(threads: number): Promise<void> {
       'wasm threads need SharedArrayBuffer and cross-origin isolation (COOP: same-origin, COEP: require-corp)',
     );
   }
-  (await tfjsWasm()).setThreadsCount(threads);
+  (await tfjsWasm()).setThreadsCount(stockThreads);
   threadsRequested = threads;
+  stockThreadsRequested = stockThreads;
 }
 
 async function withReportedCpusLazy(threads: number): Promise<boolean> {
@@ -167,12 +177,20 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
   if (threads !== undefined && (!Number.isInteger(threads) || threads < 1 || threads > 8)) {
     throw new InvalidArgumentError('options.threads', threads, 'an integer in [1, 8]');
   }
+  const stockThreads = options.stockThreads ?? (withKernels ? 1 : (threads ?? 1));
+  if (!Number.isInteger(stockThreads) || stockThreads < 1 || stockThreads > (threads ?? 1)) {
+    throw new InvalidArgumentError(
+      'options.stockThreads',
+      stockThreads,
+      `an integer in [1, threads (${threads ?? 1})]`,
+    );
+  }
   const { getThreadsCount } = await tfjsWasm();
-  if (threads !== undefined && threads > 1) await prepareThreads(threads);
-  else if (threads === 1 && threadsRequested > 1) throw threadConflict(threads);
+  if (threads !== undefined && threads > 1) await prepareThreads(threads, stockThreads);
+  else if (threads === 1 && threadsRequested > 1) throw threadConflict(threads, stockThreads);
   const firstThreaded =
     threads !== undefined && threads > 1 && isNode() && tf.engine().registry.wasm === undefined;
-  const ok = await (firstThreaded ? withReportedCpusLazy(threads) : tf.setBackend('wasm'));
+  const ok = await (firstThreaded ? withReportedCpusLazy(stockThreads) : tf.setBackend('wasm'));
   initialized = true;
   if (!ok) {
     throw new UnsupportedError(
@@ -189,7 +207,7 @@ export async function useWasmBackend(options: UseWasmBackendOptions = {}): Promi
   let kernelThreads = 1;
   if (withKernels) {
     const rt = runtimeFor(tf.findBackend('wasm') as unknown as WasmBackendLike);
-    await ensurePool(rt, threadCount);
+    if (threaded) await ensurePool(rt, threadsRequested);
     variant = rt.variant;
     kernelThreads = rt.pool?.threads ?? 1;
   }

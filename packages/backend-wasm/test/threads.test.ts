@@ -10,17 +10,24 @@ import { on, randomData, relErr, runKernelOn } from './helpers.js';
 
 describe('useWasmBackend({ threads: 2 }) in Node', () => {
   it('starts the stock threaded build and gradflow kernels run on its shared heap', async () => {
+    await expect(useWasmBackend({ threads: 2, stockThreads: 3 })).rejects.toThrow(
+      /options.stockThreads.*an integer in \[1, threads \(2\)\]/,
+    );
     const info = await useWasmBackend({ threads: 2 });
     expect(info.threads).toBe(true);
-    expect(info.threadCount).toBe(2);
+    // gradflow's pool takes the 2 threads; the stock XNNPACK pool stays at 1 (stockThreads).
+    expect(info.threadCount).toBe(1);
     expect(info.kernelVariant).toBe('shared-relaxed-simd');
     expect(info.kernelThreads).toBe(2);
     const heap = (tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer;
     expect(heap).toBeInstanceOf(SharedArrayBuffer);
     // Idempotent with the same or no thread count; a different one is a typed error.
-    expect((await useWasmBackend()).threadCount).toBe(2);
-    expect((await useWasmBackend({ threads: 2 })).threadCount).toBe(2);
+    expect((await useWasmBackend()).kernelThreads).toBe(2);
+    expect((await useWasmBackend({ threads: 2 })).kernelThreads).toBe(2);
     await expect(useWasmBackend({ threads: 1 })).rejects.toThrow(
+      /must be chosen before it first initializes/,
+    );
+    await expect(useWasmBackend({ threads: 2, stockThreads: 2 })).rejects.toThrow(
       /must be chosen before it first initializes/,
     );
     await expect(useWasmBackend({ threads: 0 })).rejects.toThrow(/invalid options.threads/);

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
   const info = await useWasmBackend();
   const wasmConvAvailable = tf.getKernel('Conv2DBackpropFilter', 'wasm') !== undefined;
   console.log(
-    `wasm: simd ${info.simd}, threads ${info.threadCount}, gradflow kernels: ${info.kernels.join(', ') || 'none'}`,
+    `wasm: simd ${info.simd}, threads ${info.kernelThreads}, gradflow kernels: ${info.kernels.join(', ') || 'none'}`,
   );
   console.log(
     `each row: forward+backward (training mode), median ms; ratio = norm / conv3x3 at the same shape (target <= 0.3)\n`,

@@ -93,7 +93,7 @@ async function main(): Promise<void> {
         threads: Number(arg('threads', '1')),
       });
       console.log(
-        `wasm: simd=${info.simd} threads=${info.threads} (${info.threadCount ?? 1}) kernels=[${info.kernels.join(', ')}]`,
+        `wasm: simd=${info.simd} threads=${info.threads} (${info.kernelThreads}) kernels=[${info.kernels.join(', ')}]`,
       );
     } else {
       await tf.setBackend(backend);

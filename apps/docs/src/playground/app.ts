@@ -141,7 +141,7 @@ async function main(): Promise<void> {
   setWasmPaths(new URL('./', location.href).href);
   const info = await useWasmBackend();
   $('backend').textContent =
-    `wasm, SIMD ${info.simd ? 'on' : 'off'}, ${info.threadCount} thread(s)${crossOriginIsolated ? ', cross-origin isolated' : ''}`;
+    `wasm, SIMD ${info.simd ? 'on' : 'off'}, ${info.kernelThreads} thread(s)${crossOriginIsolated ? ', cross-origin isolated' : ''}`;
   fillSelect('activation', listActivations(), 'relu');
   fillSelect('initializer', listInitializers(), 'he_normal');
   fillSelect('norm', NORMS, 'none');
