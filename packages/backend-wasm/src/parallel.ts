@@ -17,13 +17,6 @@ const MIN_PARALLEL_FLOATS = 1 << 15;
 /** Smallest chunk of an element-wise pass, in floats. */
 const MIN_CHUNK_FLOATS = 1 << 14;
 
-/**
- * Chunks per thread of a split pass: enough that the others take over a thread the OS has
- * descheduled for a while (seen here for over a millisecond, dozens of times a training step),
- * few enough that per-chunk setup (a filter packed again, a partial sum) stays small.
- */
-const CHUNKS_PER_THREAD = 4;
-
 /** Contiguous [begin, end) ranges of `total` items in `parts` parts, as equal as possible, none empty. */
 export function splitRange(total: number, parts: number): [number, number][] {
   if (total === 0) return [[0, 0]]; // one empty part: the kernel still writes its (zero) output
@@ -36,16 +29,32 @@ export function splitRange(total: number, parts: number): [number, number][] {
   return out;
 }
 
+/**
+ * Guided chunks of `total` items for `threads` threads: each chunk takes 1/(2·threads) of what is
+ * left, down to `minSize`. Big chunks first keep the per-chunk setup (a filter packed again, the
+ * claim) rare; small ones last let the threads finish together (with equal chunks the caller
+ * waited half a chunk per job, 12 ms of a ResNet-20 step), and any thread takes over the share of
+ * one the OS has descheduled (seen here for over a millisecond, dozens of times a step).
+ */
+export function guidedRanges(total: number, threads: number, minSize: number): [number, number][] {
+  if (threads < 2 || total <= minSize) return [[0, total]];
+  // At least 1/32 of the total: at most 2·t·ln(16/t) + 2·t chunks, under MAX_CHUNKS for t <= 8.
+  const least = Math.max(minSize, Math.ceil(total / (MAX_CHUNKS / 2)));
+  const out: [number, number][] = [];
+  for (let begin = 0; begin < total;) {
+    const size = Math.max(least, Math.ceil((total - begin) / (2 * threads)));
+    const end = Math.min(total, begin + size);
+    out.push([begin, end]);
+    begin = end;
+  }
+  return out;
+}
+
 /** Threads to use for `flops` of work split over `items` independent items (1 = run inline). */
 export function threadsFor(rt: KernelRuntime, flops: number, items: number): number {
   const pool = rt.pool;
   if (!pool || flops < MIN_PARALLEL_FLOPS) return 1;
   return Math.max(1, Math.min(pool.threads, items));
-}
-
-/** The most chunks splitFloats makes: room for per-chunk partial sums. */
-export function maxChunks(rt: KernelRuntime): number {
-  return Math.min(MAX_CHUNKS, CHUNKS_PER_THREAD * (rt.pool?.threads ?? 1));
 }
 
 /** Each thread's GEMM workspace (index 0: the calling thread's). */
@@ -69,9 +78,9 @@ function runJob(rt: KernelRuntime, job: PoolJob): void {
 }
 
 /**
- * Runs an element-wise export over `n` floats split into chunks of whole `unit`s (a row, a
+ * Runs an element-wise export over `n` floats split into guided chunks of whole `unit`s (a row, a
  * broadcast period): `args(begin, end, chunk)` gives the arguments for floats [begin, end).
- * Small passes run on this thread in one chunk. Returns the number of chunks.
+ * Small passes run on this thread in one chunk. Returns the number of chunks (at most MAX_CHUNKS).
  */
 export function splitFloats(
   rt: KernelRuntime,
@@ -81,11 +90,11 @@ export function splitFloats(
   args: (begin: number, end: number, chunk: number) => number[],
 ): number {
   const units = Math.ceil(n / unit);
-  const parts =
-    (rt.pool?.threads ?? 1) < 2 || n < MIN_PARALLEL_FLOATS
-      ? 1
-      : Math.min(units, Math.ceil(n / MIN_CHUNK_FLOATS), maxChunks(rt));
-  const chunks = splitRange(units, parts).map(([u0, u1], c) => args(u0 * unit, Math.min(u1 * unit, n), c));
+  const threads = n < MIN_PARALLEL_FLOATS ? 1 : (rt.pool?.threads ?? 1);
+  const minUnits = Math.max(1, Math.ceil(MIN_CHUNK_FLOATS / unit));
+  const chunks = guidedRanges(units, threads, minUnits).map(([u0, u1], c) =>
+    args(u0 * unit, Math.min(u1 * unit, n), c),
+  );
   runJob(rt, { fn, chunks });
   return chunks.length;
 }
@@ -124,8 +133,8 @@ export function convByImages(
   const xImage = h * w * ci * 4; // bytes of one image of x (or dx)
   const yImage = oh * ow * co * 4; // and of y (or dy)
   const dwFloats = kh * kw * ci * co;
-  const parts = threads === 1 || filterGrad ? threads : Math.min(batch, CHUNKS_PER_THREAD * threads);
-  const ranges = splitRange(batch, parts);
+  // The filter gradient in one chunk per thread: a partial dW per chunk costs a pass over dW.
+  const ranges = filterGrad ? splitRange(batch, threads) : guidedRanges(batch, threads, 1);
   const owned: number[] = [];
   const partials: number[] = [];
   try {

@@ -2,7 +2,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@gradflow/core';
 import { BATCH_NORM_GRAD_KERNEL, REDUCE_GRAD_KERNEL, RELU_GRAD_KERNEL } from '../gradients.js';
-import { maxChunks, splitFloats } from '../parallel.js';
+import { splitFloats } from '../parallel.js';
+import { MAX_CHUNKS } from '../pool.js';
 import { ptrOf, release, runtimeFor, scratch, type WasmBackendLike } from '../runtime.js';
 import { callStock, input, type KernelArgs } from './common.js';
 
@@ -105,7 +106,7 @@ export function fusedBatchNorm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[
     scale ? ptrOf(b, scale) : 0,
   ];
   // Per-channel factors, 2c floats for each chunk.
-  const tmp = scratch(rt, 2 * c * 4 * maxChunks(rt));
+  const tmp = scratch(rt, 2 * c * 4 * MAX_CHUNKS);
   try {
     splitFloats(rt, 'gf_batchnorm', size, c, (begin, end, chunk) => [
       px + begin * 4,
@@ -209,7 +210,7 @@ export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.T
   const batchStats = attrs.batchStatistics === true ? 1 : 0;
   const [px, pdy, pdx, pmean] = [ptrOf(b, x), ptrOf(b, dy), ptrOf(b, dx), ptrOf(b, mean)];
   // Per chunk 2c doubles of partial sums and 2c floats of block sums; then 3c floats of factors.
-  const chunks = maxChunks(rt);
+  const chunks = MAX_CHUNKS;
   const tmp = scratch(rt, chunks * c * (2 * 8 + 2 * 4) + 3 * c * 4);
   const sums = (chunk: number) => tmp + chunk * 2 * c * 8;
   const block = (chunk: number) => tmp + chunks * 2 * c * 8 + chunk * 2 * c * 4;
