@@ -25,6 +25,7 @@ import {
   unary,
   type BinaryName,
 } from './kernels/elementwise.js';
+import { maxPoolGrad } from './kernels/pooling.js';
 import {
   RECURRENT_BACKWARD_KERNEL,
   RECURRENT_FORWARD_KERNEL,
@@ -85,6 +86,12 @@ export const GRADFLOW_WASM_KERNELS = [
     replacesStock: false,
     path: 'direct loops, SIMD over channels (multiplier 1)',
     kernelFunc: depthwiseBackpropInput,
+  },
+  {
+    kernelName: 'MaxPoolGrad',
+    replacesStock: true,
+    path: "NHWC: each window's first maximum found in SIMD over channels (the cpu backend's positions), dy added there; images split over the threads; else stock",
+    kernelFunc: maxPoolGrad,
   },
   {
     kernelName: 'BatchMatMul',

@@ -31,6 +31,7 @@ export const POOL_EXPORTS = [
   'gf_batchnorm_grad_dx',
   'gf_repeat_div',
   'gf_sum_rows',
+  'gf_max_pool_grad',
 ] as const;
 export type PoolExport = (typeof POOL_EXPORTS)[number];
 

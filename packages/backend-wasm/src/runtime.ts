@@ -85,6 +85,7 @@ export interface GradflowKernelExports {
   gf_conv2d_backprop_input_scratch_floats(geom: number): number;
   gf_depthwise_backprop_filter(geom: number, mult: number, x: number, dy: number, dw: number): void;
   gf_depthwise_backprop_input(geom: number, mult: number, dy: number, w: number, dx: number): void;
+  gf_max_pool_grad(geom: number, n0: number, n1: number, x: number, dy: number, dx: number): void;
   gf_repeat_block(src: number, block: number, reps: number, out: number): void;
   gf_slice(x: number, out: number, rank: number, dims: number): void;
   gf_conv2d_forward(geom: number, x: number, w: number, y: number, scratch: number, ws: number): void;

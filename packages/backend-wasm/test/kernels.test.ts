@@ -701,6 +701,74 @@ describe('BatchMatMul and Tile on wasm', () => {
   });
 });
 
+describe('MaxPoolGrad on wasm', () => {
+  it('matches the cpu backend: windows 2/3 and 2x3, strides 1/2, same/valid, odd sizes, ties, -inf and NaN', async () => {
+    const rng = new Rng(21);
+    let cases = 0;
+    type Window = number | [number, number];
+    const poolCases: [number[], Window, Window, 'same' | 'valid', 'random' | 'ties' | 'special'][] = [
+      [[1, 7, 9, 3], 2, 2, 'valid', 'random'],
+      [[3, 8, 8, 16], 2, 2, 'same', 'random'],
+      [[2, 5, 6, 5], 3, 1, 'same', 'ties'],
+      [[2, 9, 7, 4], 3, 2, 'valid', 'ties'],
+      [[1, 6, 7, 6], [2, 3], [1, 2], 'same', 'random'],
+      [[2, 4, 4, 5], 2, 1, 'valid', 'special'],
+    ];
+    for (const [shape, filterSize, strides, pad, values] of poolCases) {
+      const n = shape.reduce((p, d) => p * d, 1);
+      let data = randomData(rng, n);
+      // Ties: values on a coarse grid, so windows hold several equal maxima (the first one wins).
+      if (values === 'ties') data = data.map((v) => Math.round(v * 2) / 2);
+      // -inf and NaN never win a window; a window of nothing else passes no gradient.
+      if (values === 'special') data = data.map((v, i) => (i % 3 === 0 ? -Infinity : i % 7 === 0 ? NaN : v));
+      const attrs = { filterSize, strides, pad };
+      const y = await on('cpu', () => {
+        const t = tf.maxPool(
+          tf.tensor4d(data, shape as [number, number, number, number]),
+          filterSize,
+          strides,
+          pad,
+        );
+        const out = { data: Float32Array.from(t.dataSync()), shape: t.shape };
+        t.dispose();
+        return out;
+      });
+      const inputs = {
+        dy: { data: randomData(rng, y.data.length), shape: y.shape },
+        input: { data, shape: [...shape] },
+        output: y,
+      };
+      const got = await runKernelOn('wasm', 'MaxPoolGrad', inputs, attrs);
+      const want = await runKernelOn('cpu', 'MaxPoolGrad', inputs, attrs);
+      expect(
+        relErr(got, want),
+        `${shape} window ${filterSize} stride ${strides} ${pad} ${values}`,
+      ).toBeLessThanOrEqual(1e-6);
+      cases++;
+    }
+    expect(cases).toBe(6);
+  });
+
+  it('rejects a dy of the wrong shape with a ShapeError, leaving no tensors behind', async () => {
+    await on('wasm', () => {
+      const before = tf.memory().numTensors;
+      const x = tf.zeros([1, 4, 4, 2]);
+      const dy = tf.zeros([1, 3, 3, 2]);
+      expect(() =>
+        tf
+          .engine()
+          .runKernel(
+            'MaxPoolGrad',
+            { dy, input: x, output: dy },
+            { filterSize: 2, strides: 2, pad: 'valid' },
+          ),
+      ).toThrow(/MaxPoolGrad dy.*\[1, 2, 2, 2\]/);
+      tf.dispose([x, dy]);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  });
+});
+
 describe('matMul and simdPeakGflops', () => {
   it('matMul: values and gradients match cpu for every transpose combination, no leaks', async () => {
     const rng = new Rng(31);

@@ -166,6 +166,25 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
       // Partial sums are added in chunk order: the same result whichever thread ran which chunk.
       expect(await runKernelOn('wasm', kernel, inputs, attrs), kernel).toEqual(got);
     }
+    // MaxPoolGrad splits by images (2x2, stride 2: the U-Net's pooling).
+    const pooled = await on('cpu', () => {
+      const t = tf.maxPool(tf.tensor4d(x.data, shape as [number, number, number, number]), 2, 2, 'valid');
+      const out = { data: Float32Array.from(t.dataSync()), shape: t.shape };
+      t.dispose();
+      return out;
+    });
+    const poolInputs = {
+      dy: { data: randomData(rng, pooled.data.length), shape: pooled.shape },
+      input: x,
+      output: pooled,
+    };
+    const poolAttrs = { filterSize: 2, strides: 2, pad: 'valid' };
+    expect(
+      relErr(
+        await runKernelOn('wasm', 'MaxPoolGrad', poolInputs, poolAttrs),
+        await runKernelOn('cpu', 'MaxPoolGrad', poolInputs, poolAttrs),
+      ),
+    ).toBeLessThanOrEqual(1e-6);
     // BatchNorm with batch statistics and a ReLU, trained: FusedBatchNorm, the BatchNorm, ReLU and
     // Mean gradients all split too.
     const w = randomData(rng, n);
@@ -191,7 +210,7 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     const wasm = await grads('wasm');
     const cpu = await grads('cpu');
     wasm.forEach((g, i) => expect(relErr(g, cpu[i]!), `gradient ${i}`).toBeLessThanOrEqual(1e-4));
-    expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(cases.length + 5);
+    expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(cases.length + 6);
   });
 
   it('lets a script that used threads finish on its own', () => {

@@ -804,6 +804,61 @@ void gf_bias_act(float *y, int rows, int C, const float *bias, int relu) {
   }
 }
 
+/*
+ * MaxPool gradient (NHWC) for images [n0, n1) of the batch `g` describes: dx is zeroed, then each
+ * output's dy goes to the first maximum of its window, scanning rows then columns with a strict >
+ * from -inf (a NaN never wins; a window of only -inf or NaN passes nothing): the position tfjs's
+ * cpu backend picks. Overlapping windows add. SIMD over 4 channels: a compare and two selects
+ * track each lane's best value and its pixel.
+ */
+EXPORT(gf_max_pool_grad)
+void gf_max_pool_grad(const Geom *g, int n0, int n1, const float *x, const float *dy, float *dx) {
+  int C = g->ci, image = g->h * g->w * C;
+  zero_floats(dx + n0 * image, (n1 - n0) * image);
+  for (int n = n0; n < n1; ++n) {
+    const float *xn = x + n * image;
+    float *dxn = dx + n * image;
+    for (int oh = 0; oh < g->oh; ++oh) {
+      int top = oh * g->sh - g->pt, h0 = top, h1 = imin(g->h, top + (g->kh - 1) * g->dh + 1);
+      while (h0 < 0) h0 += g->dh;
+      for (int ow = 0; ow < g->ow; ++ow) {
+        int left = ow * g->sw - g->pl, w0 = left, w1 = imin(g->w, left + (g->kw - 1) * g->dw + 1);
+        while (w0 < 0) w0 += g->dw;
+        const float *d = dy + ((n * g->oh + oh) * g->ow + ow) * C;
+        int c = 0;
+#ifdef __wasm_simd128__
+        for (; c + 4 <= C; c += 4) {
+          v128_t best = wasm_f32x4_splat(-__builtin_inff()), at = wasm_i32x4_splat(-1);
+          for (int ih = h0; ih < h1; ih += g->dh)
+            for (int iw = w0; iw < w1; iw += g->dw) {
+              int pixel = ih * g->w + iw;
+              v128_t v = wasm_v128_load(xn + pixel * C + c), wins = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, wins);
+              at = wasm_v128_bitselect(wasm_i32x4_splat(pixel), at, wins);
+            }
+          int p0 = wasm_i32x4_extract_lane(at, 0), p1 = wasm_i32x4_extract_lane(at, 1);
+          int p2 = wasm_i32x4_extract_lane(at, 2), p3 = wasm_i32x4_extract_lane(at, 3);
+          if (p0 >= 0) dxn[p0 * C + c] += d[c];
+          if (p1 >= 0) dxn[p1 * C + c + 1] += d[c + 1];
+          if (p2 >= 0) dxn[p2 * C + c + 2] += d[c + 2];
+          if (p3 >= 0) dxn[p3 * C + c + 3] += d[c + 3];
+        }
+#endif
+        for (; c < C; ++c) {
+          float best = -__builtin_inff();
+          int at = -1;
+          for (int ih = h0; ih < h1; ih += g->dh)
+            for (int iw = w0; iw < w1; iw += g->dw) {
+              float v = xn[(ih * g->w + iw) * C + c];
+              if (v > best) best = v, at = ih * g->w + iw;
+            }
+          if (at >= 0) dxn[at * C + c] += d[c];
+        }
+      }
+    }
+  }
+}
+
 /* Depthwise (filter [kh,kw,c,mult], dy channels c*mult+q): filter gradient, direct loops. */
 EXPORT(gf_depthwise_backprop_filter)
 void gf_depthwise_backprop_filter(const Geom *g, int mult, const float *x, const float *dy, float *dw) {

@@ -56,7 +56,7 @@ function convInfo(
   );
 }
 
-function geomValues(info: tf.backend_util.Conv2DInfo): number[] {
+export function geomValues(info: tf.backend_util.Conv2DInfo): number[] {
   return [
     info.batchSize,
     info.inHeight,
@@ -170,7 +170,7 @@ export function convForward(
   return out;
 }
 
-function checkDy(dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, name: string): void {
+export function checkDy(dy: tf.TensorInfo, info: tf.backend_util.Conv2DInfo, name: string): void {
   const expected = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
   if (dy.shape.length !== 4 || dy.shape.some((d, i) => d !== expected[i])) {
     throw new ShapeError(`${name} dy`, dy.shape, `[${expected.join(', ')}]`);
