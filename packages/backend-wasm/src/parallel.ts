@@ -99,6 +99,28 @@ export function splitFloats(
   return chunks.length;
 }
 
+/**
+ * Runs an export as a team (wasm/gates.c's Team): `parts` calls at once, one per pool thread, with
+ * `args` plus (part, parts, counter) and argument `wsAt` the running thread's workspace. The
+ * parts meet inside the call, so they must all run concurrently: parts <= the pool's threads.
+ */
+export function runTeam(
+  rt: KernelRuntime,
+  fn: PoolExport,
+  args: number[],
+  parts: number,
+  wsAt: number,
+): void {
+  const counter = scratch(rt, 8);
+  try {
+    new Int32Array(rt.memory.buffer, counter, 1)[0] = 0;
+    const chunks = Array.from({ length: parts }, (_, p) => [...args, p, parts, counter]);
+    runJob(rt, { fn, chunks, perThread: { [wsAt]: workspaces(rt) } });
+  } finally {
+    release(rt, counter);
+  }
+}
+
 /** Each conv export's scratch size (floats), from its geometry block. */
 const SCRATCH_FLOATS = {
   gf_conv2d_forward: 'gf_conv2d_forward_scratch_floats',

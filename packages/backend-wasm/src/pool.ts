@@ -32,11 +32,15 @@ export const POOL_EXPORTS = [
   'gf_repeat_div',
   'gf_sum_rows',
   'gf_max_pool_grad',
+  'gf_gru_sequence_forward',
+  'gf_gru_sequence_backward',
+  'gf_lstm_sequence_forward',
+  'gf_lstm_sequence_backward',
 ] as const;
 export type PoolExport = (typeof POOL_EXPORTS)[number];
 
 /** Most arguments an export takes, and most chunks a job has. */
-const MAX_ARGS = 16;
+const MAX_ARGS = 32;
 export const MAX_CHUNKS = 64;
 /** How long an idle thread spins on the queue before it sleeps (see above). */
 const SPIN_MS = 1;

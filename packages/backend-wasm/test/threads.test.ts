@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { useWasmBackend } from '../src/index.js';
 import { activeRuntime } from '../src/runtime.js';
 import { on, randomData, relErr, runKernelOn } from './helpers.js';
+import { recurrentReference } from './recurrent-reference.js';
 
 describe('useWasmBackend({ threads: 2 }) in Node', () => {
   it('starts the stock threaded build and gradflow kernels run on its shared heap', async () => {
@@ -211,6 +212,28 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     const cpu = await grads('cpu');
     wasm.forEach((g, i) => expect(relErr(g, cpu[i]!), `gradient ${i}`).toBeLessThanOrEqual(1e-4));
     expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(cases.length + 6);
+  });
+
+  it("splits a GRU or LSTM layer's hidden units over the pool: both directions match float64 BPTT", async () => {
+    await useWasmBackend({ threads: 2 });
+    const pool = activeRuntime().pool;
+    const [jobsBefore, workerBefore] = [pool?.jobs ?? 0, pool?.workerChunks ?? 0];
+    // 96 units: 12 GEMM panels, 6 per thread; a step GEMM above the split threshold.
+    const { makeCase, reference, runKernels, compare } = recurrentReference(16, 5, 96);
+    await on('wasm', () => {
+      const before = tf.memory().numTensors;
+      for (const cell of ['gru', 'lstm'] as const) {
+        for (const reverse of [false, true]) {
+          const c = makeCase(cell, new Rng(cell === 'gru' ? 13 : 14));
+          compare(c, reference(c, reverse), runKernels(c, reverse), `${cell}${reverse ? ' reverse' : ''}`);
+        }
+      }
+      expect(tf.memory().numTensors).toBe(before);
+    });
+    // Each forward and backward ran as a team of two, the worker one part of each (the parts
+    // meet every step, so neither thread can run both).
+    expect((pool?.jobs ?? 0) - jobsBefore).toBe(8);
+    expect((pool?.workerChunks ?? 0) - workerBefore).toBe(8);
   });
 
   it('lets a script that used threads finish on its own', () => {

@@ -19,9 +19,9 @@
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
-void gf_pack_b_full(int K, int N, const float *B, int rsb, int csb, float *packed);
-void gf_sgemm_prepacked(int M, int N, int K, const float *A, int rsa, int csa, const float *packed, float *C,
-                        int ldc, int accumulate, float *ws);
+void gf_pack_b_cols(int K, int N, int c0, int n, const float *B, int rsb, int csb, float *packed);
+void gf_sgemm_prepacked_cols(int M, int N, int K, int c0, int n, const float *A, int rsa, int csa,
+                             const float *packed, float *C, int ldc, float *ws);
 
 /*
  * exp in float32: x = k ln2 + r with |r| <= ln2/2, e^r by its degree-6 Taylor polynomial (relative
@@ -77,19 +77,20 @@ static inline v128_t tanh4(v128_t x) {
  * a = h_{t−1} U + rb (rb, the recurrent bias [3H], may be 0: none), r = σ(xr + ar),
  * z = σ(xz + az), hn = an, n = tanh(xn + r·hn), h = (1 − z)·n + z·h_{t−1}.
  * Stashes r, z, n, hn for the backward pass. */
-static void gru_step_forward(int B, int H, const float *xp, int xs, const float *bias, float *hp, const float *rb,
+static void gru_step_forward(int B, int H, int j0, int j1, const float *xp, int xs, const float *bias, float *hp, const float *rb,
                              const float *hprev, float *r_out, float *z_out, float *n_out, float *hn_out,
                              float *h_out) {
   if (rb)
     for (int b = 0; b < B; ++b)
-      for (int j = 0; j < 3 * H; ++j) hp[b * 3 * H + j] += rb[j];
+      for (int g = 0; g < 3; ++g)
+        for (int j = g * H + j0; j < g * H + j1; ++j) hp[b * 3 * H + j] += rb[j];
   for (int b = 0; b < B; ++b) {
     const float *x = xp + b * xs, *h3 = hp + b * 3 * H, *hpr = hprev + b * H;
     float *R = r_out + b * H, *Z = z_out + b * H, *N = n_out + b * H, *HN = hn_out + b * H, *Ho = h_out + b * H;
-    int j = 0;
+    int j = j0;
 #ifdef __wasm_simd128__
     v128_t one = wasm_f32x4_splat(1.0f);
-    for (; j + 4 <= H; j += 4) {
+    for (; j + 4 <= j1; j += 4) {
       v128_t r = sigmoid4(wasm_f32x4_add(XB(x, bias, j), LD(h3 + j)));
       v128_t z = sigmoid4(wasm_f32x4_add(XB(x, bias, H + j), LD(h3 + H + j)));
       v128_t hn = LD(h3 + 2 * H + j);
@@ -102,7 +103,7 @@ static void gru_step_forward(int B, int H, const float *xp, int xs, const float 
       ST(Ho + j, h);
     }
 #endif
-    for (; j < H; ++j) {
+    for (; j < j1; ++j) {
       float r = sigmoid_scalar(x[j] + bias[j] + h3[j]);
       float z = sigmoid_scalar(x[H + j] + bias[H + j] + h3[H + j]);
       float hn = h3[2 * H + j];
@@ -119,16 +120,16 @@ static void gru_step_forward(int B, int H, const float *xp, int xs, const float 
 /* GRU backward of one step: from dh (d loss / d h_t), the pre-activation gradients
  * (dar, daz, dan) into dxp (row stride xs) and rows ([B, 3H]: dar, daz, dan·r, against h_{t−1} U),
  * and direct = dh·z (the part of d h_{t−1} that skips the matmul). */
-static void gru_step_backward(int B, int H, const float *r_in, const float *z_in, const float *n_in, const float *hn_in,
+static void gru_step_backward(int B, int H, int j0, int j1, const float *r_in, const float *z_in, const float *n_in, const float *hn_in,
                      const float *hprev, const float *dh, float *dxp, int xs, float *rows, float *direct) {
   for (int b = 0; b < B; ++b) {
     const float *R = r_in + b * H, *Z = z_in + b * H, *N = n_in + b * H, *HN = hn_in + b * H, *hpr = hprev + b * H;
     const float *D = dh + b * H;
     float *dx = dxp + b * xs, *rw = rows + b * 3 * H, *dd = direct + b * H;
-    int j = 0;
+    int j = j0;
 #ifdef __wasm_simd128__
     v128_t one = wasm_f32x4_splat(1.0f);
-    for (; j + 4 <= H; j += 4) {
+    for (; j + 4 <= j1; j += 4) {
       v128_t r = LD(R + j), z = LD(Z + j), n = LD(N + j), d = LD(D + j);
       v128_t dan = wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_sub(one, z)), wasm_f32x4_sub(one, wasm_f32x4_mul(n, n)));
       v128_t daz = wasm_f32x4_mul(wasm_f32x4_mul(d, wasm_f32x4_sub(LD(hpr + j), n)),
@@ -143,7 +144,7 @@ static void gru_step_backward(int B, int H, const float *r_in, const float *z_in
       ST(dd + j, wasm_f32x4_mul(d, z));
     }
 #endif
-    for (; j < H; ++j) {
+    for (; j < j1; ++j) {
       float r = R[j], z = Z[j], n = N[j], d = D[j];
       float dan = d * (1.0f - z) * (1.0f - n * n);
       float daz = d * (hpr[j] - n) * z * (1.0f - z);
@@ -161,16 +162,16 @@ static void gru_step_backward(int B, int H, const float *r_in, const float *z_in
 
 /* LSTM forward: i, f, o = σ(·), g = tanh(·), c = f·c_{t−1} + i·g, h = o·tanh(c). Stashes
  * i, f, g, o, tanh(c). */
-static void lstm_step_forward(int B, int H, const float *xp, int xs, const float *bias, const float *hp,
+static void lstm_step_forward(int B, int H, int j0, int j1, const float *xp, int xs, const float *bias, const float *hp,
                               const float *cprev, float *i_out,
                      float *f_out, float *g_out, float *o_out, float *tc_out, float *c_out, float *h_out) {
   for (int b = 0; b < B; ++b) {
     const float *x = xp + b * xs, *h4 = hp + b * 4 * H, *cp = cprev + b * H;
     float *I = i_out + b * H, *F = f_out + b * H, *G = g_out + b * H, *O = o_out + b * H, *TC = tc_out + b * H;
     float *Co = c_out + b * H, *Ho = h_out + b * H;
-    int j = 0;
+    int j = j0;
 #ifdef __wasm_simd128__
-    for (; j + 4 <= H; j += 4) {
+    for (; j + 4 <= j1; j += 4) {
       v128_t i = sigmoid4(wasm_f32x4_add(XB(x, bias, j), LD(h4 + j)));
       v128_t f = sigmoid4(wasm_f32x4_add(XB(x, bias, H + j), LD(h4 + H + j)));
       v128_t g = tanh4(wasm_f32x4_add(XB(x, bias, 2 * H + j), LD(h4 + 2 * H + j)));
@@ -186,7 +187,7 @@ static void lstm_step_forward(int B, int H, const float *xp, int xs, const float
       ST(Ho + j, wasm_f32x4_mul(o, tc));
     }
 #endif
-    for (; j < H; ++j) {
+    for (; j < j1; ++j) {
       float i = sigmoid_scalar(x[j] + bias[j] + h4[j]);
       float f = sigmoid_scalar(x[H + j] + bias[H + j] + h4[H + j]);
       float g = tanh_scalar(x[2 * H + j] + bias[2 * H + j] + h4[2 * H + j]);
@@ -206,17 +207,17 @@ static void lstm_step_forward(int B, int H, const float *xp, int xs, const float
 
 /* LSTM backward of one step: dc (in: d loss / d c_t from later steps; out: d c_{t−1}), the gate
  * pre-activation gradients into dxp (row stride xs) and rows ([B, 4H]), direct = 0. */
-static void lstm_step_backward(int B, int H, const float *i_in, const float *f_in, const float *g_in, const float *o_in,
+static void lstm_step_backward(int B, int H, int j0, int j1, const float *i_in, const float *f_in, const float *g_in, const float *o_in,
                       const float *tc_in, const float *cprev, const float *dh, float *dc, float *dxp, int xs,
                       float *rows, float *direct) {
   for (int b = 0; b < B; ++b) {
     const float *I = i_in + b * H, *F = f_in + b * H, *G = g_in + b * H, *O = o_in + b * H, *TC = tc_in + b * H;
     const float *cp = cprev + b * H, *D = dh + b * H;
     float *DC = dc + b * H, *dx = dxp + b * xs, *rw = rows + b * 4 * H, *dd = direct + b * H;
-    int j = 0;
+    int j = j0;
 #ifdef __wasm_simd128__
     v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
-    for (; j + 4 <= H; j += 4) {
+    for (; j + 4 <= j1; j += 4) {
       v128_t i = LD(I + j), f = LD(F + j), g = LD(G + j), o = LD(O + j), tc = LD(TC + j), d = LD(D + j);
       v128_t dct = wasm_f32x4_add(LD(DC + j), wasm_f32x4_mul(wasm_f32x4_mul(d, o), wasm_f32x4_sub(one, wasm_f32x4_mul(tc, tc))));
       v128_t dai = wasm_f32x4_mul(wasm_f32x4_mul(dct, g), wasm_f32x4_mul(i, wasm_f32x4_sub(one, i)));
@@ -235,7 +236,7 @@ static void lstm_step_backward(int B, int H, const float *i_in, const float *f_i
       ST(dd + j, zero);
     }
 #endif
-    for (; j < H; ++j) {
+    for (; j < j1; ++j) {
       float i = I[j], f = F[j], g = G[j], o = O[j], tc = TC[j], d = D[j];
       float dct = DC[j] + d * o * (1.0f - tc * tc);
       float dai = dct * g * i * (1.0f - i);
@@ -270,125 +271,198 @@ static void lstm_step_backward(int B, int H, const float *i_in, const float *f_i
  * (the input bias's gradient) and the GRU's drb over rows (the recurrent bias's); direct and via are [B, H] scratch;
  * dhs, when not 0, receives d loss / d h_t of every step ([T, B, H], step order) for the probe. */
 
-/* Row r of every batch row's block of `rows` rows in out ([B, rows, H]) = state [B, H]. */
-static void put_row(int B, int rows, int H, int r, const float *state, float *out) {
+/*
+ * A team: `parts` threads run the same sequence function at once (part 0 .. parts−1), each on its
+ * own hidden units [j0, j1) (multiples of the GEMM's 8-column panels): its columns of every gate
+ * in the step GEMM, its units' gate math, states and stash. A step reads the whole previous state,
+ * so the threads meet once per step: `counter` (zeroed by the caller) counts arrivals, and round r
+ * ends when it reaches parts·r. With parts = 1 there is no meeting and one GEMM covers all columns.
+ */
+typedef struct {
+  int parts, j0, j1, round;
+  int *counter;
+} Team;
+
+static Team team_of(int part, int parts, int H, int *counter) {
+  int panels = H / 8;
+  Team t = {parts, part * panels / parts * 8, part + 1 == parts ? H : (part + 1) * panels / parts * 8, 0, counter};
+  return t;
+}
+
+static void team_sync(Team *t) {
+  if (t->parts == 1) return;
+  t->round += 1;
+  __atomic_fetch_add(t->counter, 1, __ATOMIC_SEQ_CST);
+  while (__atomic_load_n(t->counter, __ATOMIC_SEQ_CST) < t->parts * t->round) {
+  }
+}
+
+/* The team member's columns of a product with G gate blocks of H columns: packing, then the GEMM. */
+static void team_pack(const Team *t, int G, int H, int K, const float *B, int rsb, int csb, float *packed) {
+  if (t->parts == 1) {
+    gf_pack_b_cols(K, G * H, 0, G * H, B, rsb, csb, packed);
+    return;
+  }
+  for (int g = 0; g < G; ++g) gf_pack_b_cols(K, G * H, g * H + t->j0, t->j1 - t->j0, B, rsb, csb, packed);
+}
+
+static void team_gemm(const Team *t, int G, int H, int M, int K, const float *A, int rsa, const float *packed,
+                      float *C, float *ws) {
+  if (t->parts == 1) {
+    gf_sgemm_prepacked_cols(M, G * H, K, 0, G * H, A, rsa, 1, packed, C, G * H, ws);
+    return;
+  }
+  for (int g = 0; g < G; ++g)
+    gf_sgemm_prepacked_cols(M, G * H, K, g * H + t->j0, t->j1 - t->j0, A, rsa, 1, packed, C, G * H, ws);
+}
+
+/* Row r of every batch row's block of `rows` rows in out ([B, rows, H]) = state [B, H], units [j0, j1). */
+static void put_row(int B, int rows, int H, int r, const float *state, float *out, const Team *t) {
   for (int b = 0; b < B; ++b) {
     const float *src = state + b * H;
     float *dst = out + (b * rows + r) * H;
-    for (int j = 0; j < H; ++j) dst[j] = src[j];
+    for (int j = t->j0; j < t->j1; ++j) dst[j] = src[j];
   }
 }
 
 /* dh = dy[:, T] (and dc = dy[:, T+1]): the final state's gradient, where backprop starts. */
-static void final_state_grad(int B, int T, int S, int H, const float *dy, float *dh, float *dc) {
+static void final_state_grad(int B, int T, int S, int H, const float *dy, float *dh, float *dc, const Team *t) {
   for (int b = 0; b < B; ++b)
-    for (int j = 0; j < H; ++j) {
+    for (int j = t->j0; j < t->j1; ++j) {
       dh[b * H + j] = dy[(b * (T + S) + T) * H + j];
       if (dc) dc[b * H + j] = dy[(b * (T + S) + T + 1) * H + j];
     }
 }
 
 /* dh[b] += dy[b, t] (the output's own gradient at time t), then a copy for the probe. */
-static void add_output_grad(int B, int T, int S, int H, int t, int s, const float *dy, float *dh, float *dhs) {
+static void add_output_grad(int B, int T, int S, int H, int t, int s, const float *dy, float *dh, float *dhs,
+                            const Team *tm) {
   for (int b = 0; b < B; ++b) {
     const float *g = dy + (b * (T + S) + t) * H;
     float *d = dh + b * H;
-    for (int j = 0; j < H; ++j) d[j] += g[j];
+    for (int j = tm->j0; j < tm->j1; ++j) d[j] += g[j];
+    if (dhs)
+      for (int j = tm->j0; j < tm->j1; ++j) dhs[(s * B + b) * H + j] = d[j];
   }
-  if (dhs)
-    for (int k = 0; k < B * H; ++k) dhs[s * B * H + k] = dh[k];
 }
 
-/* acc[0:n] += each of the B rows of `rows` (row stride rs): a bias gradient, summed step by step while the rows are in cache. */
-static void add_rows(int B, int n, const float *rows, int rs, float *acc) {
-  for (int b = 0; b < B; ++b) {
-    const float *row = rows + b * rs;
-    int j = 0;
+/* acc[g·H + j] += each of the B rows of `rows` (row stride rs), for every gate g and the team
+ * member's units j: a bias gradient, summed step by step while the rows are in cache. */
+static void add_rows(int B, int G, int H, const float *rows, int rs, float *acc, const Team *t) {
+  for (int b = 0; b < B; ++b)
+    for (int g = 0; g < G; ++g) {
+      const float *row = rows + b * rs + g * H;
+      float *a = acc + g * H;
+      int j = t->j0;
 #ifdef __wasm_simd128__
-    for (; j + 4 <= n; j += 4) ST(acc + j, wasm_f32x4_add(LD(acc + j), LD(row + j)));
+      for (; j + 4 <= t->j1; j += 4) ST(a + j, wasm_f32x4_add(LD(a + j), LD(row + j)));
 #endif
-    for (; j < n; ++j) acc[j] += row[j];
-  }
+      for (; j < t->j1; ++j) a[j] += row[j];
+    }
 }
 
-/* dh = direct + rows Uᵀ: the gradient reaching h_{t−1}. */
+/* Zeroes acc[g·H + j] for every gate g and the team member's units j. */
+static void zero_units(int G, int H, float *acc, const Team *t) {
+  for (int g = 0; g < G; ++g)
+    for (int j = t->j0; j < t->j1; ++j) acc[g * H + j] = 0.0f;
+}
+
+/* dh = direct + rows Uᵀ (the gradient reaching h_{t−1}), the team member's units. */
 static void back_through_u(int B, int H, int G, const float *rows, const float *pu, const float *direct, float *via,
-                           float *dh, float *ws) {
-  gf_sgemm_prepacked(B, H, G * H, rows, G * H, 1, pu, via, H, 0, ws);
-  for (int k = 0; k < B * H; ++k) dh[k] = direct[k] + via[k];
+                           float *dh, float *ws, const Team *t) {
+  team_gemm(t, 1, H, B, G * H, rows, G * H, pu, via, ws);
+  for (int b = 0; b < B; ++b)
+    for (int j = t->j0; j < t->j1; ++j) dh[b * H + j] = direct[b * H + j] + via[b * H + j];
 }
 
+/*
+ * The four sequence functions end with (part, parts, counter): the team (see Team) this call is
+ * one member of. JavaScript runs part p of a split call on pool thread p at the same time; a call
+ * with parts = 1 runs the whole layer on its own.
+ */
 EXPORT(gf_gru_sequence_forward)
 void gf_gru_sequence_forward(int B, int T, int H, int reverse, int keep, const float *xp, const float *u,
                              const float *bias, const float *rb, float *hs, float *r, float *z, float *n, float *hn,
-                             float *out, float *hp, float *pu, float *ws) {
+                             float *out, float *hp, float *pu, float *ws, int part, int parts, int *counter) {
   int BH = B * H, G3 = 3 * H;
-  gf_pack_b_full(H, G3, u, G3, 1, pu);
+  Team tm = team_of(part, parts, H, counter);
+  team_pack(&tm, 3, H, H, u, G3, 1, pu);
   for (int s = 0; s < T; ++s) {
     int t = reverse ? T - 1 - s : s, so = keep ? s * BH : 0;
     const float *hprev = hs + s * BH;
     float *h = hs + (s + 1) * BH;
-    gf_sgemm_prepacked(B, G3, H, hprev, H, 1, pu, hp, G3, 0, ws);
-    gru_step_forward(B, H, xp + t * G3, T * G3, bias, hp, rb, hprev, r + so, z + so, n + so, hn + so, h);
-    put_row(B, T + 1, H, t, h, out);
+    if (s > 0) team_sync(&tm); /* h_{s} complete */
+    team_gemm(&tm, 3, H, B, H, hprev, H, pu, hp, ws);
+    gru_step_forward(B, H, tm.j0, tm.j1, xp + t * G3, T * G3, bias, hp, rb, hprev, r + so, z + so, n + so,
+                     hn + so, h);
+    put_row(B, T + 1, H, t, h, out, &tm);
   }
-  put_row(B, T + 1, H, T, hs + T * BH, out);
+  put_row(B, T + 1, H, T, hs + T * BH, out, &tm);
 }
 
 EXPORT(gf_gru_sequence_backward)
 void gf_gru_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *r,
                               const float *z, const float *n, const float *hn, const float *hs, float *dh,
                               float *dxp, float *rows, float *db, float *drb, float *direct, float *via, float *dhs,
-                              float *pu, float *ws) {
+                              float *pu, float *ws, int part, int parts, int *counter) {
   int BH = B * H, G3 = 3 * H;
-  final_state_grad(B, T, 1, H, dy, dh, 0);
-  for (int j = 0; j < G3; ++j) db[j] = drb[j] = 0.0f;
-  gf_pack_b_full(G3, H, u, 1, G3, pu); /* Uᵀ: B(k, j) = U[j, k] */
+  Team tm = team_of(part, parts, H, counter);
+  final_state_grad(B, T, 1, H, dy, dh, 0, &tm);
+  zero_units(3, H, db, &tm);
+  zero_units(3, H, drb, &tm);
+  team_pack(&tm, 1, H, G3, u, 1, G3, pu); /* Uᵀ: B(k, j) = U[j, k] */
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
-    add_output_grad(B, T, 1, H, t, s, dy, dh, dhs);
+    add_output_grad(B, T, 1, H, t, s, dy, dh, dhs, &tm);
     float *rw = rows + s * B * G3;
-    gru_step_backward(B, H, r + so, z + so, n + so, hn + so, hs + so, dh, dxp + t * G3, T * G3, rw, direct);
-    add_rows(B, G3, dxp + t * G3, T * G3, db);
-    add_rows(B, G3, rw, G3, drb);
-    back_through_u(B, H, 3, rw, pu, direct, via, dh, ws);
+    gru_step_backward(B, H, tm.j0, tm.j1, r + so, z + so, n + so, hn + so, hs + so, dh, dxp + t * G3, T * G3, rw,
+                      direct);
+    add_rows(B, 3, H, dxp + t * G3, T * G3, db, &tm);
+    add_rows(B, 3, H, rw, G3, drb, &tm);
+    team_sync(&tm); /* every unit's rows of step s */
+    back_through_u(B, H, 3, rw, pu, direct, via, dh, ws, &tm);
   }
 }
 
 EXPORT(gf_lstm_sequence_forward)
 void gf_lstm_sequence_forward(int B, int T, int H, int reverse, int keep, const float *xp, const float *u,
-                              const float *bias, float *hs, float *cs, float *i, float *f, float *g, float *o, float *tc, float *out,
-                              float *hp, float *pu, float *ws) {
+                              const float *bias, float *hs, float *cs, float *i, float *f, float *g, float *o,
+                              float *tc, float *out, float *hp, float *pu, float *ws, int part, int parts,
+                              int *counter) {
   int BH = B * H, G4 = 4 * H;
-  gf_pack_b_full(H, G4, u, G4, 1, pu);
+  Team tm = team_of(part, parts, H, counter);
+  team_pack(&tm, 4, H, H, u, G4, 1, pu);
   for (int s = 0; s < T; ++s) {
     int t = reverse ? T - 1 - s : s, so = keep ? s * BH : 0;
     float *h = hs + (s + 1) * BH;
-    gf_sgemm_prepacked(B, G4, H, hs + s * BH, H, 1, pu, hp, G4, 0, ws);
-    lstm_step_forward(B, H, xp + t * G4, T * G4, bias, hp, cs + s * BH, i + so, f + so, g + so, o + so, tc + so,
-                    cs + (s + 1) * BH, h);
-    put_row(B, T + 2, H, t, h, out);
+    if (s > 0) team_sync(&tm); /* h_{s} complete */
+    team_gemm(&tm, 4, H, B, H, hs + s * BH, H, pu, hp, ws);
+    lstm_step_forward(B, H, tm.j0, tm.j1, xp + t * G4, T * G4, bias, hp, cs + s * BH, i + so, f + so, g + so,
+                      o + so, tc + so, cs + (s + 1) * BH, h);
+    put_row(B, T + 2, H, t, h, out, &tm);
   }
-  put_row(B, T + 2, H, T, hs + T * BH, out);
-  put_row(B, T + 2, H, T + 1, cs + T * BH, out);
+  put_row(B, T + 2, H, T, hs + T * BH, out, &tm);
+  put_row(B, T + 2, H, T + 1, cs + T * BH, out, &tm);
 }
 
 EXPORT(gf_lstm_sequence_backward)
 void gf_lstm_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *i,
                                const float *f, const float *g, const float *o, const float *tc, const float *cs,
                                float *dh, float *dc, float *dxp, float *rows, float *db, float *direct, float *via,
-                               float *dhs, float *pu, float *ws) {
+                               float *dhs, float *pu, float *ws, int part, int parts, int *counter) {
   int BH = B * H, G4 = 4 * H;
-  final_state_grad(B, T, 2, H, dy, dh, dc);
-  for (int j = 0; j < G4; ++j) db[j] = 0.0f;
-  gf_pack_b_full(G4, H, u, 1, G4, pu); /* Uᵀ */
+  Team tm = team_of(part, parts, H, counter);
+  final_state_grad(B, T, 2, H, dy, dh, dc, &tm);
+  zero_units(4, H, db, &tm);
+  team_pack(&tm, 1, H, G4, u, 1, G4, pu); /* Uᵀ */
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
-    add_output_grad(B, T, 2, H, t, s, dy, dh, dhs);
+    add_output_grad(B, T, 2, H, t, s, dy, dh, dhs, &tm);
     float *rw = rows + s * B * G4;
-    lstm_step_backward(B, H, i + so, f + so, g + so, o + so, tc + so, cs + so, dh, dc, dxp + t * G4, T * G4, rw,
-                     direct);
-    add_rows(B, G4, rw, G4, db);
-    back_through_u(B, H, 4, rw, pu, direct, via, dh, ws);
+    lstm_step_backward(B, H, tm.j0, tm.j1, i + so, f + so, g + so, o + so, tc + so, cs + so, dh, dc, dxp + t * G4,
+                       T * G4, rw, direct);
+    add_rows(B, 4, H, rw, G4, db, &tm);
+    team_sync(&tm); /* every unit's rows of step s */
+    back_through_u(B, H, 4, rw, pu, direct, via, dh, ws, &tm);
   }
 }

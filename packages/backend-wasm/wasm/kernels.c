@@ -311,37 +311,44 @@ void gf_sgemm(int M, int N, int K, const float *A, int rsa, int csa, const float
 
 /*
  * A B operand packed once for many products (a recurrent layer multiplies by the same U at every
- * step): gf_pack_b_full writes all of B's blocks in gf_sgemm's order into `packed`
- * (gf_packed_b_floats(K, N) floats), and gf_sgemm_prepacked runs gf_sgemm on them without packing.
+ * step): gf_pack_b_cols writes B's blocks in gf_sgemm's order into `packed` (gf_packed_b_floats(K,
+ * N) floats), and gf_sgemm_prepacked_cols runs gf_sgemm on them without packing. Both take a run
+ * of columns [c0, c0 + n) (c0 a multiple of NR; the run whole NR panels or reaching N), so threads
+ * that split a product by columns pack and read only their own panels.
  */
 /* Floats of a packed kc x nc block of B: nc rounded up to whole NR-column panels. */
 static inline int packed_b_floats(int kc, int nc) { return kc * ((nc + NR - 1) / NR) * NR; }
 
+static inline int imax(int a, int b) { return a > b ? a : b; }
+
 EXPORT(gf_packed_b_floats)
 int gf_packed_b_floats(int K, int N) { return packed_b_floats(K, N); }
 
-void gf_pack_b_full(int K, int N, const float *B, int rsb, int csb, float *packed) {
+void gf_pack_b_cols(int K, int N, int c0, int n, const float *B, int rsb, int csb, float *packed) {
   for (int jc = 0; jc < N; jc += NC) {
-    int nc = imin(NC, N - jc);
+    int nc = imin(NC, N - jc), lo = imax(c0, jc), hi = imin(c0 + n, jc + nc);
     for (int pc = 0; pc < K; pc += KC) {
       int kc = imin(KC, K - pc);
-      pack_b(kc, nc, B + pc * rsb + jc * csb, rsb, csb, packed);
+      if (lo < hi) pack_b(kc, hi - lo, B + pc * rsb + lo * csb, rsb, csb, packed + (lo - jc) * kc);
       packed += packed_b_floats(kc, nc);
     }
   }
 }
 
-void gf_sgemm_prepacked(int M, int N, int K, const float *A, int rsa, int csa, const float *packed, float *C,
-                        int ldc, int accumulate, float *ws) {
+/* C[:, c0:c0+n) = A (M x K) * B[:, c0:c0+n) from gf_pack_b_cols's packing of B (K x N). */
+void gf_sgemm_prepacked_cols(int M, int N, int K, int c0, int n, const float *A, int rsa, int csa,
+                             const float *packed, float *C, int ldc, float *ws) {
   if (K <= 0) {
-    if (!accumulate) zero_c(M, N, C, ldc);
+    for (int i = 0; i < M; ++i)
+      for (int j = c0; j < c0 + n; ++j) C[i * ldc + j] = 0.0f;
     return;
   }
   for (int jc = 0; jc < N; jc += NC) {
-    int nc = imin(NC, N - jc);
+    int nc = imin(NC, N - jc), lo = imax(c0, jc), hi = imin(c0 + n, jc + nc);
     for (int pc = 0; pc < K; pc += KC) {
       int kc = imin(KC, K - pc);
-      gemm_block(M, nc, kc, A + pc * csa, rsa, csa, packed, C + jc, ldc, accumulate || pc > 0, ws);
+      if (lo < hi)
+        gemm_block(M, hi - lo, kc, A + pc * csa, rsa, csa, packed + (lo - jc) * kc, C + lo, ldc, pc > 0, ws);
       packed += packed_b_floats(kc, nc);
     }
   }

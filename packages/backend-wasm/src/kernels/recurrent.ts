@@ -1,5 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import { InvalidArgumentError, ShapeError, StateError } from '@gradflow/core';
+import { runTeam } from '../parallel.js';
 import { ptrOf, release, runtimeFor, scratch, type KernelRuntime, type WasmBackendLike } from '../runtime.js';
 import { input, type Attrs, type KernelArgs } from './common.js';
 
@@ -46,15 +47,30 @@ type SequenceExport =
   | 'gf_lstm_sequence_forward'
   | 'gf_lstm_sequence_backward';
 
+/** Below this many FLOPs per step's recurrent GEMM a layer runs on one thread: the threads meet every step. */
+const MIN_TEAM_STEP_FLOPS = 5e5;
+
 /**
- * Calls a sequence export with exactly its parameter count: wasm fills a missing argument with 0,
- * which for these long pointer lists would be a silent write to heap offset 0.
+ * Calls a sequence export (its arguments end with the workspace; the team's part, parts and
+ * counter follow) with exactly its parameter count: wasm fills a missing argument with 0, which
+ * for these long pointer lists would be a silent write to heap offset 0. With a kernel pool the
+ * layer's hidden units split over its threads (whole 8-unit GEMM panels each), which meet once
+ * per step.
  */
-function call(rt: KernelRuntime, name: SequenceExport, args: number[]): void {
+function call(
+  rt: KernelRuntime,
+  name: SequenceExport,
+  args: number[],
+  B: number,
+  H: number,
+  G: number,
+): void {
   const fn = rt.exports[name];
-  if (fn.length !== args.length)
-    throw new StateError(`${name} takes ${fn.length} arguments; the kernel passed ${args.length}`);
-  fn(...args);
+  if (fn.length !== args.length + 3)
+    throw new StateError(`${name} takes ${fn.length} arguments; the kernel passed ${args.length + 3}`);
+  const threads = rt.pool?.threads ?? 1;
+  const parts = H % 8 === 0 && 2 * B * G * H * H >= MIN_TEAM_STEP_FLOPS ? Math.min(threads, H / 8) : 1;
+  runTeam(rt, name, args, parts, args.length - 1);
 }
 
 /** Copies `floats` floats from one heap offset to another. */
@@ -114,8 +130,15 @@ export function recurrentForward({ inputs, backend, attrs = {} }: KernelArgs): t
     ];
     const tail = [...stashed.map((t) => ptrOf(b, t)), ptrOf(b, packed), hp, hp + hpFloats * 4, rt.ws];
     if (cell === 'gru')
-      call(rt, 'gf_gru_sequence_forward', [...head, rb ? ptrOf(b, rb) : 0, ptrOf(b, hs), ...tail]);
-    else call(rt, 'gf_lstm_sequence_forward', [...head, ptrOf(b, hs), ptrOf(b, cs!), ...tail]);
+      call(
+        rt,
+        'gf_gru_sequence_forward',
+        [...head, rb ? ptrOf(b, rb) : 0, ptrOf(b, hs), ...tail],
+        B,
+        H,
+        gates,
+      );
+    else call(rt, 'gf_lstm_sequence_forward', [...head, ptrOf(b, hs), ptrOf(b, cs!), ...tail], B, H, gates);
   } finally {
     release(rt, hp);
   }
@@ -176,9 +199,17 @@ export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): 
     const [direct, via, pu] = [tmp, tmp + B * H * 4, tmp + 2 * B * H * 4];
     const sums = [ptrOf(b, db), ...(drb ? [ptrOf(b, drb)] : [])];
     const tail = [ptrOf(b, dxp), ptrOf(b, rows), ...sums, direct, via, dhs ? ptrOf(b, dhs) : 0, pu, rt.ws];
-    if (cell === 'gru') call(rt, 'gf_gru_sequence_backward', [...head, ptrOf(b, hs), ptrOf(b, dh0), ...tail]);
+    if (cell === 'gru')
+      call(rt, 'gf_gru_sequence_backward', [...head, ptrOf(b, hs), ptrOf(b, dh0), ...tail], B, H, gates);
     else
-      call(rt, 'gf_lstm_sequence_backward', [...head, ptrOf(b, cs!), ptrOf(b, dh0), ptrOf(b, dc0!), ...tail]);
+      call(
+        rt,
+        'gf_lstm_sequence_backward',
+        [...head, ptrOf(b, cs!), ptrOf(b, dh0), ptrOf(b, dc0!), ...tail],
+        B,
+        H,
+        gates,
+      );
   } finally {
     release(rt, tmp);
   }
