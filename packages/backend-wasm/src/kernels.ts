@@ -25,14 +25,14 @@ import {
   unary,
   type BinaryName,
 } from './kernels/elementwise.js';
-import { maxPoolGrad } from './kernels/pooling.js';
+import { avgPoolGrad, maxPoolGrad } from './kernels/pooling.js';
 import {
   RECURRENT_BACKWARD_KERNEL,
   RECURRENT_FORWARD_KERNEL,
   recurrentBackward,
   recurrentForward,
 } from './kernels/recurrent.js';
-import { batchMatMul, cast, identity, runReduce, slice, splitV, tile } from './kernels/tensor.js';
+import { batchMatMul, cast, concat, identity, runReduce, slice, splitV, tile } from './kernels/tensor.js';
 
 /**
  * Kernels this package registers for the 'wasm' backend: the kernel name, whether it replaces a
@@ -92,6 +92,18 @@ export const GRADFLOW_WASM_KERNELS = [
     replacesStock: true,
     path: "NHWC: each window's first maximum found in SIMD over channels (the cpu backend's positions), dy added there; images split over the threads; else stock",
     kernelFunc: maxPoolGrad,
+  },
+  {
+    kernelName: 'AvgPoolGrad',
+    replacesStock: true,
+    path: 'NHWC: each output gradient added to its window in SIMD over channels, then scaled by 1/(window size) as cpu does; images split over the threads; else stock',
+    kernelFunc: avgPoolGrad,
+  },
+  {
+    kernelName: 'Concat',
+    replacesStock: true,
+    path: "float32/int32, any axis: each output row assembled from the inputs' rows by SIMD copies (stock copies row by row in JavaScript), rows split over the threads; else stock",
+    kernelFunc: concat,
   },
   {
     kernelName: 'BatchMatMul',

@@ -1,5 +1,5 @@
 import { MAX_CHUNKS, type PoolExport, type PoolJob } from './pool.js';
-import { release, scratch, writeInts, type KernelRuntime } from './runtime.js';
+import { release, scratch, writeGeomAt, type KernelRuntime } from './runtime.js';
 
 /**
  * How gradflow's kernels split into chunks for the kernel pool's threads. Every chunk writes a
@@ -162,7 +162,7 @@ export function convByImages(
   try {
     const geoms = scratch(rt, ranges.length * GEOM_BYTES);
     owned.push(geoms);
-    ranges.forEach(([n0, n1], c) => writeInts(rt, geoms + c * GEOM_BYTES, [n1 - n0, ...geom.slice(1)]));
+    ranges.forEach(([n0, n1], c) => writeGeomAt(rt, geoms + c * GEOM_BYTES, [n1 - n0, ...geom.slice(1)]));
     const sizes = ranges.map((_, c) => rt.exports[SCRATCH_FLOATS[fn]](geoms + c * GEOM_BYTES));
     const lanes = ranges.length > 1 ? (rt.pool?.threads ?? 1) : 1;
     const own = Array.from({ length: lanes }, () => scratch(rt, Math.max(...sizes) * 4));

@@ -32,6 +32,8 @@ export const POOL_EXPORTS = [
   'gf_repeat_div',
   'gf_sum_rows',
   'gf_max_pool_grad',
+  'gf_avg_pool_grad',
+  'gf_concat',
   'gf_gru_sequence_forward',
   'gf_gru_sequence_backward',
   'gf_lstm_sequence_forward',

@@ -86,6 +86,8 @@ export interface GradflowKernelExports {
   gf_depthwise_backprop_filter(geom: number, mult: number, x: number, dy: number, dw: number): void;
   gf_depthwise_backprop_input(geom: number, mult: number, dy: number, w: number, dx: number): void;
   gf_max_pool_grad(geom: number, n0: number, n1: number, x: number, dy: number, dx: number): void;
+  gf_avg_pool_grad(geom: number, n0: number, n1: number, dy: number, dx: number): void;
+  gf_concat(n: number, table: number, r0: number, r1: number, width: number, out: number): void;
   gf_repeat_block(src: number, block: number, reps: number, out: number): void;
   gf_slice(x: number, out: number, rank: number, dims: number): void;
   gf_conv2d_forward(geom: number, x: number, w: number, y: number, scratch: number, ws: number): void;
@@ -320,16 +322,26 @@ export function ptrOf(backend: WasmBackendLike, t: tf.TensorInfo): number {
   return data.memoryOffset >>> 0;
 }
 
-/** Writes a convolution geometry block (16 int32, zero-padded) at `ptr`. */
+/** Writes int32 `values` at `ptr` (exactly as many as there are). */
 export function writeInts(rt: KernelRuntime, ptr: number, values: number[]): void {
-  const view = new Int32Array(rt.memory.buffer, ptr, 16);
+  new Int32Array(rt.memory.buffer, ptr, values.length).set(values);
+}
+
+/** Ints of a geometry block (wasm/kernels.c's Geom). */
+const GEOM_INTS = 16;
+
+/** Writes a convolution geometry block (16 int32, zero-padded) at `ptr`. */
+export function writeGeomAt(rt: KernelRuntime, ptr: number, values: number[]): void {
+  if (values.length > GEOM_INTS)
+    throw new StateError(`a geometry block holds ${GEOM_INTS} ints; got ${values.length}`);
+  const view = new Int32Array(rt.memory.buffer, ptr, GEOM_INTS);
   view.fill(0);
   view.set(values);
 }
 
 /** Writes the calling thread's geometry block and returns its heap offset. */
 export function writeGeom(rt: KernelRuntime, values: number[]): number {
-  writeInts(rt, rt.geom, values);
+  writeGeomAt(rt, rt.geom, values);
   return rt.geom;
 }
 

@@ -769,6 +769,125 @@ describe('MaxPoolGrad on wasm', () => {
   });
 });
 
+describe('AvgPoolGrad and Concat on wasm', () => {
+  it('AvgPoolGrad matches the cpu backend: windows 2/3 and 2x3, strides 1/2, same/valid, odd sizes', async () => {
+    const rng = new Rng(22);
+    type Window = number | [number, number];
+    const poolCases: [number[], Window, Window, 'same' | 'valid'][] = [
+      [[2, 8, 8, 16], 2, 2, 'valid'],
+      [[1, 7, 9, 3], 2, 2, 'valid'],
+      [[2, 5, 6, 5], 3, 1, 'same'],
+      [[2, 9, 7, 4], 3, 2, 'same'],
+      [[1, 6, 7, 1], [2, 3], [1, 2], 'valid'],
+    ];
+    for (const [shape, filterSize, strides, pad] of poolCases) {
+      const dyShape = await on('cpu', () => {
+        const t = tf.avgPool(
+          tf.tensor4d(
+            new Float32Array(shape.reduce((p, d) => p * d, 1)),
+            shape as [number, number, number, number],
+          ),
+          filterSize,
+          strides,
+          pad,
+        );
+        const s = t.shape;
+        t.dispose();
+        return s;
+      });
+      const n = shape.reduce((p, d) => p * d, 1);
+      const inputs = {
+        dy: {
+          data: randomData(
+            rng,
+            dyShape.reduce((p, d) => p * d, 1),
+          ),
+          shape: dyShape,
+        },
+        input: { data: randomData(rng, n), shape },
+      };
+      const attrs = { filterSize, strides, pad };
+      expect(
+        relErr(
+          await runKernelOn('wasm', 'AvgPoolGrad', inputs, attrs),
+          await runKernelOn('cpu', 'AvgPoolGrad', inputs, attrs),
+        ),
+        `${shape} window ${filterSize} stride ${strides} ${pad}`,
+      ).toBeLessThanOrEqual(1e-6);
+    }
+  });
+
+  it('Concat copies exactly along every axis, int32 too, skipping empty inputs; bool and one input run stock', async () => {
+    const rng = new Rng(23);
+    for (const [shapes, axis] of [
+      [
+        [
+          [2, 3, 5, 7],
+          [2, 3, 5, 12],
+        ],
+        3,
+      ],
+      [
+        [
+          [2, 3, 5, 4],
+          [2, 3, 2, 4],
+          [2, 3, 1, 4],
+        ],
+        -2,
+      ],
+      [
+        [
+          [4, 3],
+          [1, 3],
+          [2, 3],
+          [3, 3],
+        ],
+        0,
+      ],
+      [
+        [
+          [3, 0, 5],
+          [3, 2, 5],
+          [3, 4, 5],
+        ],
+        1,
+      ],
+      [
+        [
+          [2, 5, 3],
+          [2, 0, 3],
+        ],
+        1,
+      ],
+    ] as [number[][], number][]) {
+      for (const dtype of ['float32', 'int32', 'bool'] as const) {
+        const values = shapes.map((shape) => {
+          const data = randomData(
+            rng,
+            shape.reduce((p, d) => p * d, 1),
+          );
+          return dtype === 'float32'
+            ? data
+            : data.map((v) => (dtype === 'int32' ? Math.round(v * 1000) : v > 0 ? 1 : 0));
+        });
+        const run = (backend: 'wasm' | 'cpu') =>
+          on(backend, () => {
+            const before = tf.memory().numTensors;
+            const ts = values.map((v, i) => tf.tensor(v, shapes[i], dtype));
+            const out = tf.concat(ts, axis);
+            const got = { data: Array.from(out.dataSync()), shape: out.shape };
+            tf.dispose([...ts, out]);
+            expect(tf.memory().numTensors).toBe(before);
+            return got;
+          });
+        expect(await run('wasm'), `${JSON.stringify(shapes)} axis ${axis} ${dtype}`).toEqual(
+          await run('cpu'),
+        );
+      }
+    }
+  });
+});
+
 describe('matMul and simdPeakGflops', () => {
   it('matMul: values and gradients match cpu for every transpose combination, no leaks', async () => {
     const rng = new Rng(31);

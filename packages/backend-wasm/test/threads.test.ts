@@ -186,6 +186,27 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
         await runKernelOn('cpu', 'MaxPoolGrad', poolInputs, poolAttrs),
       ),
     ).toBeLessThanOrEqual(1e-6);
+    // AvgPoolGrad by images, Concat by rows.
+    const avgAttrs = { filterSize: 2, strides: 2, pad: 'valid' };
+    const avgInputs = { dy: poolInputs.dy, input: x };
+    expect(
+      relErr(
+        await runKernelOn('wasm', 'AvgPoolGrad', avgInputs, avgAttrs),
+        await runKernelOn('cpu', 'AvgPoolGrad', avgInputs, avgAttrs),
+      ),
+    ).toBeLessThanOrEqual(1e-6);
+    const joined = await Promise.all(
+      (['wasm', 'cpu'] as const).map((backend) =>
+        on(backend, () => {
+          const parts = [tf.tensor(x.data, shape), tf.tensor(full.data, shape)];
+          const out = tf.concat(parts, 3);
+          const data = Float32Array.from(out.dataSync());
+          tf.dispose([...parts, out]);
+          return data;
+        }),
+      ),
+    );
+    expect(joined[0]).toEqual(joined[1]);
     // BatchNorm with batch statistics and a ReLU, trained: FusedBatchNorm, the BatchNorm, ReLU and
     // Mean gradients all split too.
     const w = randomData(rng, n);
@@ -211,7 +232,7 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     const wasm = await grads('wasm');
     const cpu = await grads('cpu');
     wasm.forEach((g, i) => expect(relErr(g, cpu[i]!), `gradient ${i}`).toBeLessThanOrEqual(1e-4));
-    expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(cases.length + 6);
+    expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(cases.length + 8);
   });
 
   it("splits a GRU or LSTM layer's hidden units over the pool: both directions match float64 BPTT", async () => {

@@ -866,6 +866,62 @@ void gf_max_pool_grad(const Geom *g, int n0, int n1, const float *x, const float
   }
 }
 
+/*
+ * AvgPool gradient (NHWC) for images [n0, n1): each output's dy summed into every in-bounds pixel
+ * of its window, then every pixel times 1/(kh·kw): tfjs's cpu backend divides by the whole window,
+ * padding included, after summing (so this adds in the same order and rounds the same way).
+ */
+EXPORT(gf_avg_pool_grad)
+void gf_avg_pool_grad(const Geom *g, int n0, int n1, const float *dy, float *dx) {
+  int C = g->ci, image = g->h * g->w * C;
+  float scale = 1.0f / (float)(g->kh * g->kw);
+  zero_floats(dx + n0 * image, (n1 - n0) * image);
+  for (int n = n0; n < n1; ++n) {
+    float *dxn = dx + n * image;
+    for (int oh = 0; oh < g->oh; ++oh) {
+      int top = oh * g->sh - g->pt, h1 = imin(g->h, top + (g->kh - 1) * g->dh + 1);
+      for (int ow = 0; ow < g->ow; ++ow) {
+        int left = ow * g->sw - g->pl, w1 = imin(g->w, left + (g->kw - 1) * g->dw + 1);
+        const float *d = dy + ((n * g->oh + oh) * g->ow + ow) * C;
+        for (int ih = top; ih < h1; ih += g->dh) {
+          if (ih < 0) continue;
+          for (int iw = left; iw < w1; iw += g->dw) {
+            if (iw < 0) continue;
+            float *p = dxn + (ih * g->w + iw) * C;
+            int c = 0;
+#ifdef __wasm_simd128__
+            for (; c + 4 <= C; c += 4) wasm_v128_store(p + c, wasm_f32x4_add(wasm_v128_load(p + c), wasm_v128_load(d + c)));
+#endif
+            for (; c < C; ++c) p[c] += d[c];
+          }
+        }
+      }
+    }
+    int i = 0;
+#ifdef __wasm_simd128__
+    for (v128_t s = wasm_f32x4_splat(scale); i + 4 <= image; i += 4) wasm_v128_store(dxn + i, wasm_f32x4_mul(wasm_v128_load(dxn + i), s));
+#endif
+    for (; i < image; ++i) dxn[i] *= scale;
+  }
+}
+
+/*
+ * Concatenation along one axis for output rows [r0, r1): viewed as [rows, inner_i], input i
+ * (table[2i]: its heap offset, table[2i+1]: inner_i) fills its columns of every output row of
+ * `width` elements. 4-byte elements copied bit for bit (float32 and int32 alike).
+ */
+EXPORT(gf_concat)
+void gf_concat(int n, const int *table, int r0, int r1, int width, float *out) {
+  for (int r = r0; r < r1; ++r) {
+    float *o = out + r * width;
+    for (int i = 0; i < n; ++i) {
+      int inner = table[2 * i + 1];
+      copy_floats(o, (const float *)table[2 * i] + r * inner, inner);
+      o += inner;
+    }
+  }
+}
+
 /* Depthwise (filter [kh,kw,c,mult], dy channels c*mult+q): filter gradient, direct loops. */
 EXPORT(gf_depthwise_backprop_filter)
 void gf_depthwise_backprop_filter(const Geom *g, int mult, const float *x, const float *dy, float *dw) {

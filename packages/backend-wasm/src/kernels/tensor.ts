@@ -2,7 +2,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UnsupportedError } from '@gradflow/core';
 import { gemmSplit, splitFloats, threadsFor } from '../parallel.js';
-import { ptrOf, release, runtimeFor, scratch, type KernelRuntime, type WasmBackendLike } from '../runtime.js';
+import {
+  ptrOf,
+  release,
+  runtimeFor,
+  scratch,
+  writeInts,
+  type KernelRuntime,
+  type WasmBackendLike,
+} from '../runtime.js';
 import { callStock, type KernelArgs } from './common.js';
 
 export function batchMatMul(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
@@ -216,6 +224,53 @@ export function slice(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
     rt.exports.gf_slice(ptrOf(b, x), ptrOf(b, out), rank, dims);
   } finally {
     release(rt, dims);
+  }
+  return out;
+}
+
+/**
+ * Concat of float32 or int32 tensors along any axis: each output row (the axes before `axis`)
+ * assembled from the inputs' rows by SIMD copies, rows split over the threads. Stock 4.22 copies
+ * row by row in JavaScript (36 ms of a DenseNet-BC step at batch 8, whose every layer concatenates
+ * 12 new channels). Other dtypes, and fewer than two non-empty inputs, run stock.
+ */
+export function concat(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  const { backend, attrs = {} } = args;
+  const inputs = args.inputs as unknown as tf.TensorInfo[];
+  const dtype = inputs[0]?.dtype;
+  if ((dtype !== 'float32' && dtype !== 'int32') || inputs.some((t) => t.dtype !== dtype)) {
+    return callStock('Concat', args);
+  }
+  const shapes = inputs.map((t) => t.shape);
+  const axis = tf.util.parseAxisParam(attrs.axis as number, shapes[0]!)[0]!;
+  tf.backend_util.assertParamsConsistent(shapes, axis);
+  const outShape = tf.backend_util.computeOutShape(shapes, axis);
+  const parts = inputs.filter((t) => tf.util.sizeFromShape(t.shape) > 0);
+  if (parts.length < 2) return callStock('Concat', args);
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const out = b.makeOutput(outShape, dtype);
+  const rows = tf.util.sizeFromShape(parts[0]!.shape.slice(0, axis));
+  const inner = parts.map((t) => tf.util.sizeFromShape(t.shape.slice(axis)));
+  const width = inner.reduce((p, d) => p + d, 0);
+  const table = scratch(rt, parts.length * 8);
+  try {
+    writeInts(
+      rt,
+      table,
+      parts.flatMap((t, i) => [ptrOf(b, t), inner[i]!]),
+    );
+    const pout = ptrOf(b, out);
+    splitFloats(rt, 'gf_concat', rows * width, width, (begin, end) => [
+      parts.length,
+      table,
+      begin / width,
+      end / width,
+      width,
+      pout,
+    ]);
+  } finally {
+    release(rt, table);
   }
   return out;
 }
