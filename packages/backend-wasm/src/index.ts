@@ -26,6 +26,7 @@ export type { MatMulOptions } from './gemm.js';
 export { forceKernelVariant } from './runtime.js';
 export { recurrentSequenceKernels } from './gates.js';
 export { batchNormTrainingGrad } from './gradients.js';
+export { channelMoments } from './moments.js';
 export type {
   FusedCell,
   RecurrentBackwardResult,

@@ -17,9 +17,11 @@ import {
 } from './kernels/conv.js';
 import {
   BINARY_OPS,
+  MOMENTS_KERNEL,
   batchNormGrad,
   binary,
   fusedBatchNorm,
+  moments,
   reduceGrad,
   reluGrad,
   unary,
@@ -170,6 +172,12 @@ export const GRADFLOW_WASM_KERNELS = [
     replacesStock: false,
     path: "the FusedBatchNorm gradient (per-channel statistics) in two SIMD passes; registered with a 'FusedBatchNorm' gradient that uses it on wasm",
     kernelFunc: batchNormGrad,
+  },
+  {
+    kernelName: MOMENTS_KERNEL,
+    replacesStock: false,
+    path: "per-channel mean and variance (BatchNorm's training statistics) in one pass, shifted by the first row, rows split over the threads; used by @gradflow/normalization",
+    kernelFunc: moments,
   },
   {
     kernelName: REDUCE_GRAD_KERNEL,

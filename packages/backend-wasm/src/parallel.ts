@@ -78,10 +78,31 @@ function runJob(rt: KernelRuntime, job: PoolJob): void {
 }
 
 /**
- * Runs an element-wise export over `n` floats split into guided chunks of whole `unit`s (a row, a
- * broadcast period): `args(begin, end, chunk)` gives the arguments for floats [begin, end).
- * Small passes run on this thread in one chunk. Returns the number of chunks (at most MAX_CHUNKS).
+ * How an element-wise pass over `n` floats splits: guided chunks of whole `unit`s (a row, a
+ * broadcast period), as [begin, end) float ranges; one range for small passes or one thread.
+ * At most MAX_CHUNKS.
  */
+export function floatChunks(rt: KernelRuntime, n: number, unit: number): [number, number][] {
+  const units = Math.ceil(n / unit);
+  const threads = n < MIN_PARALLEL_FLOATS ? 1 : (rt.pool?.threads ?? 1);
+  const minUnits = Math.max(1, Math.ceil(MIN_CHUNK_FLOATS / unit));
+  return guidedRanges(units, threads, minUnits).map(([u0, u1]) => [u0 * unit, Math.min(u1 * unit, n)]);
+}
+
+/**
+ * Runs an element-wise export on each of `ranges` (floatChunks), on the pool: `args(begin, end,
+ * chunk)` gives the arguments for floats [begin, end).
+ */
+export function runChunks(
+  rt: KernelRuntime,
+  fn: PoolExport,
+  ranges: [number, number][],
+  args: (begin: number, end: number, chunk: number) => number[],
+): void {
+  runJob(rt, { fn, chunks: ranges.map(([begin, end], c) => args(begin, end, c)) });
+}
+
+/** floatChunks, then runChunks: an element-wise pass over `n` floats. Returns the number of chunks. */
 export function splitFloats(
   rt: KernelRuntime,
   fn: PoolExport,
@@ -89,14 +110,9 @@ export function splitFloats(
   unit: number,
   args: (begin: number, end: number, chunk: number) => number[],
 ): number {
-  const units = Math.ceil(n / unit);
-  const threads = n < MIN_PARALLEL_FLOATS ? 1 : (rt.pool?.threads ?? 1);
-  const minUnits = Math.max(1, Math.ceil(MIN_CHUNK_FLOATS / unit));
-  const chunks = guidedRanges(units, threads, minUnits).map(([u0, u1], c) =>
-    args(u0 * unit, Math.min(u1 * unit, n), c),
-  );
-  runJob(rt, { fn, chunks });
-  return chunks.length;
+  const ranges = floatChunks(rt, n, unit);
+  runChunks(rt, fn, ranges, args);
+  return ranges.length;
 }
 
 /**

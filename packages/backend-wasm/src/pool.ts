@@ -34,6 +34,7 @@ export const POOL_EXPORTS = [
   'gf_max_pool_grad',
   'gf_avg_pool_grad',
   'gf_concat',
+  'gf_moments_sums',
   'gf_gru_sequence_forward',
   'gf_gru_sequence_backward',
   'gf_lstm_sequence_forward',

@@ -88,6 +88,16 @@ export interface GradflowKernelExports {
   gf_max_pool_grad(geom: number, n0: number, n1: number, x: number, dy: number, dx: number): void;
   gf_avg_pool_grad(geom: number, n0: number, n1: number, dy: number, dx: number): void;
   gf_concat(n: number, table: number, r0: number, r1: number, width: number, out: number): void;
+  gf_moments_sums(x: number, shift: number, rows: number, c: number, sums: number, block: number): void;
+  gf_moments_finish(
+    shift: number,
+    rows: number,
+    c: number,
+    parts: number,
+    sums: number,
+    mean: number,
+    variance: number,
+  ): void;
   gf_repeat_block(src: number, block: number, reps: number, out: number): void;
   gf_slice(x: number, out: number, rank: number, dims: number): void;
   gf_conv2d_forward(geom: number, x: number, w: number, y: number, scratch: number, ws: number): void;

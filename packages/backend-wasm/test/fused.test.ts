@@ -4,12 +4,13 @@ import { Rng } from '@gradflow/core';
 import { describe, expect, it } from 'vitest';
 import {
   batchNormTrainingGrad,
+  channelMoments,
   forceKernelVariant,
   registerGradflowKernels,
   unregisterGradflowKernels,
 } from '../src/index.js';
 import { BATCH_NORM_GRAD_KERNEL, REDUCE_GRAD_KERNEL, RELU_GRAD_KERNEL } from '../src/gradients.js';
-import { on, randomData, relErr, runKernelOn } from './helpers.js';
+import { channelMomentsF64, maxAbsDiff, on, randomData, relErr, runKernelOn } from './helpers.js';
 
 const TOL = 1e-4;
 const size = (s: number[]): number => s.reduce((p, d) => p * d, 1);
@@ -578,5 +579,56 @@ describe('fused Sum/Mean gradient', () => {
         .runKernel(REDUCE_GRAD_KERNEL, { dy }, { shape: [2, 4], divisor: 2 } as unknown as tf.NamedAttrMap),
     ).toThrow(/dy has shape \[3\], expected a trailing block of \[2, 4\]/);
     dy.dispose();
+  });
+});
+
+describe('channelMoments (one-pass per-channel statistics)', () => {
+  it('matches float64 moments, a large mean and several 256-row blocks included; null where it does not apply', async () => {
+    const rng = new Rng(31);
+    for (const [shape, offset] of [
+      [[2, 5, 7, 3], 0],
+      [[2, 5, 7, 3], 1000],
+      [[600, 4], -50],
+      [[1, 1, 1, 16], 0],
+      [[3, 9], 1e4],
+    ] as [number[], number][]) {
+      const data = randomData(
+        rng,
+        shape.reduce((p, d) => p * d, 1),
+      ).map((v) => v + offset);
+      // Against float64: tfjs's own float32 moments are no closer than these.
+      const want = channelMomentsF64(data, shape.at(-1)!);
+      await on('wasm', () => {
+        const before = tf.memory().numTensors;
+        const x = tf.tensor(data, shape);
+        const got = channelMoments(x)!;
+        expect(got.mean.shape).toEqual([shape.at(-1)]);
+        // The mean against the data's scale (|offset| + 1): it may be near 0 itself.
+        expect(maxAbsDiff(got.mean.dataSync(), want[0]), `mean ${shape} + ${offset}`).toBeLessThanOrEqual(
+          1e-6 * (Math.abs(offset) + 1),
+        );
+        // The variance against its own scale: float32 data with |mean| up to 1e4 cannot hold more.
+        expect(
+          relErr(got.variance.dataSync(), want[1]!),
+          `variance ${shape} + ${offset}`,
+        ).toBeLessThanOrEqual(offset >= 1e4 ? 1e-3 : 1e-5);
+        tf.dispose([x, got.mean, got.variance]);
+        expect(tf.memory().numTensors).toBe(before);
+      });
+    }
+    await on('wasm', () => {
+      const ints = tf.zeros([4, 3], 'int32');
+      const vector = tf.zeros([5]);
+      const empty = tf.zeros([0, 3]);
+      expect(channelMoments(ints)).toBeNull();
+      expect(channelMoments(vector)).toBeNull();
+      expect(channelMoments(empty)).toBeNull();
+      tf.dispose([ints, vector, empty]);
+    });
+    await on('cpu', () => {
+      const x = tf.zeros([4, 3]);
+      expect(channelMoments(x)).toBeNull();
+      x.dispose();
+    });
   });
 });

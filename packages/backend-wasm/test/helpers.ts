@@ -199,3 +199,23 @@ export function grid(seed: number): ConvCase[] {
         }
   return cases;
 }
+
+/** max|a - b|, for values whose own scale says nothing (a mean near 0 of data of scale 1). */
+export function maxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
+  expect(actual.length).toBe(expected.length);
+  let diff = 0;
+  for (let i = 0; i < expected.length; i++)
+    diff = Math.max(diff, Math.abs((actual[i] as number) - (expected[i] as number)));
+  return diff;
+}
+
+/** Per-channel mean and population variance of channels-last `data` in float64 (two passes). */
+export function channelMomentsF64(data: ArrayLike<number>, channels: number): [Float64Array, Float64Array] {
+  const rows = data.length / channels;
+  const mean = new Float64Array(channels);
+  const variance = new Float64Array(channels);
+  for (let i = 0; i < data.length; i++) mean[i % channels]! += (data[i] as number) / rows;
+  for (let i = 0; i < data.length; i++)
+    variance[i % channels]! += ((data[i] as number) - mean[i % channels]!) ** 2 / rows;
+  return [mean, variance];
+}

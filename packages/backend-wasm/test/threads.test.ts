@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from '@gradflow/core';
 import { describe, expect, it } from 'vitest';
-import { useWasmBackend } from '../src/index.js';
+import { channelMoments, useWasmBackend } from '../src/index.js';
 import { activeRuntime } from '../src/runtime.js';
-import { on, randomData, relErr, runKernelOn } from './helpers.js';
+import { channelMomentsF64, maxAbsDiff, on, randomData, relErr, runKernelOn } from './helpers.js';
 import { recurrentReference } from './recurrent-reference.js';
 
 describe('useWasmBackend({ threads: 2 }) in Node', () => {
@@ -186,6 +186,17 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
         await runKernelOn('cpu', 'MaxPoolGrad', poolInputs, poolAttrs),
       ),
     ).toBeLessThanOrEqual(1e-6);
+    // channelMoments by rows, partial sums added in chunk order (against float64).
+    const moments = await on('wasm', () => {
+      const t = tf.tensor(x.data, shape);
+      const m = channelMoments(t)!;
+      const out = [m.mean, m.variance].map((v) => Float32Array.from(v.dataSync()));
+      tf.dispose([t, m.mean, m.variance]);
+      return out;
+    });
+    const exact = channelMomentsF64(x.data, 5);
+    expect(maxAbsDiff(moments[0]!, exact[0])).toBeLessThanOrEqual(1e-6); // data of scale 1, means near 0
+    expect(relErr(moments[1]!, exact[1])).toBeLessThanOrEqual(1e-6);
     // AvgPoolGrad by images, Concat by rows.
     const avgAttrs = { filterSize: 2, strides: 2, pad: 'valid' };
     const avgInputs = { dy: poolInputs.dy, input: x };
@@ -232,7 +243,7 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     const wasm = await grads('wasm');
     const cpu = await grads('cpu');
     wasm.forEach((g, i) => expect(relErr(g, cpu[i]!), `gradient ${i}`).toBeLessThanOrEqual(1e-4));
-    expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(cases.length + 8);
+    expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(cases.length + 9);
   });
 
   it("splits a GRU or LSTM layer's hidden units over the pool: both directions match float64 BPTT", async () => {

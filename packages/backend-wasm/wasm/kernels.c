@@ -1343,6 +1343,60 @@ void gf_batchnorm_grad_dx(const float *x, const float *dy, int rows, int C, int 
 }
 
 /*
+ * Per-channel mean and (population) variance of x [rows, C] in one pass, split by rows:
+ *  1. gf_moments_sums: for its rows, sums (2*C doubles) = Σ (x − x[0]) and Σ (x − x[0])² per
+ *     channel, float32 within blocks of 256 rows and float64 across. Shifting by the first row
+ *     keeps the one-pass variance accurate when |mean| ≫ std (the textbook Σx² − (Σx)²/n is not).
+ *  2. gf_moments_finish: adds the `parts` partial sums in order and writes mean and variance.
+ * block holds 2*C floats of scratch.
+ */
+EXPORT(gf_moments_sums)
+void gf_moments_sums(const float *x, const float *shift, int rows, int C, double *sums, float *block) {
+  double *t1 = sums, *t2 = sums + C;
+  float *b1 = block, *b2 = block + C;
+  for (int c = 0; c < C; ++c) t1[c] = t2[c] = 0.0;
+  for (int r0 = 0; r0 < rows; r0 += 256) {
+    int r1 = imin(rows, r0 + 256);
+    zero_floats(b1, C);
+    zero_floats(b2, C);
+    for (int r = r0; r < r1; ++r) {
+      const float *xr = x + r * C;
+      int c = 0;
+#ifdef __wasm_simd128__
+      for (; c + 4 <= C; c += 4) {
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(shift + c));
+        wasm_v128_store(b1 + c, wasm_f32x4_add(wasm_v128_load(b1 + c), d));
+        wasm_v128_store(b2 + c, wasm_f32x4_add(wasm_v128_load(b2 + c), wasm_f32x4_mul(d, d)));
+      }
+#endif
+      for (; c < C; ++c) {
+        float d = xr[c] - shift[c];
+        b1[c] += d;
+        b2[c] += d * d;
+      }
+    }
+    for (int c = 0; c < C; ++c) {
+      t1[c] += b1[c];
+      t2[c] += b2[c];
+    }
+  }
+}
+
+EXPORT(gf_moments_finish)
+void gf_moments_finish(const float *shift, int rows, int C, int parts, const double *sums, float *mean, float *var) {
+  for (int c = 0; c < C; ++c) {
+    double s1 = 0.0, s2 = 0.0;
+    for (int p = 0; p < parts; ++p) {
+      s1 += sums[2 * p * C + c];
+      s2 += sums[(2 * p + 1) * C + c];
+    }
+    double m = s1 / rows, v = s2 / rows - m * m;
+    mean[c] = (float)(shift[c] + m);
+    var[c] = v > 0.0 ? (float)v : 0.0f;
+  }
+}
+
+/*
  * Relu (op 0: max(x, 0) as tfjs's cpu backend computes it: NaN stays NaN, -0 becomes +0, which
  * is f32x4.max exactly) or Square (op 1: x * x) in one SIMD pass.
  */

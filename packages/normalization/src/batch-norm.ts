@@ -10,6 +10,7 @@ import {
   oneTensor,
   range,
 } from './base.js';
+import { channelMoments } from '@gradflow/backend-wasm';
 import { momentsOver, normalize } from './kernel.js';
 import { serializeInitializer, toInitializer, type Initializer, type InitializerOption } from './init.js';
 import {
@@ -51,6 +52,21 @@ export interface BatchNormOptions extends RunningStatsOptions {
   inputShape?: tf.Shape;
   batchInputShape?: tf.Shape;
   dtype?: tf.DataType;
+}
+
+/**
+ * The batch's mean and variance with kept dims: channels last on wasm in one pass over x
+ * (@gradflow/backend-wasm's channelMoments), else momentsOver's two passes.
+ */
+function batchMoments(
+  x: tf.Tensor,
+  axis: number,
+  bshape: number[],
+  reduceAxes: number[],
+): { mean: tf.Tensor; variance: tf.Tensor } {
+  const fused = axis === x.rank - 1 ? channelMoments(x) : null;
+  if (!fused) return momentsOver(x, reduceAxes);
+  return { mean: tf.reshape(fused.mean, bshape), variance: tf.reshape(fused.variance, bshape) };
 }
 
 /**
@@ -178,7 +194,7 @@ export class BatchNorm extends NormLayerBase {
           'the batch variance of one value is 0 and the unbiased running variance is undefined; use a batch > 1, call with training: false, or use group_norm/layer_norm',
         );
       }
-      const { mean, variance } = momentsOver(x, reduceAxes);
+      const { mean, variance } = batchMoments(x, axis, bshape, reduceAxes);
       updateRunningStats(
         this.running!,
         tf.reshape(mean, [channels]),

@@ -2,8 +2,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError } from '@gradflow/core';
 import { BATCH_NORM_GRAD_KERNEL, REDUCE_GRAD_KERNEL, RELU_GRAD_KERNEL } from '../gradients.js';
-import { splitFloats } from '../parallel.js';
-import { MAX_CHUNKS } from '../pool.js';
+import { floatChunks, runChunks, splitFloats } from '../parallel.js';
 import { ptrOf, release, runtimeFor, scratch, type WasmBackendLike } from '../runtime.js';
 import { callStock, input, type KernelArgs } from './common.js';
 
@@ -106,9 +105,10 @@ export function fusedBatchNorm(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[
     scale ? ptrOf(b, scale) : 0,
   ];
   // Per-channel factors, 2c floats for each chunk.
-  const tmp = scratch(rt, 2 * c * 4 * MAX_CHUNKS);
+  const ranges = floatChunks(rt, size, c);
+  const tmp = scratch(rt, 2 * c * 4 * ranges.length);
   try {
-    splitFloats(rt, 'gf_batchnorm', size, c, (begin, end, chunk) => [
+    runChunks(rt, 'gf_batchnorm', ranges, (begin, end, chunk) => [
       px + begin * 4,
       (end - begin) / c,
       c,
@@ -209,16 +209,17 @@ export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.T
   const rows = c === 0 ? 0 : size / c;
   const batchStats = attrs.batchStatistics === true ? 1 : 0;
   const [px, pdy, pdx, pmean] = [ptrOf(b, x), ptrOf(b, dy), ptrOf(b, dx), ptrOf(b, mean)];
+  // Whole blocks of 256 rows per chunk: the float32 block sums do not depend on the split.
+  const row = Math.max(c, 1);
+  const ranges = floatChunks(rt, size, 256 * row);
   // Per chunk 2c doubles of partial sums and 2c floats of block sums; then 3c floats of factors.
-  const chunks = MAX_CHUNKS;
+  const chunks = ranges.length;
   const tmp = scratch(rt, chunks * c * (2 * 8 + 2 * 4) + 3 * c * 4);
   const sums = (chunk: number) => tmp + chunk * 2 * c * 8;
   const block = (chunk: number) => tmp + chunks * 2 * c * 8 + chunk * 2 * c * 4;
   const factors = tmp + chunks * c * (2 * 8 + 2 * 4);
   try {
-    // Whole blocks of 256 rows per thread: the float32 block sums do not depend on the split.
-    const row = Math.max(c, 1);
-    const parts = splitFloats(rt, 'gf_batchnorm_grad_sums', size, 256 * row, (begin, end, chunk) => [
+    runChunks(rt, 'gf_batchnorm_grad_sums', ranges, (begin, end, chunk) => [
       px + begin * 4,
       pdy + begin * 4,
       (end - begin) / row,
@@ -230,7 +231,7 @@ export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.T
     rt.exports.gf_batchnorm_grad_finish(
       rows,
       c,
-      parts,
+      ranges.length,
       sums(0),
       pmean,
       ptrOf(b, variance),
@@ -256,6 +257,48 @@ export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.T
     release(rt, tmp);
   }
   return [dx, dmean, dvar, dscale, doffset];
+}
+
+/** A kernel of our own: per-channel mean and variance over every axis but the last, in one pass. */
+export const MOMENTS_KERNEL = 'GradflowMoments';
+
+/**
+ * Per-channel mean and population variance of x over every axis but the last: outputs [mean,
+ * variance], each [C]. One pass over x split by rows (the composed form reads x three times and
+ * writes it once); the sums are shifted by x's first row, so a large mean costs no precision.
+ */
+export function moments({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
+  const name = MOMENTS_KERNEL;
+  const x = input(inputs, 'x', name);
+  if (x.shape.length < 2) throw new ShapeError(`${name} x`, x.shape, 'rank >= 2 (channels last)');
+  const c = x.shape[x.shape.length - 1]!;
+  const size = x.shape.reduce((p, d) => p * d, 1);
+  const rows = c === 0 ? 0 : size / c;
+  if (rows === 0)
+    throw new ShapeError(`${name} x`, x.shape, 'at least one row (the moments of nothing are undefined)');
+  const b = backend as WasmBackendLike;
+  const rt = runtimeFor(b);
+  const [mean, variance] = [b.makeOutput([c], 'float32'), b.makeOutput([c], 'float32')];
+  const px = ptrOf(b, x);
+  // Per chunk 2c doubles of partial sums and 2c floats of block sums.
+  const ranges = floatChunks(rt, size, 256 * c);
+  const tmp = scratch(rt, ranges.length * c * (2 * 8 + 2 * 4));
+  const sums = (chunk: number) => tmp + chunk * 2 * c * 8;
+  const block = (chunk: number) => tmp + ranges.length * 2 * c * 8 + chunk * 2 * c * 4;
+  try {
+    runChunks(rt, 'gf_moments_sums', ranges, (begin, end, chunk) => [
+      px + begin * 4,
+      px,
+      (end - begin) / c,
+      c,
+      sums(chunk),
+      block(chunk),
+    ]);
+    rt.exports.gf_moments_finish(px, rows, c, ranges.length, sums(0), ptrOf(b, mean), ptrOf(b, variance));
+  } finally {
+    release(rt, tmp);
+  }
+  return [mean, variance];
 }
 
 /** dy (the reduced tensor) repeated over the leading axes of `shape`, divided by `divisor`. */
