@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Builds wasm/kernels.c and wasm/gates.c into the committed binaries and src/wasm-binaries.ts.
+// Builds wasm/kernels.c and wasm/gates.c (with wasm/simd.h) into the committed binaries and src/wasm-binaries.ts.
 //   node wasm/build.mjs           rebuild and write
 //   node wasm/build.mjs --check   rebuild into memory and fail if anything differs from git
 // Toolchain: Debian bookworm `clang-16` and `lld-16` (apt-get install -y clang-16 lld-16): clang 14

@@ -13,9 +13,7 @@
  * kernels.c's GEMM, with U packed once per sequence), so a sequence of T steps costs one call from
  * JavaScript, not 2T.
  */
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-#endif
+#include "simd.h"
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
@@ -48,13 +46,14 @@ static inline v128_t exp4(v128_t x) {
   v128_t kf = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, wasm_f32x4_splat(1.44269504f)), wasm_f32x4_splat(0.5f)));
   v128_t r = wasm_f32x4_add(wasm_f32x4_sub(x, wasm_f32x4_mul(kf, wasm_f32x4_splat(0.693359375f))),
                             wasm_f32x4_mul(kf, wasm_f32x4_splat(2.12194440e-4f)));
+  /* Horner in multiply-adds (fused in the relaxed builds). */
   v128_t p = wasm_f32x4_splat(1.38888889e-3f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(8.33333333e-3f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(4.16666667e-2f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.66666667e-1f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(0.5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), wasm_f32x4_splat(1.0f));
+  p = GF_MADD(p, r, wasm_f32x4_splat(8.33333333e-3f));
+  p = GF_MADD(p, r, wasm_f32x4_splat(4.16666667e-2f));
+  p = GF_MADD(p, r, wasm_f32x4_splat(1.66666667e-1f));
+  p = GF_MADD(p, r, wasm_f32x4_splat(0.5f));
+  p = GF_MADD(p, r, wasm_f32x4_splat(1.0f));
+  p = GF_MADD(p, r, wasm_f32x4_splat(1.0f));
   v128_t scale = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_trunc_sat_f32x4(kf), wasm_i32x4_splat(127)), 23);
   return wasm_f32x4_mul(p, scale);
 }

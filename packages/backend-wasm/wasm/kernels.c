@@ -10,18 +10,7 @@
  *  - no arrays on the C stack (the shadow stack pointer is moved into a malloc'ed block anyway).
  * Built twice: with -msimd128 (SIMD) and without (scalar fallback); see build.mjs.
  */
-#ifdef __wasm_simd128__
-#include <wasm_simd128.h>
-/*
- * a*b + c. With relaxed SIMD (the 'relaxed' builds) one f32x4.relaxed_madd, which engines lower
- * to a fused multiply-add where the CPU has one (x86 FMA3, arm64); else a multiply and an add.
- */
-#ifdef __wasm_relaxed_simd__
-#define GF_MADD(a, b, c) __builtin_wasm_relaxed_madd_f32x4(a, b, c)
-#else
-#define GF_MADD(a, b, c) wasm_f32x4_add(wasm_f32x4_mul(a, b), c)
-#endif
-#endif
+#include "simd.h"
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
