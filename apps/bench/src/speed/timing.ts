@@ -4,15 +4,24 @@ export interface Timing {
 }
 
 /**
- * Median wall time of `fn` after `warmup` untimed calls (V8 tiers wasm and JS up during the first
- * calls, and tfjs compiles kernels lazily). `fn` must finish its work before returning (read a
- * value back) so asynchronous backends are timed fairly.
+ * Warm-up time on top of the warm-up calls (unless there are none). V8 compiles optimized JS in
+ * background threads; with two busy threads of our own on a 2-core machine that took about 2 s
+ * (a ResNet-20 step on 2 threads went from 190 to 145 ms over its first dozen steps).
+ */
+const WARMUP_MS = 2500;
+
+/**
+ * Median wall time of `fn` after `warmup` untimed calls and, when `warmup` > 0, at least WARMUP_MS
+ * of them (V8 tiers wasm and JS up during the first calls, and tfjs compiles kernels lazily).
+ * `fn` must finish its work before returning (read a value back) so asynchronous backends are
+ * timed fairly.
  */
 export async function timeIt(
   fn: () => unknown,
   options: { warmup: number; repeats: number },
 ): Promise<Timing> {
-  for (let i = 0; i < options.warmup; i++) await fn();
+  const warmUntil = performance.now() + (options.warmup > 0 ? WARMUP_MS : 0);
+  for (let i = 0; i < options.warmup || performance.now() < warmUntil; i++) await fn();
   const samplesMs: number[] = [];
   for (let i = 0; i < options.repeats; i++) {
     const start = performance.now();
