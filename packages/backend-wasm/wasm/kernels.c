@@ -1241,10 +1241,13 @@ void gf_batchnorm(const float *x, int rows, int C, const float *mean, const floa
  * scale may be 0 (absent: 1).
  */
 
-/* sums (2*C doubles: s1 then s2) = the sums over `rows` rows; block holds 2*C floats of scratch. */
-EXPORT(gf_batchnorm_grad_sums)
-void gf_batchnorm_grad_sums(const float *x, const float *dy, int rows, int C, const float *mean, double *sums,
-                            float *block) {
+/*
+ * Per-channel sums (2*C doubles) s1 = Σ a and s2 = Σ a·(x − m) over `rows` rows of x [rows, C],
+ * with a = dy, or a = x − m when dy is 0: float32 within blocks of 256 rows, float64 across.
+ * block holds 2*C floats of scratch. The BatchNorm gradient's sums and the moments' (below).
+ */
+static void channel_sums(const float *x, const float *dy, const float *m, int rows, int C, double *sums,
+                         float *block) {
   double *t1 = sums, *t2 = sums + C;
   float *b1 = block, *b2 = block + C;
   for (int c = 0; c < C; ++c) t1[c] = t2[c] = 0.0;
@@ -1253,19 +1256,20 @@ void gf_batchnorm_grad_sums(const float *x, const float *dy, int rows, int C, co
     zero_floats(b1, C);
     zero_floats(b2, C);
     for (int r = r0; r < r1; ++r) {
-      const float *xr = x + r * C, *dr = dy + r * C;
+      const float *xr = x + r * C, *ar = dy ? dy + r * C : 0;
       int c = 0;
 #ifdef __wasm_simd128__
       for (; c + 4 <= C; c += 4) {
-        v128_t d = wasm_v128_load(dr + c);
-        v128_t xm = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
-        wasm_v128_store(b1 + c, wasm_f32x4_add(wasm_v128_load(b1 + c), d));
-        wasm_v128_store(b2 + c, wasm_f32x4_add(wasm_v128_load(b2 + c), wasm_f32x4_mul(d, xm)));
+        v128_t xm = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(m + c));
+        v128_t a = ar ? wasm_v128_load(ar + c) : xm;
+        wasm_v128_store(b1 + c, wasm_f32x4_add(wasm_v128_load(b1 + c), a));
+        wasm_v128_store(b2 + c, wasm_f32x4_add(wasm_v128_load(b2 + c), wasm_f32x4_mul(a, xm)));
       }
 #endif
       for (; c < C; ++c) {
-        b1[c] += dr[c];
-        b2[c] += dr[c] * (xr[c] - mean[c]);
+        float xm = xr[c] - m[c], a = ar ? ar[c] : xm;
+        b1[c] += a;
+        b2[c] += a * xm;
       }
     }
     for (int c = 0; c < C; ++c) {
@@ -1273,6 +1277,13 @@ void gf_batchnorm_grad_sums(const float *x, const float *dy, int rows, int C, co
       t2[c] += b2[c];
     }
   }
+}
+
+/* sums (2*C doubles: s1 = Σ dy, then s2 = Σ dy·(x − mean)) over `rows` rows. */
+EXPORT(gf_batchnorm_grad_sums)
+void gf_batchnorm_grad_sums(const float *x, const float *dy, int rows, int C, const float *mean, double *sums,
+                            float *block) {
+  channel_sums(x, dy, mean, rows, C, sums, block);
 }
 
 /*
@@ -1337,38 +1348,10 @@ void gf_batchnorm_grad_dx(const float *x, const float *dy, int rows, int C, int 
  *     channel, float32 within blocks of 256 rows and float64 across. Shifting by the first row
  *     keeps the one-pass variance accurate when |mean| ≫ std (the textbook Σx² − (Σx)²/n is not).
  *  2. gf_moments_finish: adds the `parts` partial sums in order and writes mean and variance.
- * block holds 2*C floats of scratch.
  */
 EXPORT(gf_moments_sums)
 void gf_moments_sums(const float *x, const float *shift, int rows, int C, double *sums, float *block) {
-  double *t1 = sums, *t2 = sums + C;
-  float *b1 = block, *b2 = block + C;
-  for (int c = 0; c < C; ++c) t1[c] = t2[c] = 0.0;
-  for (int r0 = 0; r0 < rows; r0 += 256) {
-    int r1 = imin(rows, r0 + 256);
-    zero_floats(b1, C);
-    zero_floats(b2, C);
-    for (int r = r0; r < r1; ++r) {
-      const float *xr = x + r * C;
-      int c = 0;
-#ifdef __wasm_simd128__
-      for (; c + 4 <= C; c += 4) {
-        v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(shift + c));
-        wasm_v128_store(b1 + c, wasm_f32x4_add(wasm_v128_load(b1 + c), d));
-        wasm_v128_store(b2 + c, wasm_f32x4_add(wasm_v128_load(b2 + c), wasm_f32x4_mul(d, d)));
-      }
-#endif
-      for (; c < C; ++c) {
-        float d = xr[c] - shift[c];
-        b1[c] += d;
-        b2[c] += d * d;
-      }
-    }
-    for (int c = 0; c < C; ++c) {
-      t1[c] += b1[c];
-      t2[c] += b2[c];
-    }
-  }
+  channel_sums(x, 0, shift, rows, C, sums, block);
 }
 
 EXPORT(gf_moments_finish)

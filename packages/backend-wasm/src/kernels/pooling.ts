@@ -39,13 +39,15 @@ function byImages(
 }
 
 /**
- * MaxPoolGrad for NHWC float32: one pass per output pixel that finds its window's first maximum
- * in SIMD over channels and adds dy there (the positions tfjs's cpu backend picks); stock 4.22
- * runs it element by element (14 ms of a 190 ms U-Net step). Other layouts run stock.
+ * A pooling gradient for NHWC float32 (else stock): dx of x's shape from dy, one export over the
+ * images. The max gradient also reads x (where each window's maximum is); the average one only dy.
  */
-export function maxPoolGrad(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+function poolGrad(
+  args: KernelArgs,
+  name: PoolGradName,
+  fn: 'gf_max_pool_grad' | 'gf_avg_pool_grad',
+): tf.TensorInfo | tf.TensorInfo[] {
   const { inputs, backend, attrs = {} } = args;
-  const name = 'MaxPoolGrad';
   const dy = input(inputs, 'dy', name);
   const x = input(inputs, 'input', name);
   if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') return callStock(name, args);
@@ -53,9 +55,19 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
   checkDy(dy, info, name);
   const b = backend as WasmBackendLike;
   const out = b.makeOutput([...x.shape], 'float32');
-  const [px, pdy, pdx] = [ptrOf(b, x), ptrOf(b, dy), ptrOf(b, out)];
-  byImages(runtimeFor(b), info, 'gf_max_pool_grad', (n0, n1) => [n0, n1, px, pdy, pdx]);
+  const reads = fn === 'gf_max_pool_grad' ? [ptrOf(b, x), ptrOf(b, dy)] : [ptrOf(b, dy)];
+  const pdx = ptrOf(b, out);
+  byImages(runtimeFor(b), info, fn, (n0, n1) => [n0, n1, ...reads, pdx]);
   return out;
+}
+
+/**
+ * MaxPoolGrad for NHWC float32: one pass per output pixel that finds its window's first maximum
+ * in SIMD over channels and adds dy there (the positions tfjs's cpu backend picks); stock 4.22
+ * runs it element by element (14 ms of a 190 ms U-Net step). Other layouts run stock.
+ */
+export function maxPoolGrad(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
+  return poolGrad(args, 'MaxPoolGrad', 'gf_max_pool_grad');
 }
 
 /**
@@ -64,16 +76,5 @@ export function maxPoolGrad(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
  * DenseNet-BC's transition layers at batch 8. Other layouts run stock.
  */
 export function avgPoolGrad(args: KernelArgs): tf.TensorInfo | tf.TensorInfo[] {
-  const { inputs, backend, attrs = {} } = args;
-  const name = 'AvgPoolGrad';
-  const dy = input(inputs, 'dy', name);
-  const x = input(inputs, 'input', name);
-  if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC') return callStock(name, args);
-  const info = poolInfo(x, attrs, name);
-  checkDy(dy, info, name);
-  const b = backend as WasmBackendLike;
-  const out = b.makeOutput([...x.shape], 'float32');
-  const [pdy, pdx] = [ptrOf(b, dy), ptrOf(b, out)];
-  byImages(runtimeFor(b), info, 'gf_avg_pool_grad', (n0, n1) => [n0, n1, pdy, pdx]);
-  return out;
+  return poolGrad(args, 'AvgPoolGrad', 'gf_avg_pool_grad');
 }
