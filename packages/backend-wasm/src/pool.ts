@@ -45,20 +45,27 @@ export type PoolExport = (typeof POOL_EXPORTS)[number];
 /** Most arguments an export takes, and most chunks a job has. */
 const MAX_ARGS = 32;
 export const MAX_CHUNKS = 64;
+/** Int32 slots of the control block. */
+const CONTROL_INTS = 16;
+/** A claim holds the chunk index in its low bits and the job's generation (11 bits) above. */
+const INDEX_BITS = 20;
+const GENERATIONS = 1 << 11;
 /** How long an idle thread spins on the queue before it sleeps (see above). */
 const SPIN_MS = 1;
 
 /**
  * Where the queue lives in the heap. control: int32 [0] job sequence number (negative: exit),
- * [1] next chunk to claim, [2] chunks finished, [3] failed, [4] chunk count, [5] export index,
- * [6] argument count, [7] bit mask of the per-thread arguments. args: float64 [MAX_CHUNKS][MAX_ARGS].
- * threadArgs: float64 [threads][MAX_ARGS] (row 0: the calling thread).
+ * [1] claim counter (the job's generation << 20 | next chunk), [2] chunks finished, [3] failed,
+ * [4] chunk count, [5] export index, [6] argument count, [7] bit mask of the per-thread arguments,
+ * [8] the job's generation. args: float64 [MAX_CHUNKS][MAX_ARGS]. threadArgs: float64
+ * [threads][MAX_ARGS] (row 0: the calling thread).
  */
 export interface QueueLayout {
   control: number;
   args: number;
   threadArgs: number;
   maxArgs: number;
+  indexBits: number;
 }
 
 /** A split kernel: `fn` runs once per chunk, on whichever thread claims it. */
@@ -73,8 +80,11 @@ export interface PoolJob {
 /**
  * Claims and runs chunks of the current job until none is left; the same function runs on the
  * calling thread and (as source text) in every worker, so it must not refer to anything outside
- * itself. A claim past the chunk count (or during the caller's rewrite of the queue, when the
- * counter is parked at 2^30) runs nothing. A trap sets the failed flag. Returns the chunks it ran.
+ * itself. A claim is the counter's old value: the job's generation and a chunk index. A claim from
+ * an earlier job (a thread that lost the race to the end of the last one while the caller rewrote
+ * the queue) or past the chunk count runs nothing; the generation is read again after the count,
+ * so a count from a newer job is never paired with an older claim. A trap sets the failed flag.
+ * Returns the chunks it ran.
  */
 function drainChunks(
   memory: WebAssembly.Memory,
@@ -85,9 +95,16 @@ function drainChunks(
   const heap = new Int32Array(memory.buffer);
   const base = at.control >>> 2;
   for (let ran = 0; ; ran++) {
-    const chunk = Atomics.add(heap, base + 1, 1);
+    const claim = Atomics.add(heap, base + 1, 1);
+    const generation = Atomics.load(heap, base + 8);
     const count = Atomics.load(heap, base + 4);
-    if (chunk >= count) return ran;
+    const chunk = claim & ((1 << at.indexBits) - 1);
+    if (
+      claim >>> at.indexBits !== generation ||
+      chunk >= count ||
+      Atomics.load(heap, base + 8) !== generation
+    )
+      return ran;
     const n = heap[base + 6] as number;
     const mask = heap[base + 7] as number;
     const own = new Float64Array(memory.buffer, at.args + chunk * at.maxArgs * 8, n);
@@ -159,6 +176,7 @@ export interface LaneScratch {
 export class KernelPool {
   private stopped = false;
   private seq = 0;
+  private generation = 0;
   /** Jobs run split over the pool, and chunks the workers took, so far (for tests and profiling). */
   jobs = 0;
   workerChunks = 0;
@@ -193,8 +211,10 @@ export class KernelPool {
     }
     const heap = new Int32Array(this.memory.buffer);
     const base = this.queue.control >>> 2;
-    // Park the claim counter while the queue is rewritten: a late worker claims nothing.
-    Atomics.store(heap, base + 1, 1 << 30);
+    // A new generation first: from here on every claim still in flight for the last job is stale.
+    const generation = (this.generation + 1) % GENERATIONS;
+    this.generation = generation;
+    Atomics.store(heap, base + 8, generation);
     let mask = 0;
     const threadArgs = new Float64Array(this.memory.buffer, this.queue.threadArgs, this.threads * MAX_ARGS);
     for (const [key, values] of Object.entries(perThread)) {
@@ -215,7 +235,7 @@ export class KernelPool {
     heap[base + 5] = POOL_EXPORTS.indexOf(job.fn);
     heap[base + 6] = n;
     heap[base + 7] = mask;
-    Atomics.store(heap, base + 1, 0);
+    Atomics.store(heap, base + 1, generation << INDEX_BITS);
     this.seq = (this.seq + 1) & 0x3fffffff;
     Atomics.store(heap, base, this.seq);
     Atomics.notify(heap, base);
@@ -270,12 +290,13 @@ export async function startPool(options: {
     return ptr;
   };
   const queue: QueueLayout = {
-    control: take(32),
+    control: take(CONTROL_INTS * 4),
     args: take(MAX_CHUNKS * MAX_ARGS * 8),
     threadArgs: take((workers + 1) * MAX_ARGS * 8),
     maxArgs: MAX_ARGS,
+    indexBits: INDEX_BITS,
   };
-  new Int32Array(memory.buffer, queue.control, 8).fill(0);
+  new Int32Array(memory.buffer, queue.control, CONTROL_INTS).fill(0);
   const scratch: LaneScratch[] = [];
   const inits: WorkerInit[] = [];
   for (let i = 0; i < workers; i++) {

@@ -246,6 +246,28 @@ describe('useWasmBackend({ threads: 2 }) in Node', () => {
     expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(cases.length + 9);
   });
 
+  it('keeps every result right over 2100 jobs in a row (the claim generation wraps at 2048)', async () => {
+    await useWasmBackend({ threads: 2 });
+    const pool = activeRuntime().pool;
+    const jobsBefore = pool?.jobs ?? 0;
+    await on('wasm', () => {
+      const before = tf.memory().numTensors;
+      // Just above the split threshold: short jobs, so the threads turn from one to the next fast.
+      const a = tf.range(0, 33000, 1, 'float32');
+      let wrong = 0;
+      for (let i = 0; i < 2100; i++) {
+        const out = tf.add(a, i);
+        const v = out.dataSync();
+        if (v[0] !== i || v[32999] !== 32999 + i || v[16500] !== 16500 + i) wrong++;
+        out.dispose();
+      }
+      a.dispose();
+      expect(wrong).toBe(0);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+    expect((pool?.jobs ?? 0) - jobsBefore).toBeGreaterThanOrEqual(2100);
+  });
+
   it("splits a GRU or LSTM layer's hidden units over the pool: both directions match float64 BPTT", async () => {
     await useWasmBackend({ threads: 2 });
     const pool = activeRuntime().pool;
