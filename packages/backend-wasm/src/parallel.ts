@@ -18,7 +18,7 @@ const MIN_PARALLEL_FLOATS = 1 << 15;
 const MIN_CHUNK_FLOATS = 1 << 14;
 
 /** Contiguous [begin, end) ranges of `total` items in `parts` parts, as equal as possible, none empty. */
-export function splitRange(total: number, parts: number): [number, number][] {
+function splitRange(total: number, parts: number): [number, number][] {
   if (total === 0) return [[0, 0]]; // one empty part: the kernel still writes its (zero) output
   const out: [number, number][] = [];
   for (let t = 0; t < parts; t++) {
@@ -36,7 +36,7 @@ export function splitRange(total: number, parts: number): [number, number][] {
  * waited half a chunk per job, 12 ms of a ResNet-20 step), and any thread takes over the share of
  * one the OS has descheduled (seen here for over a millisecond, dozens of times a step).
  */
-export function guidedRanges(total: number, threads: number, minSize: number): [number, number][] {
+function guidedRanges(total: number, threads: number, minSize: number): [number, number][] {
   if (threads < 2 || total <= minSize) return [[0, total]];
   // At least 1/32 of the total: at most 2·t·ln(16/t) + 2·t chunks, under MAX_CHUNKS for t <= 8.
   const least = Math.max(minSize, Math.ceil(total / (MAX_CHUNKS / 2)));
