@@ -1,5 +1,6 @@
 // Kernel and training-step benchmark: gradflow's wasm kernels vs stock tfjs-backend-wasm (plus a
-// naive filter gradient where stock has none) vs the tfjs cpu backend, side by side in one run.
+// naive filter gradient where stock has none) vs the tfjs cpu backend, side by side in one run;
+// the training steps (bench/steps.ts) also against PyTorch where python3-torch is installed.
 //   npx tsx --conditions=source bench/kernels.ts [--quick] [--steps-only] [--threads N] [--stock-threads N]
 //     [--cpu-step] [--reps N]
 // (run once with --threads 1 and once with --threads 2 to compare: the count is fixed per process;
@@ -12,9 +13,9 @@ import {
   unregisterGradflowKernels,
   useWasmBackend,
 } from '../src/index.js';
-import { resnetCifar, smallUnet } from '../test/models.js';
 import { registerNaive, unregisterNaive } from './naive.js';
-import { median, timeIt } from './timing.js';
+import { runSteps, type StepMode } from './steps.js';
+import { timeIt } from './timing.js';
 
 const args = process.argv.slice(2);
 const quick = args.includes('--quick');
@@ -27,9 +28,7 @@ const STOCK_THREADS = stockThreadsArg >= 0 ? Number(args[stockThreadsArg + 1]) :
 const repsArg = args.indexOf('--reps');
 const REPS = repsArg >= 0 ? Number(args[repsArg + 1]) : quick ? 3 : 10;
 
-type Mode = 'ours' | 'stock' | 'cpu';
-
-async function mode(m: Mode): Promise<void> {
+async function mode(m: StepMode): Promise<void> {
   if (m === 'cpu') {
     await tf.setBackend('cpu');
     return;
@@ -52,7 +51,7 @@ function run(kernel: string, inputs: Record<string, tf.Tensor>, attrs: Record<st
 }
 
 async function timeKernel(
-  m: Mode,
+  m: StepMode,
   make: () => Record<string, tf.Tensor>,
   kernel: string,
   attrs: Record<string, unknown>,
@@ -72,14 +71,13 @@ console.log(`measured WASM SIMD multiply-add peak: ${simdPeakGflops().toFixed(1)
 // ---- GEMM ----
 if (!stepsOnly) {
   console.log('\nBatchMatMul GFLOP/s        ours   stock   cpu    ours/stock');
-  for (const [m, k, n] of quick
-    ? [[256, 256, 256]]
-    : [
-        [256, 256, 256],
-        [1024, 144, 16],
-        [64, 2048, 64],
-        [512, 512, 512],
-      ]) {
+  const gemms: [number, number, number][] = [
+    [256, 256, 256],
+    [1024, 144, 16],
+    [64, 2048, 64],
+    [512, 512, 512],
+  ];
+  for (const [m, k, n] of quick ? gemms.slice(0, 1) : gemms) {
     for (const [ta, tb] of [
       [false, false],
       [true, false],
@@ -184,95 +182,5 @@ if (!stepsOnly) {
 } // !stepsOnly
 
 // ---- training steps ----
-async function stepMs(
-  m: Mode,
-  build: () => tf.LayersModel,
-  xShape: number[],
-  classes: number | null,
-  reps: number,
-): Promise<number> {
-  await mode(m);
-  const model = build();
-  model.compile({
-    optimizer: tf.train.sgd(0.01),
-    loss: classes ? 'categoricalCrossentropy' : 'binaryCrossentropy',
-  });
-  const x = tf.randomUniform(xShape);
-  const y = classes
-    ? tf.oneHot(tf.randomUniform([xShape[0] as number], 0, classes, 'int32'), classes)
-    : tf.randomUniform([...xShape.slice(0, 3), 1]).round();
-  // Warm-up: 2 steps and 2.5 s. With two threads busy on a 2-core machine V8's background JIT
-  // needs about 2 s: a ResNet-20 step on 2 threads went from 190 to 145 ms over its first dozen.
-  const warmUntil = performance.now() + 2500;
-  for (let i = 0; i < 2 || performance.now() < warmUntil; i++) await model.trainOnBatch(x, y);
-  const ts: number[] = [];
-  for (let i = 0; i < reps; i++) {
-    const t0 = performance.now();
-    await model.trainOnBatch(x, y);
-    ts.push(performance.now() - t0);
-  }
-  tf.dispose([x, y]);
-  model.optimizer.dispose();
-  model.dispose();
-  return median(ts);
-}
-
-async function profileTop(build: () => tf.LayersModel, xShape: number[], classes: number): Promise<void> {
-  await mode('ours');
-  const model = build();
-  model.compile({ optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
-  const x = tf.randomUniform(xShape);
-  const y = tf.oneHot(tf.randomUniform([xShape[0] as number], 0, classes, 'int32'), classes);
-  await model.trainOnBatch(x, y);
-  const totals = new Map<string, number>();
-  const prof = await tf.profile(async () => {
-    await model.trainOnBatch(x, y);
-  });
-  for (const k of prof.kernels) totals.set(k.name, (totals.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-  const top = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
-  console.log(`  profile (ours), top kernels: ${top.map(([n, t]) => `${n} ${t.toFixed(0)}ms`).join(', ')}`);
-  tf.dispose([x, y]);
-  model.optimizer.dispose();
-  model.dispose();
-}
-
-const SB = quick ? 8 : 32;
-console.log(`\ntraining step (trainOnBatch, SGD), median ms:`);
-{
-  const ours = await stepMs('ours', () => resnetCifar(3), [SB, 32, 32, 3], 10, quick ? 2 : 5);
-  const stock = await stepMs('stock', () => resnetCifar(3), [SB, 32, 32, 3], 10, quick ? 1 : 3);
-  let cpu = '';
-  if (cpuStep)
-    cpu = `, cpu ${(await stepMs('cpu', () => resnetCifar(3), [SB, 32, 32, 3], 10, 1)).toFixed(0)} ms`;
-  console.log(
-    `ResNet-20 batch ${SB}: ours ${ours.toFixed(0)} ms, stock+naive ${stock.toFixed(0)} ms (${ratio(ours, stock)})${cpu}; ${(SB / (ours / 1000)).toFixed(0)} img/s`,
-  );
-  await profileTop(() => resnetCifar(3), [SB, 32, 32, 3], 10);
-}
-{
-  const ours = await stepMs('ours', () => smallUnet(64, 1, 16), [quick ? 2 : 8, 64, 64, 1], null, 3);
-  const stock = await stepMs('stock', () => smallUnet(64, 1, 16), [quick ? 2 : 8, 64, 64, 1], null, 2);
-  console.log(
-    `U-Net 64x64 base 16 batch ${quick ? 2 : 8}: ours ${ours.toFixed(0)} ms, stock+naive ${stock.toFixed(0)} ms (${ratio(ours, stock)})`,
-  );
-}
-{
-  // A GRU sequence model (matmul-bound: the recurrent matmuls and their transposed gradients).
-  const gru = (): tf.LayersModel =>
-    tf.sequential({
-      layers: [
-        tf.layers.gru({ units: 128, inputShape: [32, 32], name: 'gru' }),
-        tf.layers.dense({ units: 10, activation: 'softmax', name: 'fc' }),
-      ],
-    });
-  const gb = quick ? 8 : 32;
-  const ours = await stepMs('ours', gru, [gb, 32, 32], 10, 3);
-  const stock = await stepMs('stock', gru, [gb, 32, 32], 10, 2);
-  console.log(
-    `GRU(128), 32 steps x 32 features, batch ${gb}: ours ${ours.toFixed(0)} ms, stock ${stock.toFixed(0)} ms (${ratio(ours, stock)})`,
-  );
-}
-console.log(
-  '\nPyTorch on the same thread count: /usr/bin/python3 bench/torch_step.py --threads 1 --batch 32',
-);
+await runSteps({ quick, threads: THREADS, cpu: cpuStep, mode });
 process.exit(0);

@@ -1,5 +1,6 @@
 // Plain tf.layers models for the end-to-end tests and the bench (not the zoo: this package sits below it).
 import * as tf from '@tensorflow/tfjs';
+import { InvalidArgumentError } from '@gradflow/core';
 
 function convBn(
   x: tf.SymbolicTensor,
@@ -84,6 +85,51 @@ export function smallUnet(size = 16, channels = 1, base = 8): tf.LayersModel {
     .conv2d({ filters: channels, kernelSize: 1, activation: 'sigmoid', name: 'head' })
     .apply(u1) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: out, name: 'unet_small' });
+}
+
+/**
+ * CIFAR DenseNet-BC (Huang et al. 2017): a 3x3 stem of 2k channels, three dense blocks of
+ * (depth − 4) / 6 bottleneck layers (BN-ReLU-conv1x1 to 4k, BN-ReLU-conv3x3 to k, concatenated
+ * onto the block's input), transitions halving channels (compression 0.5) and size (2x2 average
+ * pooling), then BN-ReLU, global pooling and a softmax. depth 100, k 12 is DenseNet-BC-100.
+ */
+export function densenetBC(
+  depth = 100,
+  growth = 12,
+  inputShape: [number, number, number] = [32, 32, 3],
+  classes = 10,
+): tf.LayersModel {
+  const perBlock = (depth - 4) / 6;
+  if (!Number.isInteger(perBlock) || perBlock < 1)
+    throw new InvalidArgumentError('depth', depth, 'a depth of 6n + 4 with n >= 1');
+  const bnRelu = (x: tf.SymbolicTensor, name: string): tf.SymbolicTensor =>
+    tf.layers
+      .reLU({ name: `${name}_relu` })
+      .apply(tf.layers.batchNormalization({ name: `${name}_bn` }).apply(x)) as tf.SymbolicTensor;
+  const conv = (x: tf.SymbolicTensor, filters: number, kernelSize: number, name: string): tf.SymbolicTensor =>
+    tf.layers
+      .conv2d({ filters, kernelSize, padding: 'same', useBias: false, name })
+      .apply(x) as tf.SymbolicTensor;
+  const input = tf.input({ shape: inputShape });
+  let x = conv(input, 2 * growth, 3, 'stem');
+  for (let block = 1; block <= 3; block++) {
+    for (let l = 1; l <= perBlock; l++) {
+      const name = `block${block}_layer${l}`;
+      let y = conv(bnRelu(x, `${name}_1`), 4 * growth, 1, `${name}_conv1`);
+      y = conv(bnRelu(y, `${name}_2`), growth, 3, `${name}_conv2`);
+      x = tf.layers.concatenate({ name: `${name}_cat` }).apply([x, y]) as tf.SymbolicTensor;
+    }
+    if (block < 3) {
+      const name = `transition${block}`;
+      x = conv(bnRelu(x, name), Math.floor((x.shape[3] as number) / 2), 1, `${name}_conv`);
+      x = tf.layers.averagePooling2d({ poolSize: 2, name: `${name}_pool` }).apply(x) as tf.SymbolicTensor;
+    }
+  }
+  x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(bnRelu(x, 'final')) as tf.SymbolicTensor;
+  const out = tf.layers
+    .dense({ units: classes, activation: 'softmax', name: 'fc' })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: `densenet_bc_${depth}` });
 }
 
 /** A tiny conv net touching every kernel this package adds (strided conv, depthwise, dense). */

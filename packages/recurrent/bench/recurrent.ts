@@ -11,9 +11,11 @@
  * (`--warmup` steps and at least 2.5 s).
  * `--wasm-kernels false` measures both on stock tfjs wasm (no gradflow kernels: slow transposed matmul).
  * PyTorch at the same size: `/usr/bin/python3 bench/torch_rnn.py --threads <n>`.
+ * On wasm it also prints each cell's matmul FLOPs per step, the GFLOP/s gradflow's step reaches
+ * over them, and how long they would take at the measured SIMD peak: the floor of gradflow's step.
  */
 import * as tf from '@tensorflow/tfjs';
-import { useWasmBackend } from '@gradflow/backend-wasm';
+import { simdPeakGflops, useWasmBackend } from '@gradflow/backend-wasm';
 import { gruLayer, lstmLayer } from '../src/index.js';
 
 function arg(name: string, fallback: string): string {
@@ -29,6 +31,7 @@ const T = Number(arg('T', '100'));
 const B = Number(arg('batch', '32'));
 const I = Number(arg('input', '32'));
 const H = Number(arg('hidden', '128'));
+const threads = Number(arg('threads', '1'));
 
 function buildModel(kind: 'ours' | 'tfjs', cell: 'gru' | 'lstm'): tf.LayersModel {
   const input = tf.input({ shape: [T, I] });
@@ -86,19 +89,34 @@ function timeTraining(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): { wall
   return { wall: median(wall), cpu: median(cpu) };
 }
 
+/**
+ * Matmul FLOPs of one training step of a first recurrent layer with G gate blocks: the input
+ * projection and its weight gradient (2·B·T·I·G·H each), the step matmuls forward and back through
+ * U and U's gradient (2·B·T·H·G·H each). No dx: nothing upstream needs it. Both sides do this work.
+ */
+function stepMatmulFlops(cell: 'gru' | 'lstm'): number {
+  const G = cell === 'gru' ? 3 : 4;
+  return 2 * B * T * G * H * (2 * I + 3 * H);
+}
+
 async function main(): Promise<void> {
   console.log(
     `training step, T=${T} batch=${B} input=${I} hidden=${H}; median of ${steps} after ${warmup} warm-up`,
   );
   for (const backend of backends) {
+    let peak = 0;
     if (backend === 'wasm') {
       const info = await useWasmBackend({
         kernels: arg('wasm-kernels', 'true') !== 'false',
-        threads: Number(arg('threads', '1')),
+        threads,
       });
       console.log(
         `wasm: simd=${info.simd} threads=${info.threads} (${info.kernelThreads}) kernels=[${info.kernels.join(', ')}]`,
       );
+      if (info.kernels.length > 0) {
+        peak = simdPeakGflops();
+        console.log(`measured WASM SIMD multiply-add peak: ${peak.toFixed(1)} GFLOP/s per thread`);
+      }
     } else {
       await tf.setBackend(backend);
       await tf.ready();
@@ -114,6 +132,14 @@ async function main(): Promise<void> {
         `${backend.padEnd(4)} ${cell.padEnd(4)}  wall: gradflow ${a.wall.toFixed(1).padStart(7)} ms  tf.layers ${b.wall.toFixed(1).padStart(7)} ms  x${(b.wall / a.wall).toFixed(1).padEnd(5)}` +
           `  cpu: gradflow ${a.cpu.toFixed(1).padStart(7)} ms  tf.layers ${b.cpu.toFixed(1).padStart(7)} ms  x${(b.cpu / a.cpu).toFixed(1)}`,
       );
+      if (peak > 0) {
+        // What bounds the ratio: the matmuls alone at the peak of every thread we run.
+        const gflop = stepMatmulFlops(cell) / 1e9;
+        console.log(
+          `     ${cell} matmuls ${gflop.toFixed(2)} GFLOP/step: gradflow's whole step runs at ${(gflop / (a.wall / 1000)).toFixed(1)} GFLOP/s; ` +
+            `at the peak they alone take ${((gflop / (peak * threads)) * 1000).toFixed(1)} ms, tf.layers / 5 is ${(b.wall / 5).toFixed(1)} ms`,
+        );
+      }
       ours.dispose();
       theirs.dispose();
     }
