@@ -6,6 +6,7 @@ steps on random data with `torch.set_num_threads(threads)`, and prints one JSON 
 {"model", "batch", "threads", "ms_per_step", "params"}. Median after warm-up, like the JS side.
 
 Usage: speed_reference.py --threads 1 --repeats 5 --warmup 2 MODEL:BATCH [MODEL:BATCH ...]
+       speed_reference.py --params > torch/twin-params.json   (the fixture src/speed/twins.test.ts reads)
 """
 import argparse
 import json
@@ -120,16 +121,25 @@ def deep_mlp(depth=20, width=256, inputs=784, classes=10):
     return nn.Sequential(*layers)
 
 
+def cifar_densenet_bc(growth=12, blocks=(16, 16, 16)):
+    """DenseNet-BC for CIFAR (Huang et al. 2017), as the zoo's densenet_bc_100: torchvision's DenseNet
+    with its ImageNet stem (7x7/2 conv, BN, ReLU, 3x3/2 max-pool) replaced by one 3x3 conv of 2k
+    channels, so the first dense block sees the full 32x32 image (the ImageNet stem gives it 8x8 and
+    a sixteenth of the work)."""
+    model = torchvision.models.DenseNet(growth_rate=growth, block_config=blocks, num_init_features=2 * growth, bn_size=4, num_classes=10)
+    model.features.conv0 = nn.Conv2d(3, 2 * growth, 3, 1, 1, bias=False)
+    model.features.norm0 = nn.Identity()
+    model.features.relu0 = nn.Identity()
+    model.features.pool0 = nn.Identity()
+    return model
+
+
 # name -> (constructor, input shape without batch (NCHW / [T, features]), target kind)
 MODELS = {
     "resnet20": (lambda: CifarResNet(20), (3, 32, 32), "class"),
     "resnet56": (lambda: CifarResNet(56), (3, 32, 32), "class"),
     "resnet18": (lambda: torchvision.models.resnet18(num_classes=10), (3, 64, 64), "class"),
-    "densenet_bc_100": (
-        lambda: torchvision.models.DenseNet(growth_rate=12, block_config=(16, 16, 16), num_init_features=24, bn_size=4, num_classes=10),
-        (3, 32, 32),
-        "class",
-    ),
+    "densenet_bc_100": (lambda: cifar_densenet_bc(), (3, 32, 32), "class"),
     "unet": (lambda: UNet(), (3, 64, 64), "pixel"),
     "gru": (lambda: SequenceClassifier("gru", 32, 128, 10), (100, 32), "class"),
     "lstm": (lambda: SequenceClassifier("lstm", 32, 128, 10), (100, 32), "class"),
@@ -169,8 +179,13 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("models", nargs="+", help="MODEL:BATCH, MODEL one of " + ", ".join(MODELS))
+    parser.add_argument("--params", action="store_true", help="print each model's trainable parameter count as JSON and exit (torch/twin-params.json)")
+    parser.add_argument("models", nargs="*", help="MODEL:BATCH, MODEL one of " + ", ".join(MODELS))
     args = parser.parse_args()
+    if args.params:
+        counts = {name: sum(p.numel() for p in build().parameters() if p.requires_grad) for name, (build, _, _) in MODELS.items()}
+        print(json.dumps(counts, indent=2))
+        return
     torch.set_num_threads(args.threads)
     for spec in args.models:
         name, batch = spec.split(":")
