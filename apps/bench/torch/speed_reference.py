@@ -6,7 +6,7 @@ steps on random data with `torch.set_num_threads(threads)`, and prints one JSON 
 {"model", "batch", "threads", "ms_per_step", "params"}. Median after warm-up, like the JS side.
 
 Usage: speed_reference.py --threads 1 --repeats 5 --warmup 2 MODEL:BATCH [MODEL:BATCH ...]
-       speed_reference.py --params > torch/twin-params.json   (the fixture src/speed/twins.test.ts reads)
+       speed_reference.py --twins > torch/twins.json   (the fixture test/torch-twins.test.ts reads)
 """
 import argparse
 import json
@@ -125,7 +125,7 @@ def cifar_densenet_bc(growth=12, blocks=(16, 16, 16)):
     """DenseNet-BC for CIFAR (Huang et al. 2017), as the zoo's densenet_bc_100: torchvision's DenseNet
     with its ImageNet stem (7x7/2 conv, BN, ReLU, 3x3/2 max-pool) replaced by one 3x3 conv of 2k
     channels, so the first dense block sees the full 32x32 image (the ImageNet stem gives it 8x8 and
-    a sixteenth of the work)."""
+    a fifteenth of the work)."""
     model = torchvision.models.DenseNet(growth_rate=growth, block_config=blocks, num_init_features=2 * growth, bn_size=4, num_classes=10)
     model.features.conv0 = nn.Conv2d(3, 2 * growth, 3, 1, 1, bias=False)
     model.features.norm0 = nn.Identity()
@@ -174,17 +174,48 @@ def time_model(name, batch, repeats, warmup):
     return statistics.median(samples), params
 
 
+def twin_signature(name):
+    """Trainable parameters and forward multiply-adds of one example through the conv, linear and
+    recurrent layers, counted as apps/bench's src/speed/flops.ts counts the zoo model's."""
+    build, shape, _ = MODELS[name]
+    torch.manual_seed(0)
+    model = build().eval()
+    macs = []
+
+    def hook(module, inputs, output):
+        out = output[0] if isinstance(output, tuple) else output
+        if isinstance(module, nn.Conv2d):
+            k = module.kernel_size[0] * module.kernel_size[1]
+            macs.append(out.numel() * k * module.in_channels // module.groups)
+        elif isinstance(module, nn.ConvTranspose2d):
+            k = module.kernel_size[0] * module.kernel_size[1]
+            macs.append(inputs[0].numel() * k * module.out_channels // module.groups)
+        elif isinstance(module, nn.Linear):
+            macs.append(out.numel() * module.in_features)
+        elif isinstance(module, (nn.RNN, nn.GRU, nn.LSTM)):
+            gates = {nn.RNN: 1, nn.GRU: 3, nn.LSTM: 4}[type(module)]
+            steps, features, h = inputs[0].shape[1], module.input_size, module.hidden_size
+            macs.append(steps * gates * h * (features + h))
+
+    for m in model.modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear, nn.RNN, nn.GRU, nn.LSTM)):
+            m.register_forward_hook(hook)
+    with torch.no_grad():
+        model(torch.randn(1, *shape))
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return {"params": params, "forward_macs": sum(macs)}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--params", action="store_true", help="print each model's trainable parameter count as JSON and exit (torch/twin-params.json)")
+    parser.add_argument("--twins", action="store_true", help="print each model's trainable parameters and forward multiply-adds per example as JSON and exit (torch/twins.json)")
     parser.add_argument("models", nargs="*", help="MODEL:BATCH, MODEL one of " + ", ".join(MODELS))
     args = parser.parse_args()
-    if args.params:
-        counts = {name: sum(p.numel() for p in build().parameters() if p.requires_grad) for name, (build, _, _) in MODELS.items()}
-        print(json.dumps(counts, indent=2))
+    if args.twins:
+        print(json.dumps({name: twin_signature(name) for name in MODELS}, indent=2))
         return
     torch.set_num_threads(args.threads)
     for spec in args.models:
