@@ -76,8 +76,8 @@ function stepModels(quick: boolean): StepModel[] {
   ];
 }
 
-/** Median ms of `trainOnBatch` (SGD) after warm-up: `warmSteps` steps and at least `warmMs`. */
-async function stepMs(model: StepModel, batch: number, reps: number, warmSteps: number, warmMs: number) {
+/** The model compiled for SGD with its loss, and a random batch of `batch` inputs and targets. */
+function prepare(model: StepModel, batch: number) {
   const net = model.build();
   net.compile({
     optimizer: tf.train.sgd(0.01),
@@ -88,6 +88,17 @@ async function stepMs(model: StepModel, batch: number, reps: number, warmSteps: 
   const y = model.classes
     ? tf.oneHot(tf.randomUniform([batch], 0, model.classes, 'int32'), model.classes)
     : tf.randomUniform([...shape.slice(0, 3), 1]).round();
+  const dispose = () => {
+    tf.dispose([x, y]);
+    net.optimizer.dispose();
+    net.dispose();
+  };
+  return { net, x, y, dispose };
+}
+
+/** Median ms of `trainOnBatch` (SGD) after warm-up: `warmSteps` steps and at least `warmMs`. */
+async function stepMs(model: StepModel, batch: number, reps: number, warmSteps: number, warmMs: number) {
+  const { net, x, y, dispose } = prepare(model, batch);
   const warmUntil = performance.now() + warmMs;
   for (let i = 0; i < warmSteps || performance.now() < warmUntil; i++) await net.trainOnBatch(x, y);
   const ts: number[] = [];
@@ -96,29 +107,20 @@ async function stepMs(model: StepModel, batch: number, reps: number, warmSteps: 
     await net.trainOnBatch(x, y);
     ts.push(performance.now() - t0);
   }
-  tf.dispose([x, y]);
-  net.optimizer.dispose();
-  net.dispose();
+  dispose();
   return median(ts);
 }
 
+/** The ten kernels with the most time in one profiled step (after one untimed step). */
 async function profileTop(model: StepModel): Promise<string> {
-  const net = model.build();
-  net.compile({ optimizer: tf.train.sgd(0.01), loss: 'categoricalCrossentropy' });
-  const x = tf.randomUniform(model.shape);
-  const y = tf.oneHot(
-    tf.randomUniform([model.shape[0] as number], 0, model.classes ?? 2, 'int32'),
-    model.classes ?? 2,
-  );
+  const { net, x, y, dispose } = prepare(model, model.shape[0] as number);
   await net.trainOnBatch(x, y);
   const totals = new Map<string, number>();
   const prof = await tf.profile(async () => {
     await net.trainOnBatch(x, y);
   });
   for (const k of prof.kernels) totals.set(k.name, (totals.get(k.name) ?? 0) + (k.kernelTimeMs as number));
-  tf.dispose([x, y]);
-  net.optimizer.dispose();
-  net.dispose();
+  dispose();
   const top = [...totals.entries()].sort((a, b) => b[1] - a[1]).slice(0, 10);
   return top.map(([n, t]) => `${n} ${t.toFixed(0)}ms`).join(', ');
 }
