@@ -102,6 +102,7 @@ export interface GradflowKernelExports {
   gf_slice(x: number, out: number, rank: number, dims: number): void;
   gf_conv2d_forward(geom: number, x: number, w: number, y: number, scratch: number, ws: number): void;
   gf_conv2d_forward_scratch_floats(geom: number): number;
+  gf_winograd_filter(cin: number, cout: number, w: number, transposed: number, u: number): void;
   gf_bias_act(y: number, rows: number, c: number, bias: number, relu: number): void;
   gf_sum_rows(x: number, rows: number, cols: number, scale: number, out: number): void;
   gf_sum_mid(x: number, outer: number, r: number, inner: number, scale: number, out: number): void;

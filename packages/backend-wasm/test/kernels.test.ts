@@ -10,6 +10,8 @@ import {
   simdPeakGflops,
   useWasmBackend,
 } from '../src/index.js';
+import { winogradFits } from '../src/kernels/conv.js';
+import { activeRuntime } from '../src/runtime.js';
 import {
   describeCase,
   on,
@@ -236,6 +238,92 @@ describe.each([
           describeCase(c),
         ).toBeLessThanOrEqual(TOL);
       }
+    } finally {
+      forceKernelVariant(undefined);
+    }
+  });
+});
+
+describe('Winograd F(2x2, 3x3): 3x3 stride-1 convolutions, their input and filter gradients', () => {
+  // Forward and dW take the Winograd path when ci % 4 == 0 and co % 8 == 0, dX when co % 4 == 0
+  // and ci % 8 == 0: the cases cover both, one or neither, odd and even sizes (partial tiles),
+  // 'same' and 'valid', batch 1 and 3.
+  const cases: ConvCase[] = [
+    [1, 2, 2, 8, 8, 'same'],
+    [3, 7, 9, 16, 8, 'same'],
+    [1, 5, 6, 8, 16, 'valid'],
+    [3, 9, 7, 12, 16, 'valid'],
+    [1, 6, 5, 4, 8, 'same'],
+    [3, 4, 4, 8, 12, 'same'],
+    [1, 11, 8, 16, 32, 'same'],
+    [1, 3, 3, 32, 24, 'valid'],
+    [3, 5, 6, 6, 10, 'valid'],
+  ].map(([n, h, w, ci, co, pad]) => ({
+    n: n as number,
+    h: h as number,
+    w: w as number,
+    ci: ci as number,
+    co: co as number,
+    mult: 1,
+    k: 3,
+    stride: 1,
+    dilation: 1,
+    pad: pad as 'same' | 'valid',
+  }));
+
+  it('routes exactly the fitting shapes to it', async () => {
+    await useWasmBackend();
+    const rt = activeRuntime();
+    const fits = cases.map((c) => [
+      winogradFits(rt, info(c, false), false),
+      winogradFits(rt, info(c, false), true),
+    ]);
+    expect(fits).toEqual([
+      [true, true],
+      [true, true],
+      [true, true],
+      [true, false],
+      [true, false],
+      [false, true],
+      [true, true],
+      [true, true],
+      [false, false],
+    ]);
+    expect(winogradFits(rt, info({ ...cases[0]!, stride: 2 }, false), false)).toBe(false);
+    expect(winogradFits(rt, info({ ...cases[0]!, dilation: 2 }, false), false)).toBe(false);
+    expect(winogradFits(rt, info({ ...cases[0]!, k: 5 }, false), false)).toBe(false);
+  });
+
+  it('y, dW and dX match the cpu backend and finite differences, no leaks', async () => {
+    const rng = new Rng(41);
+    for (const c of cases) {
+      const p = problem(c, false, rng);
+      expect(
+        relErr(await forward('wasm', p), await forward('cpu', p)),
+        `y vs cpu, ${describeCase(c)}`,
+      ).toBeLessThanOrEqual(TOL);
+      const dw = await wasmFilterGrad(p, false);
+      const dx = await wasmInputGrad(p, false);
+      expect(relErr(dw, await cpuFilterGrad(p, false)), `dW vs cpu, ${describeCase(c)}`).toBeLessThanOrEqual(
+        TOL,
+      );
+      expect(relErr(dx, await cpuInputGrad(p, false)), `dX vs cpu, ${describeCase(c)}`).toBeLessThanOrEqual(
+        TOL,
+      );
+      checkFiniteDifferences(p, false, dw, dx, rng);
+    }
+  });
+
+  it('the scalar build runs the same shapes directly', async () => {
+    const rng = new Rng(42);
+    await useWasmBackend();
+    forceKernelVariant('scalar');
+    try {
+      expect(winogradFits(activeRuntime(), info(cases[1]!, false), false)).toBe(false);
+      const p = problem(cases[1]!, false, rng);
+      expect(relErr(await forward('wasm', p), await forward('cpu', p))).toBeLessThanOrEqual(TOL);
+      expect(relErr(await wasmFilterGrad(p, false), await cpuFilterGrad(p, false))).toBeLessThanOrEqual(TOL);
+      expect(relErr(await wasmInputGrad(p, false), await cpuInputGrad(p, false))).toBeLessThanOrEqual(TOL);
     } finally {
       forceKernelVariant(undefined);
     }

@@ -2,7 +2,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { ShapeError, UnsupportedError } from '@gradflow/core';
 import { convByImages, threadsFor } from '../parallel.js';
-import { ptrOf, runtimeFor, writeGeom, type WasmBackendLike } from '../runtime.js';
+import {
+  ptrOf,
+  release,
+  runtimeFor,
+  scratch,
+  writeGeom,
+  type KernelRuntime,
+  type WasmBackendLike,
+} from '../runtime.js';
 import { callStock, input, rank4, type Attrs, type KernelArgs } from './common.js';
 
 /**
@@ -76,6 +84,60 @@ export function geomValues(info: tf.backend_util.Conv2DInfo): number[] {
   ];
 }
 
+/**
+ * Whether a convolution (or its filter gradient) runs as Winograd F(2x2, 3x3) (wasm/kernels.c):
+ * 3x3, stride 1, no dilation, the conv's input channels (dy's for the input gradient) a multiple
+ * of 4 and its output channels (x's for the input gradient) of 8. SIMD builds only.
+ */
+export function winogradFits(
+  rt: KernelRuntime,
+  info: tf.backend_util.Conv2DInfo,
+  inputGradient: boolean,
+): boolean {
+  const [depth, width] = inputGradient
+    ? [info.outChannels, info.inChannels]
+    : [info.inChannels, info.outChannels];
+  return (
+    rt.variant !== 'scalar' &&
+    info.filterHeight === 3 &&
+    info.filterWidth === 3 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.dilationHeight === 1 &&
+    info.dilationWidth === 1 &&
+    depth % 4 === 0 &&
+    width % 8 === 0
+  );
+}
+
+/**
+ * Runs the forward or input-gradient conv export over the images, as Winograd where it fits: the
+ * filter transformed once per call into scratch, passed in its place, the geometry flagged.
+ */
+function runConv(
+  rt: KernelRuntime,
+  fn: 'gf_conv2d_forward' | 'gf_conv2d_backprop_input',
+  info: tf.backend_util.Conv2DInfo,
+  ptrs: { a: number; b: number; out: number },
+): void {
+  const threads = threadsFor(rt, convFlops(info), info.batchSize);
+  const inputGradient = fn === 'gf_conv2d_backprop_input';
+  if (!winogradFits(rt, info, inputGradient)) {
+    convByImages(rt, fn, geomValues(info), ptrs, threads);
+    return;
+  }
+  const [depth, width] = inputGradient
+    ? [info.outChannels, info.inChannels]
+    : [info.inChannels, info.outChannels];
+  const u = scratch(rt, 16 * depth * width * 4);
+  try {
+    rt.exports.gf_winograd_filter(depth, width, ptrs.b, inputGradient ? 1 : 0, u);
+    convByImages(rt, fn, [...geomValues(info), 1], { ...ptrs, b: u }, threads);
+  } finally {
+    release(rt, u);
+  }
+}
+
 /** Multiply-adds x 2 of the convolution (each of forward, dX and dW costs the same). */
 function convFlops(info: tf.backend_util.Conv2DInfo): number {
   const k = info.filterHeight * info.filterWidth * info.inChannels;
@@ -96,7 +158,8 @@ export function conv2DBackpropFilter({ inputs, backend, attrs = {} }: KernelArgs
   const out = b.makeOutput([...filterShape], 'float32');
   const ptrs = { a: ptrOf(b, x), b: ptrOf(b, dy), out: ptrOf(b, out) };
   const threads = threadsFor(rt, convFlops(info), info.batchSize);
-  convByImages(rt, 'gf_conv2d_backprop_filter', geomValues(info), ptrs, threads);
+  const winograd = winogradFits(rt, info, false) ? [1] : [];
+  convByImages(rt, 'gf_conv2d_backprop_filter', [...geomValues(info), ...winograd], ptrs, threads);
   return out;
 }
 
@@ -113,9 +176,7 @@ export function conv2DBackpropInput(args: KernelArgs): tf.TensorInfo {
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
   const out = b.makeOutput([...inputShape], 'float32');
-  const ptrs = { a: ptrOf(b, dy), b: ptrOf(b, filter), out: ptrOf(b, out) };
-  const threads = threadsFor(rt, convFlops(info), info.batchSize);
-  convByImages(rt, 'gf_conv2d_backprop_input', geomValues(info), ptrs, threads);
+  runConv(rt, 'gf_conv2d_backprop_input', info, { a: ptrOf(b, dy), b: ptrOf(b, filter), out: ptrOf(b, out) });
   return out;
 }
 
@@ -161,8 +222,7 @@ export function convForward(
   const rt = runtimeFor(b);
   const out = b.makeOutput([info.batchSize, info.outHeight, info.outWidth, co], 'float32');
   const ptrs = { a: ptrOf(b, x), b: ptrOf(b, filter), out: ptrOf(b, out) };
-  const threads = threadsFor(rt, convFlops(info), info.batchSize);
-  convByImages(rt, 'gf_conv2d_forward', geomValues(info), ptrs, threads);
+  runConv(rt, 'gf_conv2d_forward', info, ptrs);
   if (bias || activation === 'relu') {
     const rows = info.batchSize * info.outHeight * info.outWidth;
     rt.exports.gf_bias_act(ptrs.out, rows, co, bias ? ptrOf(b, bias) : 0, activation === 'relu' ? 1 : 0);
