@@ -292,6 +292,9 @@ describe('Winograd F(2x2, 3x3): 3x3 stride-1 convolutions, their input and filte
     expect(winogradFits(rt, info({ ...cases[0]!, stride: 2 }, false), false)).toBe(false);
     expect(winogradFits(rt, info({ ...cases[0]!, dilation: 2 }, false), false)).toBe(false);
     expect(winogradFits(rt, info({ ...cases[0]!, k: 5 }, false), false)).toBe(false);
+    // Past 2048 channels in and out together the workspace cannot hold a block of tiles.
+    expect(winogradFits(rt, info({ ...cases[0]!, ci: 1024, co: 1024 }, false), false)).toBe(true);
+    expect(winogradFits(rt, info({ ...cases[0]!, ci: 1032, co: 1024 }, false), false)).toBe(false);
   });
 
   it('y, dW and dX match the cpu backend and finite differences, no leaks', async () => {

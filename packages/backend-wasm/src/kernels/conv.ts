@@ -85,6 +85,13 @@ export function geomValues(info: tf.backend_util.Conv2DInfo): number[] {
 }
 
 /**
+ * Input plus output channels up to which Winograd runs: a block of at least 4 tiles' transforms
+ * must fit the workspace (wasm/kernels.c's tiles_per_block), and the transformed filter is
+ * 16 x in x out floats (64 MiB at 1024 x 1024).
+ */
+const WINOGRAD_MAX_CHANNELS = 2048;
+
+/**
  * Whether a convolution (or its filter gradient) runs as Winograd F(2x2, 3x3) (wasm/kernels.c):
  * 3x3, stride 1, no dilation, the conv's input channels (dy's for the input gradient) a multiple
  * of 4 and its output channels (x's for the input gradient) of 8. SIMD builds only.
@@ -106,7 +113,8 @@ export function winogradFits(
     info.dilationHeight === 1 &&
     info.dilationWidth === 1 &&
     depth % 4 === 0 &&
-    width % 8 === 0
+    width % 8 === 0 &&
+    depth + width <= WINOGRAD_MAX_CHANNELS
   );
 }
 
