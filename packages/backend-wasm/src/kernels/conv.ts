@@ -91,6 +91,11 @@ export function geomValues(info: tf.backend_util.Conv2DInfo): number[] {
  */
 const WINOGRAD_MAX_CHANNELS = 2048;
 
+/** The Winograd GEMMs' depth and width: the conv's in and out channels, swapped for dX. */
+function winogradChannels(info: tf.backend_util.Conv2DInfo, inputGradient: boolean): [number, number] {
+  return inputGradient ? [info.outChannels, info.inChannels] : [info.inChannels, info.outChannels];
+}
+
 /**
  * Whether a convolution (or its filter gradient) runs as Winograd F(2x2, 3x3) (wasm/kernels.c):
  * 3x3, stride 1, no dilation, the conv's input channels (dy's for the input gradient) a multiple
@@ -101,9 +106,7 @@ export function winogradFits(
   info: tf.backend_util.Conv2DInfo,
   inputGradient: boolean,
 ): boolean {
-  const [depth, width] = inputGradient
-    ? [info.outChannels, info.inChannels]
-    : [info.inChannels, info.outChannels];
+  const [depth, width] = winogradChannels(info, inputGradient);
   return (
     rt.variant !== 'scalar' &&
     info.filterHeight === 3 &&
@@ -134,9 +137,7 @@ function runConv(
     convByImages(rt, fn, geomValues(info), ptrs, threads);
     return;
   }
-  const [depth, width] = inputGradient
-    ? [info.outChannels, info.inChannels]
-    : [info.inChannels, info.outChannels];
+  const [depth, width] = winogradChannels(info, inputGradient);
   const u = scratch(rt, 16 * depth * width * 4);
   try {
     rt.exports.gf_winograd_filter(depth, width, ptrs.b, inputGradient ? 1 : 0, u);
