@@ -12,7 +12,11 @@ export type { FusedCell };
 /** The forward pass of a GRU (reset after, PyTorch/Keras 3) or LSTM layer over one sequence. */
 export interface RecurrentForwardArgs {
   cell: FusedCell;
-  /** The input projection x W for every step, `[B*T, G*H]` (row b*T+t; G = 3 or 4 gates). */
+  /**
+   * The input projection x W for every step, `[T*B, G*H]` in step order (G = 3 or 4 gates): row
+   * s*B+b is batch row b at step s, which is time s, or T-1-s with `reverse`. Each step then
+   * reads one contiguous block.
+   */
   xp: tf.Tensor;
   /** The input bias `[G*H]`, added to xp inside the kernel. */
   b: tf.Tensor;
@@ -23,7 +27,7 @@ export interface RecurrentForwardArgs {
   c0?: tf.Tensor | null;
   /** The GRU's recurrent bias `[3H]` (added to h U inside the reset gate), if any. */
   rb?: tf.Tensor | null;
-  /** Time steps (`xp` has B*T rows). */
+  /** Time steps (`xp` has T*B rows). */
   T: number;
   /** Run t = T-1 ... 0 (the backward direction of a bidirectional layer). */
   reverse: boolean;
@@ -43,9 +47,13 @@ export interface RecurrentForwardResult {
 
 /** What `backward` returns: the gradients the layer's weight and input gradients are made of. */
 export interface RecurrentBackwardResult {
-  /** d loss / d (x W + b), `[B*T, G*H]` (row b*T+t): dx = dxp Wᵀ, dW = xᵀ dxp. */
+  /** d loss / d (x W + b), `[T*B, G*H]` in xp's step order: dx = dxp Wᵀ, dW = xᵀ dxp. */
   dxp: tf.Tensor;
-  /** The same in step order against h_{t−1} U, `[T*B, G*H]`: dU = hs[0..T)ᵀ rows. */
+  /**
+   * The gradients against h_{t−1} U, `[T*B, G*H]` in step order: dU = hs[0..T)ᵀ rows. The LSTM's
+   * are its dxp (this is the same tensor); the GRU's differ (its reset gate holds the recurrent
+   * bias and multiplies h_{t−1} U).
+   */
   rows: tf.Tensor;
   dh0: tf.Tensor;
   dc0: tf.Tensor | null;
@@ -116,11 +124,12 @@ export function recurrentSequenceKernels(): RecurrentSequenceKernels | null {
       tape.slice(states).forEach((t, k) => (inputs[`s${k}`] = t));
       const attrs = { cell, T, reverse, stepGrads };
       const out = tf.engine().runKernel(RECURRENT_BACKWARD_KERNEL, inputs, attrs) as tf.Tensor[];
-      const [dxp, rows, dh0] = out as [tf.Tensor, tf.Tensor, tf.Tensor];
-      const dc0 = states === 2 ? out[3]! : null;
-      const db = out[states + 2]!;
-      const drb = cell === 'gru' ? out[states + 3]! : null;
-      return { dxp, rows, dh0, dc0, db, drb, stepGrads: stepGrads ? out.at(-1)! : null };
+      if (cell === 'gru') {
+        const [dxp, rows, dh0, db, drb] = out as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+        return { dxp, rows, dh0, dc0: null, db, drb, stepGrads: stepGrads ? out[5]! : null };
+      }
+      const [dxp, dh0, dc0, db] = out as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      return { dxp, rows: dxp, dh0, dc0, db, drb: null, stepGrads: stepGrads ? out[4]! : null };
     },
   };
 }

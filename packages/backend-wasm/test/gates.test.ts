@@ -42,7 +42,7 @@ describe('recurrentSequenceKernels (whole sequences on wasm)', () => {
     await on('wasm', () => {
       const c = makeCase('gru', new Rng(5));
       const kept = runKernels(c, false);
-      const xp = tf.tensor2d(c.xp, [B * T, 3 * H]);
+      const xp = tf.tensor2d(c.xp, [T * B, 3 * H]);
       const b = tf.tensor1d(c.bias);
       const u = tf.tensor2d(c.u, [H, 3 * H]);
       const h0 = tf.tensor2d(c.h0, [B, H]);
@@ -70,7 +70,7 @@ describe('recurrentSequenceKernels (whole sequences on wasm)', () => {
     await on('wasm', () => {
       const seq = recurrentSequenceKernels()!;
       const [xp, b, u, h0] = [
-        tf.zeros([B * T, 3 * H]),
+        tf.zeros([T * B, 3 * H]),
         tf.zeros([3 * H]),
         tf.zeros([H, 3 * H]),
         tf.zeros([B, H]),

@@ -50,10 +50,9 @@ export function recurrentReference(B: number, T: number, H: number) {
     const cs = [Float64Array.from(c.c0 ?? [])];
     const gates: Float64Array[][] = [];
     const out = new Float64Array(B * T * H);
-    const pre = (s: number, b: number, q: number, j: number, hp: Float64Array) => {
-      const t = reverse ? T - 1 - s : s;
-      return xp[(b * T + t) * G * H + q * H + j]! + bias[q * H + j]! + hp[b * G * H + q * H + j]!;
-    };
+    // xp and dxp are in step order: row s*B+b.
+    const pre = (s: number, b: number, q: number, j: number, hp: Float64Array) =>
+      xp[(s * B + b) * G * H + q * H + j]! + bias[q * H + j]! + hp[b * G * H + q * H + j]!;
     for (let s = 0; s < T; s++) {
       const t = reverse ? T - 1 - s : s;
       const hp = new Float64Array(B * G * H);
@@ -71,7 +70,7 @@ export function recurrentReference(B: number, T: number, H: number) {
             const r = sig(pre(s, b, 0, j, hp));
             const z = sig(pre(s, b, 1, j, hp));
             const hn = hp[b * G * H + 2 * H + j]!;
-            const n = Math.tanh(xp[(b * T + t) * G * H + 2 * H + j]! + bias[2 * H + j]! + r * hn);
+            const n = Math.tanh(xp[(s * B + b) * G * H + 2 * H + j]! + bias[2 * H + j]! + r * hn);
             [g[0]![k], g[1]![k], g[2]![k], g[3]![k]] = [r, z, n, hn];
             h[k] = (1 - z) * n + z * hs[s]![k]!;
           } else {
@@ -137,7 +136,7 @@ export function recurrentReference(B: number, T: number, H: number) {
             dr = da;
             dc[k] = dct * f;
           }
-          da.forEach((v, q) => (dxp[(b * T + t) * G * H + q * H + j] = v));
+          da.forEach((v, q) => (dxp[(s * B + b) * G * H + q * H + j] = v));
           dr.forEach((v, q) => (rows[(s * B + b) * G * H + q * H + j] = v));
         }
       }
@@ -161,7 +160,7 @@ export function recurrentReference(B: number, T: number, H: number) {
     const seq = recurrentSequenceKernels()!;
     const S = c.cell === 'gru' ? 1 : 2;
     const t = {
-      xp: tf.tensor2d(c.xp, [B * T, c.G * H]),
+      xp: tf.tensor2d(c.xp, [T * B, c.G * H]),
       b: tf.tensor1d(c.bias),
       u: tf.tensor2d(c.u, [H, c.G * H]),
       h0: tf.tensor2d(c.h0, [B, H]),
@@ -194,6 +193,7 @@ export function recurrentReference(B: number, T: number, H: number) {
       dhs: read(back.stepGrads)!,
     };
     tf.dispose([...Object.values(t).filter((x) => x !== null), fwd.packed, ...fwd.tape]);
+    if (c.cell === 'lstm') expect(back.rows, 'the LSTM rows are its dxp').toBe(back.dxp);
     tf.dispose([back.dxp, back.rows, back.dh0, back.db, back.stepGrads!]);
     tf.dispose([...(back.dc0 ? [back.dc0] : []), ...(back.drb ? [back.drb] : [])]);
     return got;

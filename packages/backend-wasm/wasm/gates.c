@@ -4,9 +4,9 @@
  * matmuls stay in the GEMM; these fuse everything element-wise around them into one pass.
  * Same rules as kernels.c: freestanding, no globals, every pointer an offset into the tfjs heap.
  *
- * Layout: B rows of H units. `xp` (the input projection of this step) has row stride `xs`, as it
- * is one time step of a [B*T, G*H] array; `hp` (h_{t-1} U + recurrent bias where it applies) and
- * the per-row gradient outputs are [B, G*H] contiguous; states and stashed gates are [B, H].
+ * Layout: B rows of H units. `xp` (the input projection of this step), `hp` (h_{t-1} U + recurrent
+ * bias where it applies) and the per-row gradient outputs are [B, G*H]; states and stashed gates
+ * are [B, H].
  * Gate order: GRU r, z, n; LSTM i, f, g, o.
  *
  * The sequence functions at the end run a whole time loop in one call (the step matmul through
@@ -76,7 +76,7 @@ static inline v128_t tanh4(v128_t x) {
  * a = h_{t−1} U + rb (rb, the recurrent bias [3H], may be 0: none), r = σ(xr + ar),
  * z = σ(xz + az), hn = an, n = tanh(xn + r·hn), h = (1 − z)·n + z·h_{t−1}.
  * Stashes r, z, n, hn for the backward pass. */
-static void gru_step_forward(int B, int H, int j0, int j1, const float *xp, int xs, const float *bias, float *hp, const float *rb,
+static void gru_step_forward(int B, int H, int j0, int j1, const float *xp, const float *bias, float *hp, const float *rb,
                              const float *hprev, float *r_out, float *z_out, float *n_out, float *hn_out,
                              float *h_out) {
   if (rb)
@@ -84,7 +84,7 @@ static void gru_step_forward(int B, int H, int j0, int j1, const float *xp, int 
       for (int g = 0; g < 3; ++g)
         for (int j = g * H + j0; j < g * H + j1; ++j) hp[b * 3 * H + j] += rb[j];
   for (int b = 0; b < B; ++b) {
-    const float *x = xp + b * xs, *h3 = hp + b * 3 * H, *hpr = hprev + b * H;
+    const float *x = xp + b * 3 * H, *h3 = hp + b * 3 * H, *hpr = hprev + b * H;
     float *R = r_out + b * H, *Z = z_out + b * H, *N = n_out + b * H, *HN = hn_out + b * H, *Ho = h_out + b * H;
     int j = j0;
 #ifdef __wasm_simd128__
@@ -117,14 +117,14 @@ static void gru_step_forward(int B, int H, int j0, int j1, const float *xp, int 
 }
 
 /* GRU backward of one step: from dh (d loss / d h_t), the pre-activation gradients
- * (dar, daz, dan) into dxp (row stride xs) and rows ([B, 3H]: dar, daz, dan·r, against h_{t−1} U),
+ * (dar, daz, dan) into dxp ([B, 3H]) and rows ([B, 3H]: dar, daz, dan·r, against h_{t−1} U),
  * and direct = dh·z (the part of d h_{t−1} that skips the matmul). */
 static void gru_step_backward(int B, int H, int j0, int j1, const float *r_in, const float *z_in, const float *n_in, const float *hn_in,
-                     const float *hprev, const float *dh, float *dxp, int xs, float *rows, float *direct) {
+                     const float *hprev, const float *dh, float *dxp, float *rows, float *direct) {
   for (int b = 0; b < B; ++b) {
     const float *R = r_in + b * H, *Z = z_in + b * H, *N = n_in + b * H, *HN = hn_in + b * H, *hpr = hprev + b * H;
     const float *D = dh + b * H;
-    float *dx = dxp + b * xs, *rw = rows + b * 3 * H, *dd = direct + b * H;
+    float *dx = dxp + b * 3 * H, *rw = rows + b * 3 * H, *dd = direct + b * H;
     int j = j0;
 #ifdef __wasm_simd128__
     v128_t one = wasm_f32x4_splat(1.0f);
@@ -161,11 +161,11 @@ static void gru_step_backward(int B, int H, int j0, int j1, const float *r_in, c
 
 /* LSTM forward: i, f, o = σ(·), g = tanh(·), c = f·c_{t−1} + i·g, h = o·tanh(c). Stashes
  * i, f, g, o, tanh(c). */
-static void lstm_step_forward(int B, int H, int j0, int j1, const float *xp, int xs, const float *bias, const float *hp,
+static void lstm_step_forward(int B, int H, int j0, int j1, const float *xp, const float *bias, const float *hp,
                               const float *cprev, float *i_out,
                      float *f_out, float *g_out, float *o_out, float *tc_out, float *c_out, float *h_out) {
   for (int b = 0; b < B; ++b) {
-    const float *x = xp + b * xs, *h4 = hp + b * 4 * H, *cp = cprev + b * H;
+    const float *x = xp + b * 4 * H, *h4 = hp + b * 4 * H, *cp = cprev + b * H;
     float *I = i_out + b * H, *F = f_out + b * H, *G = g_out + b * H, *O = o_out + b * H, *TC = tc_out + b * H;
     float *Co = c_out + b * H, *Ho = h_out + b * H;
     int j = j0;
@@ -204,18 +204,18 @@ static void lstm_step_forward(int B, int H, int j0, int j1, const float *xp, int
   }
 }
 
-/* LSTM backward of one step: dc (in: d loss / d c_t from later steps; out: d c_{t−1}), the gate
- * pre-activation gradients into dxp (row stride xs) and rows ([B, 4H]), direct = 0. */
+/* LSTM backward of one step: dc (in: d loss / d c_t from later steps; out: d c_{t−1}) and the gate
+ * pre-activation gradients into dxp ([B, 4H]). They are also the rows against h_{t−1} U (the
+ * LSTM has no recurrent bias), and no part of d h_{t−1} skips the matmul. */
 static void lstm_step_backward(int B, int H, int j0, int j1, const float *i_in, const float *f_in, const float *g_in, const float *o_in,
-                      const float *tc_in, const float *cprev, const float *dh, float *dc, float *dxp, int xs,
-                      float *rows, float *direct) {
+                      const float *tc_in, const float *cprev, const float *dh, float *dc, float *dxp) {
   for (int b = 0; b < B; ++b) {
     const float *I = i_in + b * H, *F = f_in + b * H, *G = g_in + b * H, *O = o_in + b * H, *TC = tc_in + b * H;
     const float *cp = cprev + b * H, *D = dh + b * H;
-    float *DC = dc + b * H, *dx = dxp + b * xs, *rw = rows + b * 4 * H, *dd = direct + b * H;
+    float *DC = dc + b * H, *dx = dxp + b * 4 * H;
     int j = j0;
 #ifdef __wasm_simd128__
-    v128_t one = wasm_f32x4_splat(1.0f), zero = wasm_f32x4_splat(0.0f);
+    v128_t one = wasm_f32x4_splat(1.0f);
     for (; j + 4 <= j1; j += 4) {
       v128_t i = LD(I + j), f = LD(F + j), g = LD(G + j), o = LD(O + j), tc = LD(TC + j), d = LD(D + j);
       v128_t dct = wasm_f32x4_add(LD(DC + j), wasm_f32x4_mul(wasm_f32x4_mul(d, o), wasm_f32x4_sub(one, wasm_f32x4_mul(tc, tc))));
@@ -227,12 +227,7 @@ static void lstm_step_backward(int B, int H, int j0, int j1, const float *i_in, 
       ST(dx + H + j, daf);
       ST(dx + 2 * H + j, dag);
       ST(dx + 3 * H + j, dao);
-      ST(rw + j, dai);
-      ST(rw + H + j, daf);
-      ST(rw + 2 * H + j, dag);
-      ST(rw + 3 * H + j, dao);
       ST(DC + j, wasm_f32x4_mul(dct, f));
-      ST(dd + j, zero);
     }
 #endif
     for (; j < j1; ++j) {
@@ -246,29 +241,28 @@ static void lstm_step_backward(int B, int H, int j0, int j1, const float *i_in, 
       dx[H + j] = daf;
       dx[2 * H + j] = dag;
       dx[3 * H + j] = dao;
-      rw[j] = dai;
-      rw[H + j] = daf;
-      rw[2 * H + j] = dag;
-      rw[3 * H + j] = dao;
       DC[j] = dct * f;
-      dd[j] = 0.0f;
     }
   }
 }
 
 /* ---- whole sequences ----
- * States are in processing order: hs (and cs) hold T+1 blocks of [B, H]; step s reads block s and
- * writes block s+1, block 0 being the initial state. Step s works on time t = s, or T−1−s when
- * `reverse`. xp is [B, T, G·H] (the input projection x W), bias the input bias [G·H] (added
- * here, so no pass adds it to xp), u the recurrent kernel [H, G·H]; out is the packed output [B, T+S, H]: h_t at row t, then the final h (and, for the
+ * Everything but the packed output is in processing order: step s works on time t = s, or T−1−s
+ * when `reverse`, and block s of a [T, B, ·] array belongs to step s. hs (and cs) hold T+1 blocks
+ * of [B, H]: step s reads block s and writes block s+1, block 0 being the initial state. xp is
+ * [T, B, G·H] (the input projection x W of each step's inputs: a step reads one contiguous block),
+ * bias the input bias [G·H] (added here, so no pass adds it to xp), u the recurrent kernel
+ * [H, G·H]; out is the packed output [B, T+S, H]: h_t at row t, then the final h (and, for the
  * LSTM, S = 2, the final c). The gate stash holds T blocks of [B, H] when `keep`, else one block
  * that every step overwrites (inference: nothing will backpropagate). hp is [B, G·H] scratch; pu
  * holds U packed for the GEMM (gf_packed_b_floats(H, G·H) floats forward, (G·H, H) backward).
  * Backward: dy is the gradient of the packed output [B, T+S, H] (T outputs, then the final h and,
- * for the LSTM, c); dh (and dc) receive the initial state's gradient; dxp [B, T, G·H] and rows [T, B, G·H] receive the pre-activation gradients (rows
- * against h_{t−1} U, in step order, for dU = Σ h_{t−1}ᵀ rows), db their sum over the rows of dxp
- * (the input bias's gradient) and the GRU's drb over rows (the recurrent bias's); direct and via are [B, H] scratch;
- * dhs, when not 0, receives d loss / d h_t of every step ([T, B, H], step order) for the probe. */
+ * for the LSTM, c); dh (and dc) receive the initial state's gradient; dxp [T, B, G·H] receives the
+ * pre-activation gradients and db their sum (the input bias's gradient). The LSTM's dxp rows are
+ * also its rows against h_{t−1} U, so dU = Σ_s hs[s]ᵀ dxp[s]; the GRU's differ (its recurrent
+ * bias sits inside the reset gate) and go to rows [T, B, 3H], with drb their sum (the recurrent
+ * bias's gradient); direct and via are its [B, H] scratch. dhs, when not 0, receives d loss / d h_t
+ * of every step ([T, B, H]) for the probe. */
 
 /*
  * A team: `parts` threads run the same sequence function at once (part 0 .. parts−1), each on its
@@ -345,12 +339,12 @@ static void add_output_grad(int B, int T, int S, int H, int t, int s, const floa
   }
 }
 
-/* acc[g·H + j] += each of the B rows of `rows` (row stride rs), for every gate g and the team
- * member's units j: a bias gradient, summed step by step while the rows are in cache. */
-static void add_rows(int B, int G, int H, const float *rows, int rs, float *acc, const Team *t) {
+/* acc[g·H + j] += each of the B rows of `rows` ([B, G·H]), for every gate g and the team member's
+ * units j: a bias gradient, summed step by step while the rows are in cache. */
+static void add_rows(int B, int G, int H, const float *rows, float *acc, const Team *t) {
   for (int b = 0; b < B; ++b)
     for (int g = 0; g < G; ++g) {
-      const float *row = rows + b * rs + g * H;
+      const float *row = rows + b * G * H + g * H;
       float *a = acc + g * H;
       int j = t->j0;
 #ifdef __wasm_simd128__
@@ -364,14 +358,6 @@ static void add_rows(int B, int G, int H, const float *rows, int rs, float *acc,
 static void zero_units(int G, int H, float *acc, const Team *t) {
   for (int g = 0; g < G; ++g)
     for (int j = t->j0; j < t->j1; ++j) acc[g * H + j] = 0.0f;
-}
-
-/* dh = direct + rows Uᵀ (the gradient reaching h_{t−1}), the team member's units. */
-static void back_through_u(int B, int H, int G, const float *rows, const float *pu, const float *direct, float *via,
-                           float *dh, float *ws, const Team *t) {
-  team_gemm(t, 1, H, B, G * H, rows, G * H, pu, via, ws);
-  for (int b = 0; b < B; ++b)
-    for (int j = t->j0; j < t->j1; ++j) dh[b * H + j] = direct[b * H + j] + via[b * H + j];
 }
 
 /*
@@ -392,8 +378,7 @@ void gf_gru_sequence_forward(int B, int T, int H, int reverse, int keep, const f
     float *h = hs + (s + 1) * BH;
     if (s > 0) team_sync(&tm); /* h_{s} complete */
     team_gemm(&tm, 3, H, B, H, hprev, H, pu, hp, ws);
-    gru_step_forward(B, H, tm.j0, tm.j1, xp + t * G3, T * G3, bias, hp, rb, hprev, r + so, z + so, n + so,
-                     hn + so, h);
+    gru_step_forward(B, H, tm.j0, tm.j1, xp + s * B * G3, bias, hp, rb, hprev, r + so, z + so, n + so, hn + so, h);
     put_row(B, T + 1, H, t, h, out, &tm);
   }
   put_row(B, T + 1, H, T, hs + T * BH, out, &tm);
@@ -413,13 +398,14 @@ void gf_gru_sequence_backward(int B, int T, int H, int reverse, const float *dy,
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
     add_output_grad(B, T, 1, H, t, s, dy, dh, dhs, &tm);
-    float *rw = rows + s * B * G3;
-    gru_step_backward(B, H, tm.j0, tm.j1, r + so, z + so, n + so, hn + so, hs + so, dh, dxp + t * G3, T * G3, rw,
-                      direct);
-    add_rows(B, 3, H, dxp + t * G3, T * G3, db, &tm);
-    add_rows(B, 3, H, rw, G3, drb, &tm);
+    float *dx = dxp + s * B * G3, *rw = rows + s * B * G3;
+    gru_step_backward(B, H, tm.j0, tm.j1, r + so, z + so, n + so, hn + so, hs + so, dh, dx, rw, direct);
+    add_rows(B, 3, H, dx, db, &tm);
+    add_rows(B, 3, H, rw, drb, &tm);
     team_sync(&tm); /* every unit's rows of step s */
-    back_through_u(B, H, 3, rw, pu, direct, via, dh, ws, &tm);
+    team_gemm(&tm, 1, H, B, G3, rw, G3, pu, via, ws); /* d h_{t−1} = direct + rows Uᵀ */
+    for (int b = 0; b < B; ++b)
+      for (int j = tm.j0; j < tm.j1; ++j) dh[b * H + j] = direct[b * H + j] + via[b * H + j];
   }
 }
 
@@ -436,8 +422,8 @@ void gf_lstm_sequence_forward(int B, int T, int H, int reverse, int keep, const 
     float *h = hs + (s + 1) * BH;
     if (s > 0) team_sync(&tm); /* h_{s} complete */
     team_gemm(&tm, 4, H, B, H, hs + s * BH, H, pu, hp, ws);
-    lstm_step_forward(B, H, tm.j0, tm.j1, xp + t * G4, T * G4, bias, hp, cs + s * BH, i + so, f + so, g + so,
-                      o + so, tc + so, cs + (s + 1) * BH, h);
+    lstm_step_forward(B, H, tm.j0, tm.j1, xp + s * B * G4, bias, hp, cs + s * BH, i + so, f + so, g + so, o + so,
+                      tc + so, cs + (s + 1) * BH, h);
     put_row(B, T + 2, H, t, h, out, &tm);
   }
   put_row(B, T + 2, H, T, hs + T * BH, out, &tm);
@@ -447,8 +433,8 @@ void gf_lstm_sequence_forward(int B, int T, int H, int reverse, int keep, const 
 EXPORT(gf_lstm_sequence_backward)
 void gf_lstm_sequence_backward(int B, int T, int H, int reverse, const float *dy, const float *u, const float *i,
                                const float *f, const float *g, const float *o, const float *tc, const float *cs,
-                               float *dh, float *dc, float *dxp, float *rows, float *db, float *direct, float *via,
-                               float *dhs, float *pu, float *ws, int part, int parts, int *counter) {
+                               float *dh, float *dc, float *dxp, float *db, float *dhs, float *pu, float *ws, int part,
+                               int parts, int *counter) {
   int BH = B * H, G4 = 4 * H;
   Team tm = team_of(part, parts, H, counter);
   final_state_grad(B, T, 2, H, dy, dh, dc, &tm);
@@ -457,11 +443,10 @@ void gf_lstm_sequence_backward(int B, int T, int H, int reverse, const float *dy
   for (int s = T - 1; s >= 0; --s) {
     int t = reverse ? T - 1 - s : s, so = s * BH;
     add_output_grad(B, T, 2, H, t, s, dy, dh, dhs, &tm);
-    float *rw = rows + s * B * G4;
-    lstm_step_backward(B, H, tm.j0, tm.j1, i + so, f + so, g + so, o + so, tc + so, cs + so, dh, dc, dxp + t * G4,
-                       T * G4, rw, direct);
-    add_rows(B, 4, H, rw, G4, db, &tm);
+    float *dx = dxp + s * B * G4;
+    lstm_step_backward(B, H, tm.j0, tm.j1, i + so, f + so, g + so, o + so, tc + so, cs + so, dh, dc, dx);
+    add_rows(B, 4, H, dx, db, &tm);
     team_sync(&tm); /* every unit's rows of step s */
-    back_through_u(B, H, 4, rw, pu, direct, via, dh, ws, &tm);
+    team_gemm(&tm, 1, H, B, G4, dx, G4, pu, dh, ws); /* d h_{t−1} = rows Uᵀ */
   }
 }

@@ -32,10 +32,12 @@ function toTimeOrder(
  * runSequenceKernel on the fused path: the packed output `[B, T+S, H]`. The input projection
  * `x W` is one ordinary tfjs matmul outside the custom op, so tfjs's own gradients give
  * `dW = xᵀ dXp` and compute `dx = dXp Wᵀ` only when something upstream needs it (a model's input
- * does not: that matmul was 7% of an LSTM training step). The custom op covers the time loop and
- * the biases (the kernel adds b to every step's gates and sums both biases' gradients as it goes,
- * saving a pass over `[B*T, G*H]` each way): its gradients are dXp, `dU = hsᵀ rows` (one matmul
- * over all steps), db, the GRU's d rb and the initial states.
+ * does not: that matmul was 7% of an LSTM training step). It runs on x in step order (time-major,
+ * reversed for `reverse`), so each step of the kernels reads and writes one contiguous block of
+ * xp and dXp. The custom op covers the time loop and the biases (the kernel adds b to every step's
+ * gates and sums both biases' gradients as it goes, saving a pass over `[T*B, G*H]` each way): its
+ * gradients are dXp, `dU = hsᵀ rows` (one matmul over all steps; the LSTM's rows are dXp), db,
+ * the GRU's d rb and the initial states.
  */
 export function fusedSequencePacked(
   seq: RecurrentSequenceKernels,
@@ -48,7 +50,11 @@ export function fusedSequencePacked(
   const reverse = o.reverse ?? false;
   const probe = o.probe ?? null;
   const rb = t.recurrentBias;
-  const xp = tf.tidy(() => tf.matMul(tf.reshape(t.x, [B * T, I]), t.kernel));
+  const xp = tf.tidy(() => {
+    const timeMajor = tf.transpose(t.x, [1, 0, 2]);
+    const steps = reverse ? tf.reverse(timeMajor, 0) : timeMajor;
+    return tf.matMul(tf.reshape(steps, [T * B, I]), t.kernel);
+  });
   const list = [xp, t.recurrentKernel, t.bias, ...(rb ? [rb] : []), t.h0, ...(t.c0 ? [t.c0] : [])];
   const op = tf.customGrad((...args: unknown[]) => {
     const save = args[list.length] as tf.GradSaveFunc;

@@ -79,7 +79,8 @@ function heapCopy(rt: KernelRuntime, from: number, to: number, floats: number): 
 }
 
 /**
- * Forward. Inputs: `xp` [B*T, G*H] (x W, row b*T+t), `b` [G*H] (the input bias, added in the
+ * Forward. Inputs: `xp` [T*B, G*H] (x W in step order: row s*B+b holds batch row b's input at
+ * step s, which is time s, or T-1-s with `reverse`), `b` [G*H] (the input bias, added in the
  * kernel), `u` [H, G*H], `h0` [B, H], the GRU's optional `rb` [G*H], the LSTM's `c0` [B, H]. Attrs: `cell`, `T`, `reverse`, `keep` (stash every
  * step for a backward pass, else one). Outputs: the packed output [B, T+S, H] (h_t, then the final
  * h and c), then the tape the backward kernel reads: `hs` [(T+1)*B, H] (states in step order, the
@@ -148,11 +149,12 @@ export function recurrentForward({ inputs, backend, attrs = {} }: KernelArgs): t
 /**
  * Backward. Inputs: `dy` [B, T+S, H] (the packed output's gradient), `u`, and the forward tape
  * (`hs`, the LSTM's `cs`, the stash as `s0`, `s1`, ...; kept with `keep`). Attrs: `cell`, `T`,
- * `reverse`, `stepGrads`. Outputs: `dxp` [B*T, G*H] (the pre-activation gradients, row b*T+t:
- * dx and dW follow from it), `rows` [T*B, G*H] (the same in step order, against h_{s} U: dU =
- * hsᵀ rows), dh0 [B, H], the LSTM's dc0, `db` [G*H] (Σ dxp rows: the input bias's gradient), the
- * GRU's `drb` [G*H] (Σ rows: the recurrent bias's), and with `stepGrads` d loss / d h_t per step
- * [T*B, H].
+ * `reverse`, `stepGrads`. Outputs: `dxp` [T*B, G*H] (the pre-activation gradients in xp's step
+ * order: dx and dW follow from it; the LSTM's are also its rows against h_{s} U, dU = hs[0..T)ᵀ
+ * dxp), the GRU's `rows` [T*B, G*H] (against h_{s} U, whose reset gate holds the recurrent bias:
+ * dU = hs[0..T)ᵀ rows), dh0 [B, H], the LSTM's dc0, `db` [G*H] (Σ dxp rows: the input bias's
+ * gradient), the GRU's `drb` [G*H] (Σ rows: the recurrent bias's), and with `stepGrads` d loss /
+ * d h_t per step [T*B, H].
  */
 export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): tf.TensorInfo[] {
   const name = RECURRENT_BACKWARD_KERNEL;
@@ -177,15 +179,16 @@ export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): 
 
   const b = backend as WasmBackendLike;
   const rt = runtimeFor(b);
-  const dxp = b.makeOutput([B * T, GH], 'float32');
-  const rows = b.makeOutput([T * B, GH], 'float32');
+  const dxp = b.makeOutput([T * B, GH], 'float32');
+  const rows = cell === 'gru' ? b.makeOutput([T * B, GH], 'float32') : null;
   const dh0 = b.makeOutput([B, H], 'float32');
   const dc0 = cs ? b.makeOutput([B, H], 'float32') : null;
   const db = b.makeOutput([GH], 'float32');
   const drb = cell === 'gru' ? b.makeOutput([GH], 'float32') : null;
   const dhs = attrs.stepGrads ? b.makeOutput([T * B, H], 'float32') : null;
-  // direct and via ([B, H] each), then Uᵀ packed for the step GEMM.
-  const tmp = scratch(rt, (2 * B * H + rt.exports.gf_packed_b_floats(GH, H)) * 4);
+  // The GRU's direct and via ([B, H] each), then Uᵀ packed for the step GEMM.
+  const directFloats = rows ? 2 * B * H : 0;
+  const tmp = scratch(rt, (directFloats + rt.exports.gf_packed_b_floats(GH, H)) * 4);
   try {
     const head = [
       B,
@@ -196,22 +199,34 @@ export function recurrentBackward({ inputs, backend, attrs = {} }: KernelArgs): 
       ptrOf(b, u),
       ...stashed.map((t) => ptrOf(b, t)),
     ];
-    const [direct, via, pu] = [tmp, tmp + B * H * 4, tmp + 2 * B * H * 4];
-    const sums = [ptrOf(b, db), ...(drb ? [ptrOf(b, drb)] : [])];
-    const tail = [ptrOf(b, dxp), ptrOf(b, rows), ...sums, direct, via, dhs ? ptrOf(b, dhs) : 0, pu, rt.ws];
-    if (cell === 'gru')
-      call(rt, 'gf_gru_sequence_backward', [...head, ptrOf(b, hs), ptrOf(b, dh0), ...tail], B, H, gates);
-    else
+    const pu = tmp + directFloats * 4;
+    const probe = dhs ? ptrOf(b, dhs) : 0;
+    if (rows) {
+      const [direct, via] = [tmp, tmp + B * H * 4];
+      const grads = [ptrOf(b, dxp), ptrOf(b, rows), ptrOf(b, db), ptrOf(b, drb!), direct, via, probe];
       call(
         rt,
-        'gf_lstm_sequence_backward',
-        [...head, ptrOf(b, cs!), ptrOf(b, dh0), ptrOf(b, dc0!), ...tail],
+        'gf_gru_sequence_backward',
+        [...head, ptrOf(b, hs), ptrOf(b, dh0), ...grads, pu, rt.ws],
         B,
         H,
         gates,
       );
+    } else {
+      const grads = [ptrOf(b, dxp), ptrOf(b, db), probe];
+      const states = [ptrOf(b, cs!), ptrOf(b, dh0), ptrOf(b, dc0!)];
+      call(rt, 'gf_lstm_sequence_backward', [...head, ...states, ...grads, pu, rt.ws], B, H, gates);
+    }
   } finally {
     release(rt, tmp);
   }
-  return [dxp, rows, dh0, ...(dc0 ? [dc0] : []), db, ...(drb ? [drb] : []), ...(dhs ? [dhs] : [])];
+  return [
+    dxp,
+    ...(rows ? [rows] : []),
+    dh0,
+    ...(dc0 ? [dc0] : []),
+    db,
+    ...(drb ? [drb] : []),
+    ...(dhs ? [dhs] : []),
+  ];
 }
