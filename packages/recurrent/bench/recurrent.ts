@@ -2,13 +2,15 @@
  * Training-step benchmark: gradflow's fused GRU / LSTM vs tfjs-layers' tf.layers.gru / lstm on
  * the same backend, side by side in one run (ratios are what matter; machines are noisy).
  *
- *   cd packages/recurrent && npx tsx --conditions=source bench/recurrent.ts [--backends wasm,cpu]
- *     [--cells gru,lstm] [--steps 10] [--warmup 3] [--T 100] [--batch 32] [--input 32] [--hidden 128]
- *     [--threads 1]
+ *   cd packages/recurrent && pnpm bench [--backends wasm,cpu] [--cells gru,lstm] [--steps 15]
+ *     [--warmup 3] [--T 100] [--batch 32] [--input 32] [--hidden 128] [--threads 1]
  *
+ * (`pnpm bench` runs tsx with --experimental-wasm-relaxed-simd: Node 20 validates relaxed SIMD
+ * only behind that flag, and without it both sides lose the fused multiply-add.)
  * One step = forward + backward + SGD update of a model `input [T, in] -> recurrent(H) -> MSE`
- * (the last state, as a sequence classifier would use). Reports the median step after warm-up
- * (`--warmup` steps and at least 2.5 s).
+ * (the last state, as a sequence classifier would use). The two models' steps alternate after
+ * warm-up (`--warmup` rounds and at least 5 s); it reports each one's median and the median of
+ * the rounds' ratios.
  * `--wasm-kernels false` measures both on stock tfjs wasm (no gradflow kernels: slow transposed matmul).
  * PyTorch at the same size: `/usr/bin/python3 bench/torch_rnn.py --threads <n>`.
  * On wasm it also prints each cell's matmul FLOPs per step, the GFLOP/s gradflow's step reaches
@@ -25,7 +27,7 @@ function arg(name: string, fallback: string): string {
 
 const backends = arg('backends', 'wasm,cpu').split(',');
 const cells = arg('cells', 'gru,lstm').split(',') as ('gru' | 'lstm')[];
-const steps = Number(arg('steps', '10'));
+const steps = Number(arg('steps', '15'));
 const warmup = Number(arg('warmup', '3'));
 const T = Number(arg('T', '100'));
 const B = Number(arg('batch', '32'));
@@ -60,7 +62,12 @@ function cpuNow(): number {
   return (u.user + u.system) / 1000;
 }
 
-function timeTraining(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): { wall: number; cpu: number } {
+/** One training step of `model` (SGD), and what to dispose afterwards. */
+function trainer(
+  model: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+): { step: () => void; dispose: () => void } {
   const optimizer = tf.train.sgd(0.01);
   const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
   const step = () =>
@@ -72,21 +79,46 @@ function timeTraining(model: tf.LayersModel, x: tf.Tensor, y: tf.Tensor): { wall
       optimizer.applyGradients(grads);
       value.dataSync();
     });
-  // At least `warmup` steps and 2.5 s: V8's background JIT needs about 2 s when two threads of
-  // ours keep both cores busy.
-  const warmUntil = performance.now() + 2500;
-  for (let i = 0; i < warmup || performance.now() < warmUntil; i++) step();
-  const wall: number[] = [];
-  const cpu: number[] = [];
-  for (let i = 0; i < steps; i++) {
-    const t0 = performance.now();
-    const c0 = cpuNow();
-    step();
-    cpu.push(cpuNow() - c0);
-    wall.push(performance.now() - t0);
+  return { step, dispose: () => optimizer.dispose() };
+}
+
+interface Timing {
+  wall: number;
+  cpu: number;
+}
+
+/**
+ * Times two models' steps alternately, one of each per round, so that a slow spell of a shared
+ * machine lands on both: the ratio is the median of the rounds' ratios.
+ */
+function timePair(
+  a: tf.LayersModel,
+  b: tf.LayersModel,
+  x: tf.Tensor,
+  y: tf.Tensor,
+): { a: Timing; b: Timing; ratio: Timing } {
+  const [ta, tb] = [trainer(a, x, y), trainer(b, x, y)];
+  // At least `warmup` rounds and 5 s: V8's background JIT needs about 2 s per model when two
+  // threads of ours keep both cores busy.
+  const warmUntil = performance.now() + 5000;
+  for (let i = 0; i < warmup || performance.now() < warmUntil; i++) {
+    ta.step();
+    tb.step();
   }
-  optimizer.dispose();
-  return { wall: median(wall), cpu: median(cpu) };
+  const time = (step: () => void): Timing => {
+    const [t0, c0] = [performance.now(), cpuNow()];
+    step();
+    return { wall: performance.now() - t0, cpu: cpuNow() - c0 };
+  };
+  const rounds = Array.from({ length: steps }, () => [time(ta.step), time(tb.step)] as const);
+  ta.dispose();
+  tb.dispose();
+  const med = (f: (r: (typeof rounds)[number]) => number) => median(rounds.map(f));
+  return {
+    a: { wall: med(([p]) => p.wall), cpu: med(([p]) => p.cpu) },
+    b: { wall: med(([, q]) => q.wall), cpu: med(([, q]) => q.cpu) },
+    ratio: { wall: med(([p, q]) => q.wall / p.wall), cpu: med(([p, q]) => q.cpu / p.cpu) },
+  };
 }
 
 /**
@@ -101,7 +133,7 @@ function stepMatmulFlops(cell: 'gru' | 'lstm'): number {
 
 async function main(): Promise<void> {
   console.log(
-    `training step, T=${T} batch=${B} input=${I} hidden=${H}; median of ${steps} after ${warmup} warm-up`,
+    `training step, T=${T} batch=${B} input=${I} hidden=${H}; ${steps} alternating rounds after ${warmup} warm-up rounds and 5 s`,
   );
   for (const backend of backends) {
     let peak = 0;
@@ -111,7 +143,7 @@ async function main(): Promise<void> {
         threads,
       });
       console.log(
-        `wasm: simd=${info.simd} threads=${info.threads} (${info.kernelThreads}) kernels=[${info.kernels.join(', ')}]`,
+        `wasm: simd=${info.simd} relaxed simd=${info.relaxedSimd} threads=${info.threads} (${info.kernelThreads}) kernels=[${info.kernels.join(', ')}]`,
       );
       if (info.kernels.length > 0) {
         peak = simdPeakGflops();
@@ -126,11 +158,10 @@ async function main(): Promise<void> {
     for (const cell of cells) {
       const ours = buildModel('ours', cell);
       const theirs = buildModel('tfjs', cell);
-      const a = timeTraining(ours, x, y);
-      const b = timeTraining(theirs, x, y);
+      const { a, b, ratio } = timePair(ours, theirs, x, y);
       console.log(
-        `${backend.padEnd(4)} ${cell.padEnd(4)}  wall: gradflow ${a.wall.toFixed(1).padStart(7)} ms  tf.layers ${b.wall.toFixed(1).padStart(7)} ms  x${(b.wall / a.wall).toFixed(1).padEnd(5)}` +
-          `  cpu: gradflow ${a.cpu.toFixed(1).padStart(7)} ms  tf.layers ${b.cpu.toFixed(1).padStart(7)} ms  x${(b.cpu / a.cpu).toFixed(1)}`,
+        `${backend.padEnd(4)} ${cell.padEnd(4)}  wall: gradflow ${a.wall.toFixed(1).padStart(7)} ms  tf.layers ${b.wall.toFixed(1).padStart(7)} ms  x${ratio.wall.toFixed(2).padEnd(5)}` +
+          `  cpu: gradflow ${a.cpu.toFixed(1).padStart(7)} ms  tf.layers ${b.cpu.toFixed(1).padStart(7)} ms  x${ratio.cpu.toFixed(2)}`,
       );
       if (peak > 0) {
         // What bounds the ratio: the matmuls alone at the peak of every thread we run.
