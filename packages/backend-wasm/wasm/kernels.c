@@ -634,6 +634,45 @@ static void igemm_rows(Pointers p, int rows, int taps, int cin, const float *zer
  */
 EXPORT(gf_winograd_filter)
 void gf_winograd_filter(int cin, int cout, const float *w, int transposed, float *U) {
+  int plane = cin * cout; /* floats of one of the 16 matrices */
+#ifdef __wasm_simd128__
+  /* Four output channels at a time (Winograd runs with cout a multiple of NR): they sit side by
+   * side in U's panels, so every store is one vector. About 4x faster than one channel at a time
+   * (3x for the transposed filter, read by gathers): it runs on one thread before the split GEMMs,
+   * 0.19 ms of every 64-channel conv before. */
+  if (cout % 4 == 0) {
+    v128_t half = wasm_f32x4_splat(0.5f);
+    for (int i = 0; i < cin; ++i)
+      for (int o = 0; o < cout; o += 4) {
+        v128_t g[3][3], t[4][3];
+        for (int a = 0; a < 3; ++a)
+          for (int b = 0; b < 3; ++b) {
+            if (transposed) {
+              const float *p = w + (((2 - a) * 3 + (2 - b)) * cout + o) * cin + i;
+              g[a][b] = wasm_f32x4_make(p[0], p[cin], p[2 * cin], p[3 * cin]);
+            } else {
+              g[a][b] = wasm_v128_load(w + ((a * 3 + b) * cin + i) * cout + o);
+            }
+          }
+        for (int b = 0; b < 3; ++b) {
+          v128_t sum = wasm_f32x4_add(g[0][b], g[1][b]), diff = wasm_f32x4_sub(g[0][b], g[1][b]);
+          t[0][b] = g[0][b];
+          t[1][b] = wasm_f32x4_mul(half, wasm_f32x4_add(sum, g[2][b]));
+          t[2][b] = wasm_f32x4_mul(half, wasm_f32x4_add(diff, g[2][b]));
+          t[3][b] = g[2][b];
+        }
+        float *u = U + (o / NR) * cin * NR + i * NR + o % NR;
+        for (int a = 0; a < 4; ++a, u += 4 * plane) {
+          v128_t sum = wasm_f32x4_add(t[a][0], t[a][1]), diff = wasm_f32x4_sub(t[a][0], t[a][1]);
+          wasm_v128_store(u, t[a][0]);
+          wasm_v128_store(u + plane, wasm_f32x4_mul(half, wasm_f32x4_add(sum, t[a][2])));
+          wasm_v128_store(u + 2 * plane, wasm_f32x4_mul(half, wasm_f32x4_add(diff, t[a][2])));
+          wasm_v128_store(u + 3 * plane, t[a][2]);
+        }
+      }
+    return;
+  }
+#endif
   for (int i = 0; i < cin; ++i)
     for (int o = 0; o < cout; ++o) {
       float g[3][3], t[4][3];
@@ -647,11 +686,11 @@ void gf_winograd_filter(int cin, int cout, const float *w, int transposed, float
         t[3][b] = g[2][b];
       }
       float *u = U + (o / NR) * cin * NR + i * NR + o % NR;
-      for (int a = 0; a < 4; ++a, u += 4 * cin * cout) {
+      for (int a = 0; a < 4; ++a, u += 4 * plane) {
         u[0] = t[a][0];
-        u[cin * cout] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
-        u[2 * cin * cout] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
-        u[3 * cin * cout] = t[a][2];
+        u[plane] = 0.5f * (t[a][0] + t[a][1] + t[a][2]);
+        u[2 * plane] = 0.5f * (t[a][0] - t[a][1] + t[a][2]);
+        u[3 * plane] = t[a][2];
       }
     }
 }
