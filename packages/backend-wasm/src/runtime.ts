@@ -88,7 +88,7 @@ export interface GradflowKernelExports {
   gf_max_pool_grad(geom: number, n0: number, n1: number, x: number, dy: number, dx: number): void;
   gf_avg_pool_grad(geom: number, n0: number, n1: number, dy: number, dx: number): void;
   gf_concat(n: number, table: number, r0: number, r1: number, width: number, out: number): void;
-  gf_moments_sums(x: number, shift: number, rows: number, c: number, sums: number, block: number): void;
+  gf_moments_sums(x: number, shift: number, rows: number, c: number, sums: number): void;
   gf_moments_finish(
     shift: number,
     rows: number,
@@ -129,15 +129,7 @@ export interface GradflowKernelExports {
     out: number,
     tmp: number,
   ): void;
-  gf_batchnorm_grad_sums(
-    x: number,
-    dy: number,
-    rows: number,
-    c: number,
-    mean: number,
-    sums: number,
-    block: number,
-  ): void;
+  gf_batchnorm_grad_sums(x: number, dy: number, rows: number, c: number, mean: number, sums: number): void;
   gf_batchnorm_grad_finish(
     rows: number,
     c: number,

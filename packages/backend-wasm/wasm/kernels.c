@@ -1571,46 +1571,83 @@ void gf_batchnorm(const float *x, int rows, int C, const float *mean, const floa
 /*
  * Per-channel sums (2*C doubles) s1 = Σ a and s2 = Σ a·(x − m) over `rows` rows of x [rows, C],
  * with a = dy, or a = x − m when dy is 0: float32 within blocks of 256 rows, float64 across.
- * block holds 2*C floats of scratch. The BatchNorm gradient's sums and the moments' (below).
+ * The BatchNorm gradient's sums and the moments' (below). Within a block each group of channels
+ * sums down the rows in registers: accumulating in memory row by row put a store-to-load chain
+ * on every row, and on two threads the chunks' scratch rows shared cache lines.
  */
-static void channel_sums(const float *x, const float *dy, const float *m, int rows, int C, double *sums,
-                         float *block) {
+#ifdef __wasm_simd128__
+/* t[0..4) += the lanes of v, in float64. */
+static inline void add_lanes(double *t, v128_t v) {
+  t[0] += wasm_f32x4_extract_lane(v, 0);
+  t[1] += wasm_f32x4_extract_lane(v, 1);
+  t[2] += wasm_f32x4_extract_lane(v, 2);
+  t[3] += wasm_f32x4_extract_lane(v, 3);
+}
+
+/* Channels [c, c + 4·V) of one block of n rows (V = 1 or 2 vectors a row). */
+static inline __attribute__((always_inline)) void block_sums(const float *x, const float *dy, const float *m, int n,
+                                                             int C, int c, int V, double *t1, double *t2) {
+  v128_t zero = wasm_f32x4_splat(0), s10 = zero, s11 = zero, s20 = zero, s21 = zero;
+  v128_t m0 = wasm_v128_load(m + c), m1 = V > 1 ? wasm_v128_load(m + c + 4) : zero;
+  for (int r = 0; r < n; ++r) {
+    const float *xr = x + r * C + c;
+    v128_t d0 = wasm_f32x4_sub(wasm_v128_load(xr), m0);
+    v128_t a0 = dy ? wasm_v128_load(dy + r * C + c) : d0;
+    s10 = wasm_f32x4_add(s10, a0);
+    s20 = wasm_f32x4_add(s20, wasm_f32x4_mul(a0, d0));
+    if (V > 1) {
+      v128_t d1 = wasm_f32x4_sub(wasm_v128_load(xr + 4), m1);
+      v128_t a1 = dy ? wasm_v128_load(dy + r * C + c + 4) : d1;
+      s11 = wasm_f32x4_add(s11, a1);
+      s21 = wasm_f32x4_add(s21, wasm_f32x4_mul(a1, d1));
+    }
+  }
+  add_lanes(t1 + c, s10);
+  add_lanes(t2 + c, s20);
+  if (V > 1) {
+    add_lanes(t1 + c + 4, s11);
+    add_lanes(t2 + c + 4, s21);
+  }
+}
+
+/* block_sums with the choice of a made once, outside the row loop. */
+static inline __attribute__((always_inline)) void group_sums(const float *x, const float *dy, const float *m, int n,
+                                                             int C, int c, int V, double *t1, double *t2) {
+  if (dy)
+    block_sums(x, dy, m, n, C, c, V, t1, t2);
+  else
+    block_sums(x, 0, m, n, C, c, V, t1, t2);
+}
+#endif
+
+static void channel_sums(const float *x, const float *dy, const float *m, int rows, int C, double *sums) {
   double *t1 = sums, *t2 = sums + C;
-  float *b1 = block, *b2 = block + C;
   for (int c = 0; c < C; ++c) t1[c] = t2[c] = 0.0;
   for (int r0 = 0; r0 < rows; r0 += 256) {
-    int r1 = imin(rows, r0 + 256);
-    zero_floats(b1, C);
-    zero_floats(b2, C);
-    for (int r = r0; r < r1; ++r) {
-      const float *xr = x + r * C, *ar = dy ? dy + r * C : 0;
-      int c = 0;
+    int n = imin(rows - r0, 256);
+    const float *xb = x + r0 * C, *ab = dy ? dy + r0 * C : 0;
+    int c = 0;
 #ifdef __wasm_simd128__
-      for (; c + 4 <= C; c += 4) {
-        v128_t xm = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(m + c));
-        v128_t a = ar ? wasm_v128_load(ar + c) : xm;
-        wasm_v128_store(b1 + c, wasm_f32x4_add(wasm_v128_load(b1 + c), a));
-        wasm_v128_store(b2 + c, wasm_f32x4_add(wasm_v128_load(b2 + c), wasm_f32x4_mul(a, xm)));
-      }
+    for (; c + 8 <= C; c += 8) group_sums(xb, ab, m, n, C, c, 2, t1, t2);
+    for (; c + 4 <= C; c += 4) group_sums(xb, ab, m, n, C, c, 1, t1, t2);
 #endif
-      for (; c < C; ++c) {
-        float xm = xr[c] - m[c], a = ar ? ar[c] : xm;
-        b1[c] += a;
-        b2[c] += a * xm;
+    for (; c < C; ++c) {
+      float s1 = 0.0f, s2 = 0.0f;
+      for (int r = 0; r < n; ++r) {
+        float xm = xb[r * C + c] - m[c], a = ab ? ab[r * C + c] : xm;
+        s1 += a;
+        s2 += a * xm;
       }
-    }
-    for (int c = 0; c < C; ++c) {
-      t1[c] += b1[c];
-      t2[c] += b2[c];
+      t1[c] += s1;
+      t2[c] += s2;
     }
   }
 }
 
 /* sums (2*C doubles: s1 = Σ dy, then s2 = Σ dy·(x − mean)) over `rows` rows. */
 EXPORT(gf_batchnorm_grad_sums)
-void gf_batchnorm_grad_sums(const float *x, const float *dy, int rows, int C, const float *mean, double *sums,
-                            float *block) {
-  channel_sums(x, dy, mean, rows, C, sums, block);
+void gf_batchnorm_grad_sums(const float *x, const float *dy, int rows, int C, const float *mean, double *sums) {
+  channel_sums(x, dy, mean, rows, C, sums);
 }
 
 /*
@@ -1677,8 +1714,8 @@ void gf_batchnorm_grad_dx(const float *x, const float *dy, int rows, int C, int 
  *  2. gf_moments_finish: adds the `parts` partial sums in order and writes mean and variance.
  */
 EXPORT(gf_moments_sums)
-void gf_moments_sums(const float *x, const float *shift, int rows, int C, double *sums, float *block) {
-  channel_sums(x, 0, shift, rows, C, sums, block);
+void gf_moments_sums(const float *x, const float *shift, int rows, int C, double *sums) {
+  channel_sums(x, 0, shift, rows, C, sums);
 }
 
 EXPORT(gf_moments_finish)

@@ -212,12 +212,10 @@ export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.T
   // Whole blocks of 256 rows per chunk: the float32 block sums do not depend on the split.
   const row = Math.max(c, 1);
   const ranges = floatChunks(rt, size, 256 * row);
-  // Per chunk 2c doubles of partial sums and 2c floats of block sums; then 3c floats of factors.
-  const chunks = ranges.length;
-  const tmp = scratch(rt, chunks * c * (2 * 8 + 2 * 4) + 3 * c * 4);
+  // Per chunk 2c doubles of partial sums; then 3c floats of factors.
+  const tmp = scratch(rt, ranges.length * 2 * c * 8 + 3 * c * 4);
   const sums = (chunk: number) => tmp + chunk * 2 * c * 8;
-  const block = (chunk: number) => tmp + chunks * 2 * c * 8 + chunk * 2 * c * 4;
-  const factors = tmp + chunks * c * (2 * 8 + 2 * 4);
+  const factors = tmp + ranges.length * 2 * c * 8;
   try {
     runChunks(rt, 'gf_batchnorm_grad_sums', ranges, (begin, end, chunk) => [
       px + begin * 4,
@@ -226,7 +224,6 @@ export function batchNormGrad({ inputs, backend, attrs = {} }: KernelArgs): tf.T
       c,
       pmean,
       sums(chunk),
-      block(chunk),
     ]);
     rt.exports.gf_batchnorm_grad_finish(
       rows,
@@ -280,11 +277,10 @@ export function moments({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
   const rt = runtimeFor(b);
   const [mean, variance] = [b.makeOutput([c], 'float32'), b.makeOutput([c], 'float32')];
   const px = ptrOf(b, x);
-  // Per chunk 2c doubles of partial sums and 2c floats of block sums.
+  // Per chunk 2c doubles of partial sums.
   const ranges = floatChunks(rt, size, 256 * c);
-  const tmp = scratch(rt, ranges.length * c * (2 * 8 + 2 * 4));
+  const tmp = scratch(rt, ranges.length * 2 * c * 8);
   const sums = (chunk: number) => tmp + chunk * 2 * c * 8;
-  const block = (chunk: number) => tmp + ranges.length * 2 * c * 8 + chunk * 2 * c * 4;
   try {
     runChunks(rt, 'gf_moments_sums', ranges, (begin, end, chunk) => [
       px + begin * 4,
@@ -292,7 +288,6 @@ export function moments({ inputs, backend }: KernelArgs): tf.TensorInfo[] {
       (end - begin) / c,
       c,
       sums(chunk),
-      block(chunk),
     ]);
     rt.exports.gf_moments_finish(px, rows, c, ranges.length, sums(0), ptrOf(b, mean), ptrOf(b, variance));
   } finally {
