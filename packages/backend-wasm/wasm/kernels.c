@@ -461,12 +461,14 @@ static void dw_pointers(const Geom *g, const float *x, const float *zeros, int m
 /*
  * Output pixels per block of the filter gradient. Each block adds into all of dW: while dW is
  * small (up to 256K floats, in L2) short blocks keep their input window in L1 across all taps
- * and channel groups (256 read the filter gradients of stride-2 ResNet convs at 0.84x their
- * forward's speed, 64 at 0.92x); a big dW (deep U-Net layers) is better passed over fewer times
- * (3x3x1024 -> 1024 at 4x4: 21 GFLOP/s with 64, 35 with 256; column chunks of dW that stay in
- * L2 measured slower than either).
+ * and channel groups, and a block of 96 balances that against the passes over dW. On the 2-core
+ * AMD EPYC the stride-2 ResNet and the 48 -> 12 DenseNet filter gradients ran at 0.90-0.95x their
+ * forward's speed with 96, 0.87-0.95x with 64, 0.90-0.94x with 128 and 0.85-0.93x with 256 (on
+ * the Xeon of the first measurements 256 read 0.84x, 64 0.92x). A big dW (deep U-Net layers) is
+ * better passed over fewer times (3x3x1024 -> 1024 at 4x4: 21 GFLOP/s with 64, 35 with 256;
+ * column chunks of dW that stay in L2 measured slower than either).
  */
-enum { DW_PIXELS_SMALL = 64, DW_PIXELS_BIG = KC, DW_SMALL_FLOATS = 1 << 18 };
+enum { DW_PIXELS_SMALL = 96, DW_PIXELS_BIG = KC, DW_SMALL_FLOATS = 1 << 18 };
 
 /*
  * Floats of gf_conv2d_backprop_filter's scratch: a zero row for the taps that fall on padding, or
