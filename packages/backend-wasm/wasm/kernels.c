@@ -1531,6 +1531,15 @@ void gf_binary_outer(int op, const float *a, const float *b, int a_small, int ou
 }
 
 /*
+ * Rows per block of the per-channel passes below (BatchNorm and its input gradient): they run
+ * channel group by channel group down a block of rows, the group's factors held in registers,
+ * and each array's block (8 KB) stays in L1 while every group passes over it. Row by row, the
+ * factors were reloaded for every 4 values: the dx pass of [32, 32, 32, 16] took 3x a multiply's
+ * time.
+ */
+static inline int rows_per_block(int C) { return C >= 2048 ? 1 : 2048 / (C > 0 ? C : 1); }
+
+/*
  * FusedBatchNorm (inference form, also the training forward once the moments are computed):
  * out[r,c] = (x[r,c] - mean[c]) * (scale[c] / sqrt(var[c] + eps)) + offset[c]. offset/scale may
  * be 0 (absent: 0 and 1). tmp holds 2*C floats of scratch.
@@ -1543,17 +1552,22 @@ void gf_batchnorm(const float *x, int rows, int C, const float *mean, const floa
     inv[c] = (scale ? scale[c] : 1.0f) / __builtin_sqrtf(var[c] + eps);
     off[c] = offset ? offset[c] : 0.0f;
   }
-  for (int r = 0; r < rows; ++r) {
-    const float *xr = x + r * C;
-    float *o = out + r * C;
+  int R = rows_per_block(C);
+  for (int r0 = 0; r0 < rows; r0 += R) {
+    int n = imin(R, rows - r0);
+    const float *xb = x + r0 * C;
+    float *ob = out + r0 * C;
     int c = 0;
 #ifdef __wasm_simd128__
-    for (; c + 4 <= C; c += 4)
-      wasm_v128_store(o + c, wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c)),
-                                                           wasm_v128_load(inv + c)),
-                                            wasm_v128_load(off + c)));
+    for (; c + 4 <= C; c += 4) {
+      v128_t m = wasm_v128_load(mean + c), k = wasm_v128_load(inv + c), b = wasm_v128_load(off + c);
+      for (int r = 0; r < n; ++r)
+        wasm_v128_store(ob + r * C + c,
+                        wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(xb + r * C + c), m), k), b));
+    }
 #endif
-    for (; c < C; ++c) o[c] = (xr[c] - mean[c]) * inv[c] + off[c];
+    for (; c < C; ++c)
+      for (int r = 0; r < n; ++r) ob[r * C + c] = (xb[r * C + c] - mean[c]) * inv[c] + off[c];
   }
 }
 
@@ -1687,24 +1701,29 @@ EXPORT(gf_batchnorm_grad_dx)
 void gf_batchnorm_grad_dx(const float *x, const float *dy, int rows, int C, int batch_stats, const float *k,
                           float *dx) {
   const float *kx = k + C, *k0 = kx + C;
-  for (int r = 0; r < rows; ++r) {
-    const float *dr = dy + r * C, *xr = x + r * C;
-    float *o = dx + r * C;
+  int R = rows_per_block(C);
+  for (int r0 = 0; r0 < rows; r0 += R) {
+    int n = imin(R, rows - r0);
+    const float *xb = x + r0 * C, *db = dy + r0 * C;
+    float *ob = dx + r0 * C;
     int c = 0;
-    if (!batch_stats) {
-#ifdef __wasm_simd128__
-      for (; c + 4 <= C; c += 4) wasm_v128_store(o + c, wasm_f32x4_mul(wasm_v128_load(dr + c), wasm_v128_load(k + c)));
-#endif
-      for (; c < C; ++c) o[c] = dr[c] * k[c];
-      continue;
-    }
 #ifdef __wasm_simd128__
     for (; c + 4 <= C; c += 4) {
-      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(dr + c), wasm_v128_load(k + c)), wasm_v128_load(k0 + c));
-      wasm_v128_store(o + c, wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(xr + c), wasm_v128_load(kx + c))));
+      v128_t vk = wasm_v128_load(k + c);
+      if (!batch_stats) {
+        for (int r = 0; r < n; ++r) wasm_v128_store(ob + r * C + c, wasm_f32x4_mul(wasm_v128_load(db + r * C + c), vk));
+        continue;
+      }
+      v128_t vk0 = wasm_v128_load(k0 + c), vkx = wasm_v128_load(kx + c);
+      for (int r = 0; r < n; ++r) {
+        v128_t v = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(db + r * C + c), vk), vk0);
+        wasm_v128_store(ob + r * C + c, wasm_f32x4_add(v, wasm_f32x4_mul(wasm_v128_load(xb + r * C + c), vkx)));
+      }
     }
 #endif
-    for (; c < C; ++c) o[c] = dr[c] * k[c] + k0[c] + xr[c] * kx[c];
+    for (; c < C; ++c)
+      for (int r = 0; r < n; ++r)
+        ob[r * C + c] = batch_stats ? db[r * C + c] * k[c] + k0[c] + xb[r * C + c] * kx[c] : db[r * C + c] * k[c];
   }
 }
 
